@@ -1,0 +1,67 @@
+"""Configuration from the environment and the embedded defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from trainer_app.config import ConfigError, load_config
+
+
+def test_embedded_default_needs_no_environment(tmp_path):
+    config = load_config(tmp_path, environ={})
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'trainer.sqlite3'}"
+    assert config["CELERY_BROKER_URL"] == "filesystem://"
+    assert config["SMTP_URL"] is None
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert len(config["SECRET_KEY"]) == 64
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path):
+    first = load_config(tmp_path, environ={})["SECRET_KEY"]
+    second = load_config(tmp_path, environ={})["SECRET_KEY"]
+    assert first == second
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
+def test_production_refuses_to_start_without_settings(tmp_path, missing):
+    env = {"TRAINER_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/x"}
+    del env[missing]
+    with pytest.raises(ConfigError, match=missing):
+        load_config(tmp_path, environ=env)
+
+
+def test_production_settings(tmp_path):
+    env = {
+        "TRAINER_ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL": "postgres://u@db/trainer",
+        "REDIS_URL": "redis://redis:6379/0",
+    }
+    config = load_config(tmp_path, environ=env)
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/trainer"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://redis:6379/0"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_top_level_templates_folder_is_found(app):
+    assert app.jinja_loader.searchpath[0].endswith("/templates")
+    with app.app_context():
+        assert app.jinja_env.get_template("base.html") is not None
+
+
+def test_cli_demo_is_safe_to_rerun(runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo@example.com" in first.output
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    from sqlalchemy import func, select
+
+    from trainer_app.clients.models import Client
+    from trainer_app.extensions import db
+
+    with runner.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Client)) == 5

@@ -1,0 +1,59 @@
+"""Account forms: sign-up, sign-in, passwords."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+PASSWORD_RULES = [
+    DataRequired(message="Enter a password."),
+    Length(min=10, max=128, message="Use between 10 and 128 characters."),
+]
+
+
+class SignUpForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)])
+    clinic_name = StringField(
+        "Clinic or business name",
+        validators=[DataRequired("Enter the name clients will see."), Length(max=120)],
+    )
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter your email address."), Email(), Length(max=254)],
+    )
+    password = PasswordField("Password", validators=PASSWORD_RULES)
+    confirm = PasswordField(
+        "Repeat password",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "Passwords differ.")],
+    )
+    submit = SubmitField("Create account")
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Email()])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    remember = BooleanField("Remember me on this device")
+    submit = SubmitField("Sign in")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your password.")])
+    password = PasswordField("New password", validators=PASSWORD_RULES)
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "Passwords differ.")],
+    )
+    submit = SubmitField("Change password")
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Email()])
+    submit = SubmitField("Send reset link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=PASSWORD_RULES)
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "Passwords differ.")],
+    )
+    submit = SubmitField("Set new password")

@@ -1,0 +1,77 @@
+"""Clinics (the tenant), their users, and the login sessions that sign-out can end."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer_app.extensions import db
+from trainer_app.timeutil import utcnow
+
+PAPER_SIZES = ("A4", "Letter")
+DEFAULT_ACCENT = "#2f6f8f"
+
+
+class Clinic(db.Model):
+    """A tenant: a clinic, a studio or a single trainer's workspace."""
+
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    accent_color: Mapped[str] = mapped_column(String(7), default=DEFAULT_ACCENT)
+    paper_size: Mapped[str] = mapped_column(String(10), default="A4")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    logo_mime: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="clinic", order_by="User.name")
+
+
+class User(UserMixin, db.Model):
+    """A trainer who signs in; belongs to exactly one clinic."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="owner")
+    is_active_user: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    clinic: Mapped[Clinic] = relationship(back_populates="users")
+
+    # Set per request by the user loader: the login session this request belongs to.
+    session_token = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_user
+
+    def get_id(self) -> str:
+        """Flask-Login stores the login-session token, so ending that session signs out."""
+        if not self.session_token:
+            raise RuntimeError("User.get_id() called outside a login session")
+        return self.session_token
+
+
+class LoginSession(db.Model):
+    """One signed-in browser; deleting the row ends that session and its remember-me cookie."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()

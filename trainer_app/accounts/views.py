@@ -1,0 +1,152 @@
+"""Sign-up, sign-in, sign-out and passwords."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from trainer_app.accounts import service
+from trainer_app.accounts.forms import (
+    ChangePasswordForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+    SignUpForm,
+)
+from trainer_app.accounts.passwords import verify_password
+from trainer_app.accounts.sessions import end_other_sessions, end_session, start_session
+from trainer_app.extensions import db, limiter
+from trainer_app.mail import MailNotSent, send_template_email
+from trainer_app.security import is_safe_next
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+log = logging.getLogger(__name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login-email:" + service.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register_trainer(
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                clinic_name=form.clinic_name.data,
+            )
+        except service.EmailTaken as exc:
+            form.email.errors.append(str(exc))
+        else:
+            start_session(user, remember=False)
+            db.session.commit()
+            flash(f"Welcome, {user.name}. Your workspace {user.clinic.name} is ready.", "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login():
+    next_url = request.args.get("next")
+    if current_user.is_authenticated:
+        return redirect(next_url if is_safe_next(next_url) else url_for("main.dashboard"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Email or password is not right.")
+        else:
+            start_session(user, remember=form.remember.data)
+            db.session.commit()
+            return redirect(next_url if is_safe_next(next_url) else url_for("main.dashboard"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@login_required
+def logout():
+    end_session(current_user._get_current_object())
+    db.session.commit()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current.data):
+            form.current.errors.append("That is not your current password.")
+        else:
+            service.set_password(current_user, form.password.data)
+            end_other_sessions(current_user)
+            db.session.commit()
+            flash("Password changed. Other devices have been signed out.", "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = service.find_user_by_email(form.email.data)
+        if user is not None and user.is_active:
+            token = service.make_reset_token(user, current_app.config["SECRET_KEY"])
+            reset_url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(
+                "accounts.reset_password", token=token
+            )
+            try:
+                send_template_email(
+                    "password_reset",
+                    to_name=user.name,
+                    to_email=user.email,
+                    sender_name=user.clinic.name,
+                    context={
+                        "trainer_name": user.name,
+                        "clinic_name": user.clinic.name,
+                        "reset_url": reset_url,
+                        "expires_minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+                    },
+                )
+            except MailNotSent:
+                log.exception("password reset mail for user %s not sent", user.id)
+        # The same answer whether or not the account exists, so nobody can probe for accounts.
+        flash("If an account uses that email, a reset link is on its way.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = service.user_for_reset_token(
+        token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
+    )
+    if user is None:
+        flash("That reset link has expired or was already used. Ask for a new one.", "warning")
+        return redirect(url_for("accounts.reset_request"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        service.set_password(user, form.password.data)
+        user.session_token = None
+        end_other_sessions(user)
+        db.session.commit()
+        flash("Your password is set. Sign in with it now.", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)

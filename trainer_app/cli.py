@@ -1,0 +1,167 @@
+"""Command line: `trainer-app <command>` (the Flask CLI bound to this app's factory)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+from sqlalchemy import select
+
+from trainer_app.extensions import db
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105  (printed in the README on purpose)
+DEMO_CLIENTS = [
+    (
+        "Maria Jensen",
+        "maria.jensen@example.com",
+        date(1986, 4, 12),
+        True,
+        "Desk job, morning stiffness.",
+    ),
+    (
+        "Tomás Álvarez",
+        "tomas.alvarez@example.com",
+        date(1979, 9, 3),
+        True,
+        "Runner; hamstring tightness.",
+    ),
+    ("Aiko Tanaka", None, date(1992, 1, 27), False, "Prefers printed plans."),
+    ("Oliver Smith", "oliver.smith@example.com", None, False, ""),
+    (
+        "Zoë Łukasiewicz",
+        "zoe.l@example.com",
+        date(1990, 6, 30),
+        True,
+        "Left/right difference after ankle sprain.",
+    ),
+]
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the project's commands to ``app.cli``."""
+
+    @app.cli.command("demo")
+    def demo() -> None:
+        """Create the demo trainer and clients (safe to run again)."""
+        from trainer_app.accounts.service import find_user_by_email, register_trainer
+        from trainer_app.clients.models import Client
+        from trainer_app.clients.service import create_client
+
+        user = find_user_by_email(DEMO_EMAIL)
+        if user is None:
+            user = register_trainer(
+                name="Demo Trainer",
+                email=DEMO_EMAIL,
+                password=DEMO_PASSWORD,
+                clinic_name="Demo Movement Clinic",
+            )
+        existing = set(
+            db.session.scalars(select(Client.name).where(Client.clinic_id == user.clinic_id))
+        )
+        for name, email, dob, consent, notes in DEMO_CLIENTS:
+            if name in existing:
+                continue
+            create_client(
+                user.clinic_id,
+                {
+                    "name": name,
+                    "email": email,
+                    "phone": None,
+                    "date_of_birth": dob,
+                    "notes": notes,
+                    "email_consent": consent,
+                    "primary_trainer_id": user.id,
+                },
+            )
+        db.session.commit()
+        click.echo(f"Demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True)
+    @click.option("--workers", default=2, show_default=True, help="Celery worker processes.")
+    def serve(host: str, port: int, workers: int) -> None:
+        """Run the web server (gunicorn) and a Celery worker with its relay schedule."""
+        import signal
+        import subprocess
+        import sys
+
+        env = dict(os.environ, TRAINER_INSTANCE_PATH=app.instance_path)
+        worker_cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker.celery_app",
+            "worker",
+            "--beat",
+            "--loglevel=INFO",
+            f"--concurrency={workers}",
+            "-Q",
+            "pdf,email,celery",
+        ]
+        web_cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+            "trainer_app.wsgi:app",
+        ]
+        procs = [subprocess.Popen(worker_cmd, env=env), subprocess.Popen(web_cmd, env=env)]
+        click.echo(f"Serving on http://{host}:{port}/  (Ctrl-C stops web and worker)")
+        try:
+            while all(p.poll() is None for p in procs):
+                try:
+                    procs[1].wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    continue
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        codes = [p.returncode for p in procs]
+        if any(code not in (0, -signal.SIGTERM) for code in codes):
+            raise click.ClickException(f"a process stopped unexpectedly (exit codes {codes})")
+
+    @app.cli.command("create-user")
+    @click.option("--name", required=True)
+    @click.option("--email", required=True)
+    @click.option("--clinic", "clinic_name", required=True)
+    @click.password_option()
+    def create_user(name: str, email: str, clinic_name: str, password: str) -> None:
+        """Create a trainer with a new clinic workspace."""
+        from trainer_app.accounts.service import EmailTaken, register_trainer
+
+        try:
+            register_trainer(name=name, email=email, password=password, clinic_name=clinic_name)
+        except EmailTaken as exc:
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        click.echo(f"Created {email}.")
+
+
+def _factory() -> Flask:
+    from trainer_app import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """Entry point of the `trainer-app` console script."""
+    FlaskGroup(create_app=_factory, name="trainer-app")()

@@ -1,0 +1,94 @@
+"""Client pages: list, create, detail, edit, archive and restore."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from trainer_app.clients import service
+from trainer_app.clients.forms import ClientForm, SearchForm
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.formutil import select_choices
+from trainer_app.tenancy import current_clinic_id, get_or_404
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+PER_PAGE = 20
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every client page needs a signed-in trainer."""
+
+
+@bp.get("/")
+def index():
+    search = SearchForm(request.args)
+    search.validate()
+    q = "" if search.q.errors else (search.q.data or "")
+    sort = search.sort.data if search.sort.data in service.SORTS else "name"
+    status = search.status.data if search.status.data in ("active", "archived", "all") else "active"
+    page = db.paginate(
+        service.client_query(current_clinic_id(), q=q, status=status, sort=sort),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "clients/index.html", page=page, search=search, q=q, sort=sort, status=status
+    )
+
+
+def _form(client: Client | None = None) -> ClientForm:
+    form = ClientForm(obj=client)
+    form.primary_trainer_id.choices = select_choices(service.trainer_choices(current_clinic_id()))
+    if client is None and request.method == "GET":
+        form.primary_trainer_id.data = current_user.id
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = _form()
+    if form.validate_on_submit():
+        client = service.create_client(current_clinic_id(), form.data)
+        db.session.commit()
+        flash(f"{client.name} added.", "success")
+        return redirect(url_for("clients.detail", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=None)
+
+
+@bp.get("/<int:client_id>")
+def detail(client_id: int):
+    client = get_or_404(Client, client_id)
+    return render_template("clients/detail.html", client=client)
+
+
+@bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+def edit(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = _form(client)
+    if form.validate_on_submit():
+        service.apply_form(client, form.data, clinic_id=current_clinic_id())
+        db.session.commit()
+        flash("Changes saved.", "success")
+        return redirect(url_for("clients.detail", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=client)
+
+
+@bp.post("/<int:client_id>/archive")
+def archive(client_id: int):
+    client = get_or_404(Client, client_id)
+    service.archive(client)
+    db.session.commit()
+    flash(f"{client.name} archived. You can restore them from the archived list.", "info")
+    return redirect(url_for("clients.detail", client_id=client.id))
+
+
+@bp.post("/<int:client_id>/restore")
+def restore(client_id: int):
+    client = get_or_404(Client, client_id)
+    service.restore(client)
+    db.session.commit()
+    flash(f"{client.name} restored.", "success")
+    return redirect(url_for("clients.detail", client_id=client.id))

@@ -1,0 +1,91 @@
+"""The Celery app bound to Flask, and the one function the web uses to enqueue work.
+
+Tasks live in ``worker/tasks.py``; the web refers to them by name only, so nothing in
+``trainer_app`` imports ``worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from celery import Celery, Task
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+# Visibility timeout (Redis) must exceed the hard time limit, or a slow task is handed out twice.
+VISIBILITY_TIMEOUT = 3600
+SOFT_TIME_LIMIT = 120
+HARD_TIME_LIMIT = 180
+QUEUES = {"pdf": "pdf", "email": "email", "relay": "celery"}
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app whose tasks run inside ``app``'s context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    broker_url = app.config["CELERY_BROKER_URL"]
+    transport_options: dict = {"visibility_timeout": VISIBILITY_TIMEOUT}
+    if broker_url.startswith("filesystem://"):
+        folder = Path(app.config["CELERY_QUEUE_FOLDER"])
+        folder.mkdir(parents=True, exist_ok=True)
+        transport_options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    celery.conf.update(
+        broker_url=broker_url,
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=SOFT_TIME_LIMIT,
+        task_time_limit=HARD_TIME_LIMIT,
+        task_always_eager=app.config.get("CELERY_TASK_ALWAYS_EAGER", False),
+        task_eager_propagates=True,
+        task_default_queue="celery",
+        beat_schedule_filename=str(Path(app.instance_path) / "celerybeat-schedule"),
+        beat_schedule={
+            "relay-queued-jobs": {
+                "task": "trainer.relay",
+                "schedule": float(app.config["RELAY_AFTER_SECONDS"]),
+            }
+        },
+        worker_hijack_root_logger=False,
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def enqueue(task_name: str, *ids: int, queue: str) -> bool:
+    """Publish a task by name with ids only; False (and a log line) when the broker is down.
+
+    The caller has already committed the job row, so a failed publish loses nothing: the relay
+    publishes it later.
+    """
+    celery: Celery = current_app.extensions["celery"]
+    if celery.conf.task_always_eager:
+        # Tests and one-process setups: run the registered task inline.
+        celery.tasks[task_name].apply(args=list(ids), throw=True)
+        return True
+    try:
+        celery.send_task(
+            task_name,
+            args=list(ids),
+            queue=queue,
+            retry=False,
+        )
+    except Exception:  # the broker being down must never fail the request
+        log.warning("broker unavailable; %s%s left for the relay", task_name, ids, exc_info=True)
+        return False
+    return True

@@ -1,0 +1,50 @@
+"""The landing page and the signed-in dashboard."""
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.tenancy import current_clinic_id, scoped
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return render_template("main/index.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    recent = db.session.scalars(
+        scoped(Client)
+        .where(Client.archived_at.is_(None))
+        .order_by(Client.updated_at.desc())
+        .limit(5)
+    ).all()
+    active_count = db.session.scalar(
+        select(func.count(Client.id)).where(
+            Client.clinic_id == current_clinic_id(), Client.archived_at.is_(None)
+        )
+    )
+    return render_template("main/dashboard.html", recent=recent, active_count=active_count)
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(select(1))
+    return {"status": "ok"}
+
+
+@bp.app_context_processor
+def navigation() -> dict:
+    """Menu entries for the base layout."""
+    return {
+        "nav_items": [("main.dashboard", "Dashboard"), ("clients.index", "Clients")],
+        "account_items": [("accounts.change_password", "Change password")],
+    }
