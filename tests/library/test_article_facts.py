@@ -1,0 +1,248 @@
+"""Pins every fact the builtin catalog takes from the seed article, and its content standard."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from trainer_app.library.catalog import EQUIPMENT, LEVELS, REGIONS, default_catalog
+
+CATALOG = default_catalog()
+
+# The article's four imbalances, each with its three exercises in the article's order.
+ARTICLE_IMBALANCES = {
+    "weak_glutes": [
+        ("hip_thrust", "Hip thrust"),
+        ("glute_bridge", "Glute bridge"),
+        ("bulgarian_split_squat", "Bulgarian split squat"),
+    ],
+    "weak_core": [
+        ("plank", "Plank"),
+        ("dead_bug", "Dead bug"),
+        ("hollow_body_hold", "Hollow body hold"),
+    ],
+    "weak_hamstrings": [
+        ("romanian_deadlift", "Romanian deadlift"),
+        ("nordic_curl", "Nordic curl"),
+        ("glute_ham_raise", "Glute-ham raise"),
+    ],
+    "upper_crossed": [
+        ("face_pull", "Face pull"),
+        ("reverse_fly", "Reverse fly"),
+        ("shrug", "Shrug"),
+    ],
+}
+
+# The article's step-by-step instructions, verbatim, to prove we kept facts but not words.
+ARTICLE_STEPS = {
+    "hip_thrust": [
+        "Sit on the ground with your upper back resting on a bench.",
+        "Keep your feet flat and knees bent.",
+        "Drive your hips upward, squeezing your glutes.",
+        "Lower back down slowly.",
+    ],
+    "plank": [
+        "Support your body on your forearms and toes.",
+        "Keep your body straight and core engaged.",
+        "Hold for a set duration.",
+    ],
+    "romanian_deadlift": [
+        "Hold a barbell or dumbbells.",
+        "Slightly bend your knees and hinge at the hips.",
+        "Lower until you feel a stretch in your hamstrings.",
+        "Return to standing by engaging the glutes.",
+    ],
+    "face_pull": [
+        "Use a resistance band or cable machine.",
+        "Pull the rope toward your face with high elbows.",
+        "Control the movement back to the starting position.",
+    ],
+}
+
+# Facts from the article's instructions, as words that must appear in our own steps.
+ARTICLE_STEP_FACTS = {
+    "hip_thrust": ["bench", "shoulder", "feet flat", "knees bent", "hips", "glutes", "slowly"],
+    "plank": ["forearms", "toes", "straight", "hold"],
+    "romanian_deadlift": [
+        "barbell",
+        "dumbbells",
+        "bend",
+        "hinge",
+        "stretch",
+        "hamstrings",
+        "standing",
+        "glutes",
+    ],
+    "face_pull": ["band", "cable", "face", "elbows", "high", "slowly"],
+}
+
+ARTICLE_TIPS = {
+    "train_weak_muscles": "weak muscles",
+    "desk_posture": "posture",
+    "myofascial_release": "foam rolling",
+    "functional_movement": "functional",
+    "track_progress": "progress",
+}
+
+
+def test_imbalances_in_order():
+    assert list(CATALOG.imbalances) == [
+        "weak_glutes",
+        "weak_core",
+        "weak_hamstrings",
+        "upper_crossed",
+        "asymmetry",
+    ]
+    assert [im.from_article for im in CATALOG.imbalances.values()] == [True] * 4 + [False]
+
+
+@pytest.mark.parametrize("slug", list(ARTICLE_IMBALANCES))
+def test_article_exercise_triples(slug):
+    imbalance = CATALOG.imbalance(slug)
+    expected = ARTICLE_IMBALANCES[slug]
+    assert list(imbalance.exercises) == [s for s, _ in expected]
+    for ex_slug, name in expected:
+        exercise = CATALOG.exercise(ex_slug)
+        assert exercise.name == name
+        assert exercise.kind == "strength"
+        assert slug in exercise.imbalances
+
+
+def test_article_imbalance_names_and_muscles():
+    im = CATALOG.imbalances
+    assert im["upper_crossed"].name == "Weak upper back and overactive chest"
+    assert im["asymmetry"].name == "Left/right strength difference"
+    assert im["weak_glutes"].weak_muscles == ("glutes",)
+    assert set(im["weak_glutes"].overactive_muscles) == {"lower_back", "hip_flexors"}
+    assert set(im["weak_core"].weak_muscles) == {"abdominals", "obliques"}
+    assert set(im["weak_core"].overactive_muscles) == {"lower_back", "hip_flexors"}
+    assert im["weak_hamstrings"].weak_muscles == ("hamstrings",)
+    assert "lower_back" in im["weak_hamstrings"].overactive_muscles
+    # The article pairs shrugs with "weak upper traps", so they count as weak here.
+    assert {"mid_back", "rear_deltoids", "upper_trapezius"} <= set(im["upper_crossed"].weak_muscles)
+    assert "chest" in im["upper_crossed"].overactive_muscles
+    assert "upper_trapezius" not in im["upper_crossed"].overactive_muscles
+
+
+def test_article_problem_statements():
+    im = CATALOG.imbalances
+    assert "gluteus maximus, medius and minimus" in im["weak_glutes"].problem
+    assert "lower back" in im["weak_glutes"].problem
+    assert "spine" in im["weak_core"].problem
+    assert "pelvis" in im["weak_hamstrings"].problem
+    assert "rounded posture" in im["upper_crossed"].problem
+    assert "chest" in im["upper_crossed"].problem
+
+
+@pytest.mark.parametrize("slug", list(ARTICLE_STEPS))
+def test_article_steps_keep_facts_in_own_words(slug):
+    steps = CATALOG.exercise(slug).steps
+    joined = " ".join(steps).lower()
+    for fact in ARTICLE_STEP_FACTS[slug]:
+        assert fact in joined, f"{slug} steps lost the article's fact {fact!r}"
+    for sentence in ARTICLE_STEPS[slug]:
+        assert sentence.lower().rstrip(".") not in joined, f"{slug} copies {sentence!r}"
+
+
+def test_article_tips_present():
+    tips = {tip.slug: tip for tip in CATALOG.tips}
+    for slug, phrase in ARTICLE_TIPS.items():
+        assert tips[slug].from_article, slug
+        assert phrase in f"{tips[slug].title} {tips[slug].text}".lower(), slug
+    assert [t.slug for t in CATALOG.tips if t.from_article] == list(ARTICLE_TIPS)
+
+
+def test_no_advertising_in_content():
+    for obj in [*CATALOG.exercises.values(), *CATALOG.imbalances.values(), *CATALOG.tips]:
+        text = repr(dataclasses.astuple(obj)).lower()
+        assert "http" not in text and "poster" not in text and "shop" not in text, obj
+
+
+@pytest.mark.parametrize("exercise", list(CATALOG.exercises.values()), ids=lambda e: e.slug)
+def test_builtin_exercise_standard(exercise):
+    assert exercise.source == "builtin"
+    assert 3 <= len(exercise.steps) <= 7
+    assert 2 <= len(exercise.cues) <= 4
+    assert 2 <= len(exercise.mistakes) <= 4
+    assert exercise.summary and exercise.name
+    assert exercise.target_muscles and set(exercise.target_muscles) <= set(REGIONS)
+    assert exercise.equipment and set(exercise.equipment) <= set(EQUIPMENT)
+    assert exercise.level in LEVELS
+    assert exercise.imbalances, "every builtin exercise belongs to at least one imbalance"
+    assert all(s[0].isupper() and s.endswith(".") for s in exercise.steps)
+    dose = exercise.dose
+    assert (dose.reps is None) != (dose.hold_seconds is None)
+    assert dose.per_side == (dose.text().find("each side") >= 0)
+    if exercise.unilateral:
+        assert dose.per_side
+
+
+def test_catalog_size():
+    assert 25 <= len(CATALOG.exercises) <= 40
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [e for e in CATALOG.exercises.values() if e.easier or e.harder],
+    ids=lambda e: e.slug,
+)
+def test_variants_resolve(exercise):
+    rank = LEVELS.index
+    if exercise.easier:
+        easier = CATALOG.exercise(exercise.easier)
+        assert easier.kind == exercise.kind
+        assert rank(easier.level) <= rank(exercise.level)
+        assert set(easier.imbalances) & set(exercise.imbalances)
+    if exercise.harder:
+        harder = CATALOG.exercise(exercise.harder)
+        assert harder.kind == exercise.kind
+        assert rank(harder.level) >= rank(exercise.level)
+        assert set(harder.imbalances) & set(exercise.imbalances)
+
+
+def test_named_variant_chains():
+    ex = CATALOG.exercise
+    assert ex("glute_bridge").harder == "hip_thrust"
+    assert ex("hip_thrust").easier == "glute_bridge"
+    assert ex("hip_thrust").harder == "single_leg_hip_thrust"
+    assert ex("plank").easier == "knee_plank"
+    assert ex("plank").harder == "plank_shoulder_taps"
+    assert ex("nordic_curl").easier == "band_assisted_nordic_curl"
+
+
+def test_variants_found_by_imbalance():
+    glute_pool = {e.slug for e in CATALOG.for_imbalance("weak_glutes", kind="strength")}
+    assert {"hip_thrust", "glute_bridge", "single_leg_hip_thrust"} <= glute_pool
+    core_pool = {e.slug for e in CATALOG.for_imbalance("weak_core", kind="strength")}
+    assert {"knee_plank", "plank_shoulder_taps"} <= core_pool
+
+
+@pytest.mark.parametrize("imbalance", list(CATALOG.imbalances.values()), ids=lambda i: i.slug)
+def test_release_covers_overactive_side(imbalance):
+    released = set()
+    for slug in imbalance.release:
+        exercise = CATALOG.exercise(slug)
+        assert exercise.kind == "release"
+        assert imbalance.slug in exercise.imbalances
+        released |= set(exercise.target_muscles)
+    assert set(imbalance.overactive_muscles) <= released
+    if imbalance.slug != "asymmetry":
+        assert 1 <= len(imbalance.release) <= 3
+        assert imbalance.overactive_muscles
+
+
+def test_no_foam_rolling_of_the_lower_back():
+    for exercise in CATALOG.exercises.values():
+        if "foam_roller" in exercise.equipment:
+            assert "lower_back" not in exercise.target_muscles, exercise.slug
+
+
+def test_asymmetry_favours_single_side_work():
+    asymmetry = CATALOG.imbalance("asymmetry")
+    assert not asymmetry.from_article
+    assert len(asymmetry.exercises) >= 4
+    for slug in asymmetry.exercises:
+        assert CATALOG.exercise(slug).unilateral, slug
+    assert "bulgarian_split_squat" in asymmetry.exercises
+    assert "single_leg_glute_bridge" in asymmetry.exercises
