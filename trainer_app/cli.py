@@ -165,3 +165,7 @@ def _factory() -> Flask:
 def main() -> None:
     """Entry point of the `trainer-app` console script."""
     FlaskGroup(create_app=_factory, name="trainer-app")()
+
+
+if __name__ == "__main__":
+    main()
