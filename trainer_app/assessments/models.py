@@ -1,0 +1,41 @@
+"""Assessments: the answers a trainer recorded, the scored result, and the trainer's decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer_app.accounts.models import User
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.timeutil import utcnow
+
+
+class Assessment(db.Model):
+    """One sitting: answers and scored result are kept as recorded (never rescored in place)."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    questionnaire_version: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Imbalances the trainer chose to treat (slugs, most important first); None = unconfirmed.
+    confirmed_imbalances: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A red flag blocks programming until a trainer records a medical clearance.
+    clearance_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    trainer: Mapped[User | None] = relationship(foreign_keys=[trainer_id])
+    cleared_by: Mapped[User | None] = relationship(foreign_keys=[cleared_by_id])

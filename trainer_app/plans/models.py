@@ -1,0 +1,53 @@
+"""PDF plan documents: a job row written with the request, rendered by a worker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from trainer_app.accounts.models import User
+from trainer_app.extensions import db
+from trainer_app.programs.models import ProgramVersion
+from trainer_app.timeutil import utcnow
+
+QUEUED, RENDERING, READY, FAILED = "queued", "rendering", "ready", "failed"
+STATUSES = (QUEUED, RENDERING, READY, FAILED)
+
+
+class PlanDocument(db.Model):
+    """One "Make PDF" request and, once rendered, its PDF (stored in the database)."""
+
+    __tablename__ = "plan_documents"
+    __table_args__ = (Index("ix_plan_documents_status_queued_at", "status", "queued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    program_version_id: Mapped[int] = mapped_column(ForeignKey("program_versions.id"), index=True)
+    # One document per request, even when the browser or a proxy sends the request twice.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    paper_size: Mapped[str] = mapped_column(String(10))
+    large_print: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(12), default=QUEUED)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    size_bytes: Mapped[int | None] = mapped_column(nullable=True)
+    page_count: Mapped[int | None] = mapped_column(nullable=True)
+    reused_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_documents.id", ondelete="SET NULL"), nullable=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    program_version: Mapped[ProgramVersion] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (READY, FAILED)

@@ -1,0 +1,61 @@
+"""Programs and their immutable versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer_app.accounts.models import User
+from trainer_app.assessments.models import Assessment
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.timeutil import utcnow
+
+
+class Program(db.Model):
+    """A client's program; its content lives in numbered, never-edited versions."""
+
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"), nullable=True
+    )
+    title: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    assessment: Mapped[Assessment | None] = relationship()
+    versions: Mapped[list[ProgramVersion]] = relationship(
+        back_populates="program", order_by="ProgramVersion.number"
+    )
+
+    @property
+    def latest(self) -> ProgramVersion:
+        return self.versions[-1]
+
+
+class ProgramVersion(db.Model):
+    """One saved state of a program: items, schedule and tips exactly as the trainer saved them."""
+
+    __tablename__ = "program_versions"
+    __table_args__ = (UniqueConstraint("program_id", "number", name="uq_program_versions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    number: Mapped[int]
+    # builder.draft_to_dict(): items with reasons and weekly doses, sessions, weeks, tips.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    catalog_version: Mapped[str] = mapped_column(String(80))
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="versions")
+    created_by: Mapped[User | None] = relationship()
