@@ -1,0 +1,314 @@
+"""Plan PDF rendering: a plain dict context -> HTML (Jinja) -> PDF (WeasyPrint).
+
+This is the only module that calls WeasyPrint. Each render runs in a forked child with an
+address-space limit, and the parent kills it past the time limit. ``os.fork`` rather than
+multiprocessing because Celery prefork children are daemonic and may not start
+multiprocessing children. WeasyPrint is imported here, once, so forked children inherit it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import hashlib
+import json
+import os
+import re
+import resource
+import select
+import signal
+import time
+from pathlib import Path
+
+import weasyprint
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    select_autoescape,
+)
+from markupsafe import Markup
+from weasyprint.text.fonts import FontConfiguration
+
+from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
+from trainer_app.plans.fetcher import STATIC_DIR, FetchRefused, SafeURLFetcher
+
+TEMPLATE_VERSION = "plan-1"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_ACCENT = "#2f6f8f"
+PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
+
+_ACCENT_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+_LOGO_RE = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/=\s]+$")
+
+_OK, _MEMORY, _REFUSED, _FAILED = b"O", b"M", b"R", b"E"
+
+
+class RenderError(Exception):
+    """The PDF could not be produced; ``str(error)`` is a reason fit to show the trainer."""
+
+
+def valid_accent(value: object) -> str:
+    """Return ``value`` if it is a ``#rrggbb`` colour, else the default accent colour."""
+    if isinstance(value, str) and _ACCENT_RE.fullmatch(value):
+        return value.lower()
+    return DEFAULT_ACCENT
+
+
+def fingerprint(context: dict) -> str:
+    """SHA-256 of the canonical JSON of the context and the template version."""
+    canonical = json.dumps(
+        {"template": TEMPLATE_VERSION, "context": context},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(templates_dir: str) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _font_config() -> FontConfiguration:
+    return FontConfiguration()
+
+
+def _one_line(value: object, limit: int = 200) -> str:
+    """Collapse whitespace and shorten, for the two-line page footer."""
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _regions(ids) -> list[str]:
+    return [r for r in (ids or []) if r in REGION_NAMES]
+
+
+def _view_model(context: dict) -> dict:
+    """Normalise the context for the template: validated colour/paper/logo, body-map SVGs."""
+    clinic = dict(context.get("clinic") or {})
+    paper = str(clinic.get("paper") or "A4").upper()
+    logo = clinic.get("logo_data_uri")
+    body_map = context.get("body_map") or {}
+    large = bool(context.get("large_print"))
+    program = context.get("program") or {}
+    items = []
+    for index, item in enumerate(context.get("items") or [], start=1):
+        targets = list(item.get("target_muscles") or [])
+        items.append(
+            {
+                **item,
+                "number": index,
+                # Our own SVG (region names only, title escaped); user text never goes in raw.
+                "map_svg": Markup(  # noqa: S704 - our own SVG, see body_map_svg
+                    body_map_svg(
+                        weak=targets,
+                        width=150 if large else 118,
+                        legend=False,
+                        id_prefix=f"ex{index}",
+                        title=f"Target muscles: {item.get('name', '')}",
+                    )
+                ),
+            }
+        )
+    weeks = max(int(program.get("weeks") or 0), 0)
+    return {
+        **context,
+        "clinic": {
+            **clinic,
+            "paper": PAPER_SIZES.get(paper, "A4"),
+            "accent_color": valid_accent(clinic.get("accent_color")),
+            "logo_data_uri": logo if isinstance(logo, str) and _LOGO_RE.match(logo) else None,
+            "contact_line": _one_line(clinic.get("contact"), 150),
+        },
+        "safety_line": _one_line(context.get("safety_note"), 220),
+        "large_print": large,
+        "program": {**program, "week_numbers": list(range(1, weeks + 1))},
+        "sessions": range(max(int(program.get("sessions_per_week") or 0), 0)),
+        "items": items,
+        "cover_map_svg": Markup(  # noqa: S704 - our own SVG, no user text
+            body_map_svg(
+                weak=_regions(body_map.get("weak")),
+                overactive=_regions(body_map.get("overactive")),
+                width=300 if large else 270,
+                id_prefix="cover",
+                title="Problem areas",
+            )
+        ),
+        "template_version": TEMPLATE_VERSION,
+    }
+
+
+def plan_html(context: dict, *, templates_dir: Path | str | None = None) -> str:
+    """Render the plan's HTML from ``templates/pdf/plan.html`` (autoescaped).
+
+    :raise RenderError: if the context lacks a field the template needs.
+    """
+    env = _environment(str(templates_dir or TEMPLATES_DIR))
+    try:
+        return env.get_template("pdf/plan.html").render(**_view_model(context))
+    except (TemplateError, TypeError, ValueError, AttributeError) as error:
+        raise RenderError(f"The plan data is incomplete or malformed: {error}") from error
+
+
+def _write_pdf(html: str) -> bytes:
+    fetcher = SafeURLFetcher(STATIC_DIR)
+    document = weasyprint.HTML(string=html, base_url=str(STATIC_DIR) + os.sep, url_fetcher=fetcher)
+    pdf = document.write_pdf(font_config=_font_config())
+    if fetcher.refusals:  # belt and braces: refusals are fatal even if one was swallowed
+        raise fetcher.refusals[0]
+    return pdf
+
+
+def _caused_by_memory(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, MemoryError):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
+def _near_memory_limit(limit: int) -> bool:
+    """True if this process's peak address space came within 64 MB of ``limit``."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024 >= limit - (64 << 20)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
+def _child(write_fd: int, html: str, memory_mb: int) -> None:
+    """Body of the forked child: render, send status byte + payload, never return."""
+    status, payload = _FAILED, b"unknown error"
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        limit = memory_mb * 1024 * 1024
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        try:
+            status, payload = _OK, _write_pdf(html)
+        except MemoryError:
+            status, payload = _MEMORY, b""
+        except FetchRefused as error:
+            status, payload = _REFUSED, str(error).encode("utf-8", "replace")
+        except Exception as error:
+            # C extensions that fail to allocate often surface as SystemError or similar.
+            if _near_memory_limit(limit) or _caused_by_memory(error):
+                status, payload = _MEMORY, b""
+            else:
+                status = _FAILED
+                payload = f"{type(error).__name__}: {error}".encode("utf-8", "replace")[:2000]
+    except BaseException:  # noqa: BLE001 - the child must always report and exit
+        status, payload = _FAILED, b"renderer crashed"
+    finally:
+        try:
+            view = memoryview(status + payload)
+            while view:
+                written = os.write(write_fd, view)
+                view = view[written:]
+        finally:
+            os._exit(0)
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _reap(pid)
+
+
+def _reap(pid: int) -> int:
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            return 0
+        except InterruptedError:
+            continue
+
+
+def render_pdf(html: str, *, timeout_s: float = 60, memory_mb: int = 1024) -> bytes:
+    """Render HTML to PDF bytes in a forked child limited to ``memory_mb`` and ``timeout_s``.
+
+    :raise RenderError: on timeout, memory exhaustion, a refused fetch or any render failure.
+    """
+    _font_config()  # created in the parent once, shared by every child
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which exits via os._exit
+        os.close(read_fd)
+        _child(write_fd, html, memory_mb)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                _kill(pid)
+                raise RenderError(
+                    f"Rendering the PDF took longer than {timeout_s:g} s and was stopped."
+                )
+            try:
+                ready, _, _ = select.select([read_fd], [], [], remaining)
+            except InterruptedError:
+                continue
+            if not ready:
+                continue
+            try:
+                chunk = os.read(read_fd, 1 << 20)
+            except OSError as error:
+                if error.errno == errno.EINTR:
+                    continue
+                raise
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except BaseException:
+        _kill(pid)
+        raise
+    finally:
+        os.close(read_fd)
+    wait_status = _reap(pid)
+    data = b"".join(chunks)
+    status, payload = data[:1], data[1:]
+    if status == _OK and payload.startswith(b"%PDF"):
+        return payload
+    if status == _MEMORY:
+        raise RenderError(f"Rendering the PDF ran out of memory (limit {memory_mb} MB).")
+    if status == _REFUSED:
+        raise RenderError(
+            "The plan refers to a file or address that PDFs may not use ("
+            + payload.decode("utf-8", "replace")
+            + ")."
+        )
+    if status == _FAILED:
+        raise RenderError("Rendering the PDF failed: " + payload.decode("utf-8", "replace"))
+    if os.WIFSIGNALED(wait_status):
+        raise RenderError(
+            "The PDF renderer stopped unexpectedly (signal "
+            f"{os.WTERMSIG(wait_status)}); it may have run out of memory."
+        )
+    raise RenderError("The PDF renderer stopped without producing a document.")
+
+
+def render_plan(context: dict, **limits) -> bytes:
+    """Render the plan for ``context`` to PDF bytes (``limits``: timeout_s, memory_mb)."""
+    return render_pdf(plan_html(context), **limits)
