@@ -39,6 +39,8 @@ class PlanDocument(db.Model):
         ForeignKey("plan_documents.id", ondelete="SET NULL"), nullable=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    # The Celery task id holding the claim; a redelivered message (same id) may take it back.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
