@@ -58,6 +58,7 @@ def _make_app(database_url: str, instance: Path, **overrides):
         "SMTP_URL": None,
         "CELERY_TASK_ALWAYS_EAGER": True,
         "PUBLIC_URL": "http://localhost",
+        "PDF_RENDER_TIMEOUT": 120,
     }
     config.update(overrides)
     return create_app(config)

@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from trainer_app.security import init_security
 
     init_security(app)
+    _register_template_helpers(app)
     _register_blueprints(app)
     _register_errors(app)
 
@@ -62,12 +63,34 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from trainer_app.accounts.views import bp as accounts_bp
+    from trainer_app.assessments.views import bp as assessments_bp
     from trainer_app.clients.views import bp as clients_bp
+    from trainer_app.library.views import bp as library_bp
     from trainer_app.main import bp as main_bp
+    from trainer_app.plans.views import bp as plans_bp
+    from trainer_app.programs.views import bp as programs_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(clients_bp)
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        clients_bp,
+        library_bp,
+        assessments_bp,
+        programs_bp,
+        plans_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from markupsafe import Markup
+
+    from trainer_app.library.bodymap import body_map_svg
+
+    @app.template_global()
+    def body_map(weak=(), overactive=(), **kwargs) -> Markup:
+        """The project's SVG body map (drawn from fixed shapes; no user text inside)."""
+        return Markup(body_map_svg(weak, overactive, **kwargs))  # noqa: S704
 
 
 def _register_errors(app: Flask) -> None:

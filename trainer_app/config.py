@@ -80,4 +80,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "RELAY_AFTER_SECONDS": int(env.get("RELAY_AFTER_SECONDS", 60)),
+        "STALE_CLAIM_SECONDS": int(env.get("STALE_CLAIM_SECONDS", 600)),
+        "PDF_RENDER_TIMEOUT": float(env.get("PDF_RENDER_TIMEOUT", 90)),
+        "PDF_RENDER_MEMORY_MB": int(env.get("PDF_RENDER_MEMORY_MB", 1024)),
+        "CELERY_VISIBILITY_TIMEOUT": int(env.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
     }

@@ -14,11 +14,10 @@ from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
-# Visibility timeout (Redis) must exceed the hard time limit, or a slow task is handed out twice.
-VISIBILITY_TIMEOUT = 3600
+# The Redis visibility timeout (CELERY_VISIBILITY_TIMEOUT, default 3600 s) must exceed the hard
+# time limit, or a slow task is handed out twice.
 SOFT_TIME_LIMIT = 120
 HARD_TIME_LIMIT = 180
-QUEUES = {"pdf": "pdf", "email": "email", "relay": "celery"}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -31,7 +30,7 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery = Celery(app.name, task_cls=FlaskTask)
     broker_url = app.config["CELERY_BROKER_URL"]
-    transport_options: dict = {"visibility_timeout": VISIBILITY_TIMEOUT}
+    transport_options: dict = {"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]}
     if broker_url.startswith("filesystem://"):
         folder = Path(app.config["CELERY_QUEUE_FOLDER"])
         folder.mkdir(parents=True, exist_ok=True)

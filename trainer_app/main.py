@@ -45,6 +45,10 @@ def healthz():
 def navigation() -> dict:
     """Menu entries for the base layout."""
     return {
-        "nav_items": [("main.dashboard", "Dashboard"), ("clients.index", "Clients")],
+        "nav_items": [
+            ("main.dashboard", "Dashboard"),
+            ("clients.index", "Clients"),
+            ("library.index", "Exercise library"),
+        ],
         "account_items": [("accounts.change_password", "Change password")],
     }

@@ -66,3 +66,92 @@ class Factories:
             db.session.refresh(client)
             db.session.expunge(client)
             return client
+
+
+# A realistic assessment: weak glutes (left weaker), weak core, rounded shoulders.
+ASSESSMENT_ANSWERS = {
+    "morning_stiffness": True,
+    "pain_standing_sitting": True,
+    "one_side_stronger": True,
+    "recurring_tightness": False,
+    "leg_numbness_weakness": False,
+    "bladder_bowel_saddle": False,
+    "unexplained_weight_loss": False,
+    "pain_after_fall_injury": False,
+    "constant_night_pain": False,
+    "fever_with_back_pain": False,
+    "cancer_history": False,
+    "single_leg_bridge_hold_left": 12,
+    "single_leg_bridge_hold_right": 25,
+    "bridge_compensation": True,
+    "hip_drop_left": True,
+    "hip_drop_right": False,
+    "front_plank_hold": 15,
+    "side_plank_hold_left": 20,
+    "side_plank_hold_right": 24,
+    "dead_bug_back_lifts": True,
+    "hamstring_bridge_reps_left": 22,
+    "hamstring_bridge_reps_right": 23,
+    "active_straight_leg_raise_left": 80,
+    "active_straight_leg_raise_right": 80,
+    "hinge_back_takes_over": False,
+    "forward_head_shoulders": "marked",
+    "wall_angel": False,
+    "prone_y_raise_hold": 10,
+    "pec_minor_short_left": True,
+    "pec_minor_short_right": True,
+}
+
+
+def _add_program(app, user, client, *, title: str = "Corrective program"):
+    from trainer_app.assessments.models import Assessment
+    from trainer_app.assessments.questionnaire import default_questionnaire
+    from trainer_app.assessments.scoring import result_to_dict, score, suggested_imbalances
+    from trainer_app.library.catalog import default_catalog
+    from trainer_app.programs.builder import build_program, draft_to_dict, targets_from_scores
+    from trainer_app.programs.models import Program, ProgramVersion
+    from trainer_app.timeutil import utcnow
+
+    questionnaire = default_questionnaire()
+    result = score(questionnaire, ASSESSMENT_ANSWERS)
+    confirmed = list(suggested_imbalances(result))
+    assessment = Assessment(
+        clinic_id=user.clinic_id,
+        client_id=client.id,
+        trainer_id=user.id,
+        questionnaire_version=questionnaire.version,
+        answers=ASSESSMENT_ANSWERS,
+        result=result_to_dict(result),
+        confirmed_imbalances=confirmed,
+        confirmed_at=utcnow(),
+    )
+    catalog = default_catalog()
+    draft = build_program(targets_from_scores(result.imbalances, confirmed), catalog)
+    program = Program(
+        clinic_id=user.clinic_id, client_id=client.id, assessment=assessment, title=title
+    )
+    version = ProgramVersion(
+        clinic_id=user.clinic_id,
+        program=program,
+        number=1,
+        content=draft_to_dict(draft),
+        catalog_version=catalog.version,
+        created_by_id=user.id,
+        change_note="Built from assessment",
+    )
+    db.session.add_all([assessment, program, version])
+    db.session.commit()
+    return version
+
+
+def _program_version(factories: Factories, user, client=None, **kwargs):
+    """A confirmed assessment and a built program for ``client``; returns version 1's id."""
+    client = client or factories.client_record(user)
+    with factories.app.app_context():
+        from trainer_app.clients.models import Client
+
+        version = _add_program(factories.app, user, db.session.get(Client, client.id), **kwargs)
+        return version.id
+
+
+Factories.program_version = _program_version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 
@@ -34,14 +35,25 @@ def fresh_postgres_database(name: str) -> str:
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} (set TEST_DATABASE_URL)")
     import psycopg
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    dbname = f"{name}{worker}"
+    # One database per test process, so parallel runs on one server never collide.
+    dbname = f"{name}_{os.getpid()}"
     with psycopg.connect(_server_url(POSTGRES_URL) + "/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}"')
+    atexit.register(_drop_database, dbname)
     return (
         _server_url(POSTGRES_URL).replace("postgresql://", "postgresql+psycopg://") + "/" + dbname
     )
+
+
+def _drop_database(dbname: str) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(_server_url(POSTGRES_URL) + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    except Exception:  # the server may be gone at exit; the next run drops it anyway
+        pass
 
 
 def redis_available(url: str = REDIS_URL) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from trainer_app.assessments.models import Assessment
 from trainer_app.clients import service
 from trainer_app.clients.forms import ClientForm, SearchForm
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
-from trainer_app.tenancy import current_clinic_id, get_or_404
+from trainer_app.programs.models import Program
+from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 PER_PAGE = 20
@@ -61,7 +63,19 @@ def create():
 @bp.get("/<int:client_id>")
 def detail(client_id: int):
     client = get_or_404(Client, client_id)
-    return render_template("clients/detail.html", client=client)
+    assessments = db.session.scalars(
+        scoped(Assessment)
+        .where(Assessment.client_id == client.id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+    ).all()
+    programs = db.session.scalars(
+        scoped(Program)
+        .where(Program.client_id == client.id)
+        .order_by(Program.created_at.desc(), Program.id.desc())
+    ).all()
+    return render_template(
+        "clients/detail.html", client=client, assessments=assessments, programs=programs
+    )
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
