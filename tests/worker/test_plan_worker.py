@@ -1,0 +1,82 @@
+"""Plan documents rendered by a real worker process over real Redis; the relay after an outage."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from tests.support.factories import Factories
+from tests.worker.conftest import wait_for
+from trainer_app.extensions import db
+from trainer_app.plans.models import PlanDocument
+
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres]
+
+
+def _status(app, doc_id: int) -> str:
+    with app.app_context():
+        db.session.expire_all()
+        status = db.session.get(PlanDocument, doc_id).status
+        db.session.remove()
+        return status
+
+
+def _signed_in(app):
+    factories = Factories(app)
+    user = factories.user()
+    version_id = factories.program_version(user)
+    browser = app.test_client()
+    browser.post("/account/sign-in", data={"email": user.email, "password": Factories.PASSWORD})
+    return browser, version_id
+
+
+def _make(browser, version_id, key):
+    response = browser.post(
+        f"/plans/versions/{version_id}/make", data={"paper": "A4", "request_key": key}
+    )
+    assert response.status_code == 302
+
+
+def _document_id(app, key_suffix: str) -> int:
+    with app.app_context():
+        doc = db.session.scalar(
+            select(PlanDocument).where(PlanDocument.request_key.endswith(key_suffix))
+        )
+        return doc.id
+
+
+def test_worker_renders_the_requested_plan(worker_app, start_worker):
+    start_worker()
+    browser, version_id = _signed_in(worker_app)
+    _make(browser, version_id, "first-request-0001")
+    doc_id = _document_id(worker_app, "first-request-0001")
+    wait_for(lambda: _status(worker_app, doc_id) == "ready", timeout=90, what="the PDF")
+    download = browser.get(f"/plans/{doc_id}/download")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    status = browser.get(f"/plans/{doc_id}/status").get_data(as_text=True)
+    assert "Download PDF" in status
+
+
+def test_broker_down_at_request_then_relay_publishes(worker_app, start_worker, redis_server):
+    browser, version_id = _signed_in(worker_app)
+    redis_server.stop()
+    started = time.monotonic()
+    _make(browser, version_id, "while-broker-down-01")
+    assert time.monotonic() - started < 10, "the request must not hang on a dead broker"
+    doc_id = _document_id(worker_app, "while-broker-down-01")
+    assert _status(worker_app, doc_id) == "queued"
+
+    redis_server.start()
+    start_worker()
+    # The worker alone never hears of the document: only the relay publishes it.
+    with worker_app.app_context():
+        from worker.tasks import relay
+
+        wait_for(
+            lambda: relay.apply().get()["documents"] == 1,
+            timeout=30,
+            what="the relay to publish the queued document",
+        )
+    wait_for(lambda: _status(worker_app, doc_id) == "ready", timeout=90, what="the PDF")
