@@ -34,7 +34,11 @@ def celery_init_app(app: Flask) -> Celery:
     if broker_url.startswith("filesystem://"):
         folder = Path(app.config["CELERY_QUEUE_FOLDER"])
         folder.mkdir(parents=True, exist_ok=True)
-        transport_options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+        transport_options = {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
+        }
     celery.conf.update(
         broker_url=broker_url,
         broker_transport_options=transport_options,

@@ -290,6 +290,7 @@ _FIELD_RE = re.compile(r"^(?P<field>[a-z_]+(?:\.[a-z_]+)?)(?:\[(?P<index>\d+)\])
 _PLAIN = [
     (re.compile(r"^must be a non-empty string"), "This field is required."),
     (re.compile(r"^must be at most (\d+) characters"), r"Use at most \1 characters."),
+    (re.compile(r"^must be a positive integer, got None"), "This field is required."),
     (re.compile(r"^must be a positive integer"), "Enter a whole number of at least 1."),
     (re.compile(r"^must be at most (\d+), got \d+"), r"Enter at most \1."),
     (re.compile(r"^must have 1 to (\d+) items, got 0"), "Give at least one."),

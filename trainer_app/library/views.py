@@ -1,0 +1,143 @@
+"""Exercise library pages: browse, detail, and the clinic's own exercises."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from trainer_app.extensions import db
+from trainer_app.library import service
+from trainer_app.library.catalog import EQUIPMENT, REGIONS
+from trainer_app.library.forms import KIND_LABELS, ClinicExerciseForm, FilterForm
+from trainer_app.library.models import ClinicExercise
+from trainer_app.tenancy import current_clinic_id, get_or_404
+
+bp = Blueprint("library", __name__, url_prefix="/library")
+
+FILTERS = ("q", "imbalance", "muscle", "equipment", "kind", "source")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every library page needs a signed-in trainer."""
+
+
+@bp.context_processor
+def _vocabulary() -> dict:
+    return {
+        "REGIONS": REGIONS,
+        "EQUIPMENT": EQUIPMENT,
+        "KIND_LABELS": KIND_LABELS,
+        "short_name": service.short_name,
+        "names": _names,
+    }
+
+
+def _names(keys, vocabulary: dict[str, str]) -> str:
+    """Labels for vocabulary keys, comma-separated ("glutes" -> "Glutes")."""
+    return ", ".join(vocabulary.get(key, key) for key in keys)
+
+
+@bp.get("/")
+def index():
+    catalog = service.clinic_catalog(current_clinic_id())
+    filters = FilterForm(request.args)
+    filters.set_choices(catalog)
+    filters.validate()
+    q = "" if filters.q.errors else (filters.q.data or "").strip()
+    chosen = {name: filters.value(name) for name in FILTERS if name != "q"}
+    exercises = service.filter_exercises(catalog, q=q, **chosen)
+    view = "table" if filters.view.data == "table" else "cards"
+    active = {name: value for name, value in dict(chosen, q=q).items() if value}
+    return render_template(
+        "library/index.html",
+        catalog=catalog,
+        filters=filters,
+        active=active,
+        view=view,
+        total=len(catalog.exercises),
+        exercises=exercises,
+        groups=service.group_by_imbalance(catalog, exercises, imbalance=chosen["imbalance"]),
+        article=service.article_slugs(catalog),
+        counts=service.imbalance_counts(catalog),
+    )
+
+
+@bp.get("/<slug>")
+def detail(slug: str):
+    clinic_id = current_clinic_id()
+    catalog = service.clinic_catalog(clinic_id)
+    exercise = catalog.exercises.get(slug)
+    if exercise is None:
+        abort(404)
+    row = service.clinic_exercise_by_slug(clinic_id, slug) if exercise.source == "clinic" else None
+    return render_template(
+        "library/detail.html",
+        catalog=catalog,
+        exercise=exercise,
+        row=row,
+        from_article=slug in service.article_slugs(catalog),
+        marks=service.body_map_marks(exercise),
+        easier=catalog.exercises.get(exercise.easier or ""),
+        harder=catalog.exercises.get(exercise.harder or ""),
+        treats=[catalog.imbalances[s] for s in exercise.imbalances if s in catalog.imbalances],
+        related=[
+            ex
+            for ex in catalog.exercises.values()
+            if slug in (ex.easier, ex.harder) and ex.slug not in (exercise.easier, exercise.harder)
+        ],
+    )
+
+
+def _editor(form: ClinicExerciseForm, row: ClinicExercise | None, general: list[str]):
+    return render_template("library/form.html", form=form, row=row, general=general)
+
+
+@bp.route("/custom/new", methods=["GET", "POST"])
+def create():
+    clinic_id = current_clinic_id()
+    form = ClinicExerciseForm()
+    form.set_choices(service.clinic_catalog(clinic_id))
+    general: list[str] = []
+    if form.validate_on_submit():
+        try:
+            row = service.create_clinic_exercise(clinic_id, form.exercise_data())
+        except service.ExerciseInvalid as exc:
+            general = form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(f"{row.data['name']} added to your library.", "success")
+            return redirect(url_for("library.detail", slug=row.slug))
+    return _editor(form, None, general)
+
+
+@bp.route("/custom/<int:exercise_id>/edit", methods=["GET", "POST"])
+def edit(exercise_id: int):
+    row = get_or_404(ClinicExercise, exercise_id)
+    catalog = service.clinic_catalog(row.clinic_id)
+    form = ClinicExerciseForm()
+    form.set_choices(catalog, exclude=row.slug)
+    general: list[str] = []
+    if request.method == "GET":
+        form.fill(service.form_values(catalog.exercise(row.slug)))
+    elif form.validate_on_submit():
+        try:
+            service.update_clinic_exercise(row, form.exercise_data())
+        except service.ExerciseInvalid as exc:
+            general = form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("library.detail", slug=row.slug))
+    return _editor(form, row, general)
+
+
+@bp.post("/custom/<int:exercise_id>/delete")
+def delete(exercise_id: int):
+    row = get_or_404(ClinicExercise, exercise_id)
+    name = row.data.get("name", "The exercise")
+    service.delete_clinic_exercise(row)
+    db.session.commit()
+    flash(f"{name} deleted. Programs that already use it keep their copy.", "info")
+    return redirect(url_for("library.index", source="clinic"))
