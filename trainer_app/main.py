@@ -50,5 +50,8 @@ def navigation() -> dict:
             ("clients.index", "Clients"),
             ("library.index", "Exercise library"),
         ],
-        "account_items": [("accounts.change_password", "Change password")],
+        "account_items": [
+            ("clinics.settings", "Clinic settings"),
+            ("accounts.change_password", "Change password"),
+        ],
     }

@@ -1,0 +1,40 @@
+"""Clinic settings form."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from trainer_app.formutil import select_choices
+
+
+class ClinicSettingsForm(FlaskForm):
+    name = StringField(
+        "Clinic name", validators=[DataRequired("Enter the clinic's name."), Length(max=120)]
+    )
+    contact = TextAreaField(
+        "Contact details printed on plans",
+        validators=[Length(max=300)],
+        description="Address, phone, email or website: shown in every plan's footer.",
+        render_kw={"rows": 3},
+    )
+    accent_color = StringField(
+        "Accent colour",
+        validators=[
+            DataRequired("Choose a colour."),
+            Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour like #2f6f8f."),
+        ],
+        render_kw={"type": "color"},
+    )
+    paper_size = SelectField(
+        "Default paper size",
+        choices=select_choices([("A4", "A4"), ("Letter", "US Letter")]),
+    )
+    logo_file = FileField(
+        "Logo",
+        description=(
+            "PNG or JPEG, at most 512 KB and 2000 x 2000 pixels. Printed on the plan's cover."
+        ),
+        render_kw={"accept": "image/png,image/jpeg"},
+    )
+    remove_logo = BooleanField("Remove the current logo")
