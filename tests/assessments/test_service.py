@@ -1,0 +1,74 @@
+"""Assessment service rules: red flags block confirmation, ordering, body-map regions."""
+
+from __future__ import annotations
+
+import pytest
+
+from trainer_app.assessments import service
+from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.scoring import score
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.timeutil import utcnow
+
+Q = default_questionnaire()
+
+
+def answers(**overrides):
+    data = {question.id: False for question in (*Q.screening, *Q.red_flags)}
+    data.update(single_leg_bridge_hold_left=15, single_leg_bridge_hold_right=40)
+    data.update(front_plank_hold=70, hamstring_bridge_reps_left=25)
+    data.update(hamstring_bridge_reps_right=25, forward_head_shoulders="mild")
+    data.update(overrides)
+    return data
+
+
+def test_body_map_regions_come_from_indicated_imbalances():
+    weak, overactive = service.body_map_regions(score(Q, answers()))
+    assert weak == ["glutes", "mid_back", "rear_deltoids"]
+    assert overactive == ["lower_back", "hip_flexors", "chest", "front_deltoids", "upper_trapezius"]
+    assert service.body_map_regions(
+        score(Q, answers(forward_head_shoulders="none", single_leg_bridge_hold_left=40))
+    ) == ([], [])
+
+
+def test_order_by_score_then_catalog_order():
+    result = score(Q, answers())
+    assert service.order_imbalances(result, ["weak_core", "upper_crossed", "weak_glutes"]) == [
+        "weak_glutes",
+        "upper_crossed",
+        "weak_core",
+    ]
+
+
+def test_red_flag_blocks_until_cleared(app, factories):
+    user = factories.user()
+    person = factories.client_record(user)
+    with app.app_context():
+        client = db.session.get(Client, person.id)
+        assessment = service.record_assessment(
+            client, trainer_id=user.id, answers=answers(cancer_history=True)
+        )
+        assert service.is_blocked(assessment)
+        with pytest.raises(service.AssessmentRefused, match="clearance"):
+            service.confirm_imbalances(assessment, ["weak_glutes"])
+        with pytest.raises(service.AssessmentRefused, match="Describe"):
+            service.record_clearance(assessment, user_id=user.id, note="  ")
+        service.record_clearance(assessment, user_id=user.id, note="Cleared by Dr X")
+        assert not service.is_blocked(assessment)
+        with pytest.raises(service.AssessmentRefused, match="at least one"):
+            service.confirm_imbalances(assessment, [])
+        assert service.confirm_imbalances(assessment, ["weak_core", "weak_glutes"]) == [
+            "weak_glutes",
+            "weak_core",
+        ]
+        db.session.rollback()
+
+
+def test_archived_client_is_refused(app, factories):
+    user = factories.user()
+    person = factories.client_record(user, archived_at=utcnow())
+    with app.app_context():
+        client = db.session.get(Client, person.id)
+        with pytest.raises(service.AssessmentRefused, match="archived"):
+            service.record_assessment(client, trainer_id=user.id, answers=answers())

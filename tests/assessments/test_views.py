@@ -1,0 +1,423 @@
+"""Assessment routes: questionnaire, results, red-flag clearance, confirmation, history, compare."""
+
+from __future__ import annotations
+
+import html as html_lib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.extensions import db
+
+Q = default_questionnaire()
+
+
+def valid_answers(**overrides) -> dict[str, str]:
+    """Form data that passes validation: weak left glutes, mild rounded shoulders, no red flag."""
+    data = {question.id: "no" for question in (*Q.screening, *Q.red_flags)}
+    data.update(
+        morning_stiffness="yes",
+        pain_standing_sitting="yes",
+        single_leg_bridge_hold_left="15",
+        single_leg_bridge_hold_right="40",
+        front_plank_hold="70",
+        hamstring_bridge_reps_left="25",
+        hamstring_bridge_reps_right="24",
+        forward_head_shoulders="mild",
+        notes="Desk job, runs twice a week.",
+    )
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Assessment))
+
+
+def load(app, assessment_id: int) -> Assessment:
+    with app.app_context():
+        row = db.session.get(Assessment, assessment_id)
+        db.session.expunge(row)
+        return row
+
+
+def text(response) -> str:
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def signed_in(client, auth, factories):
+    """A signed-in trainer and one of their clients."""
+    auth.login()
+    return auth.user, factories.client_record(auth.user, name="Maria Jensen")
+
+
+def record(client, client_id: int, **overrides) -> int:
+    response = client.post(f"/assessments/new/{client_id}", data=valid_answers(**overrides))
+    assert response.status_code == 302, text(response)
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+# --------------------------------------------------------------------------- questionnaire
+
+
+def test_form_shows_every_question_with_help_and_labels(client, signed_in):
+    _, person = signed_in
+    page = text(client.get(f"/assessments/new/{person.id}"))
+    for question in (*Q.screening, *Q.red_flags):
+        assert question.text in page
+        assert question.help in page
+    for indicators in Q.indicators.values():
+        for ind in indicators:
+            assert ind.label in page
+            assert ind.help in page
+            for key in ind.answer_keys():
+                assert f'name="{key}"' in page
+    assert "Screening questions" in page and "Red flags" in page
+    assert "Weak glutes and an overloaded lower back" in page
+    assert 'id="q-single_leg_bridge_hold_left"' in page
+    assert '<label class="form-label mb-1" for="q-single_leg_bridge_hold_left">' in page
+    assert 'max="600"' in page
+    assert 'name="csrf_token"' in page or "csrf_token" in page
+    assert 'name="notes"' in page
+
+
+def test_full_path_save_results_confirm(app, client, signed_in):
+    user, person = signed_in
+    response = client.post(f"/assessments/new/{person.id}", data=valid_answers())
+    assert response.status_code == 302
+    assessment_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    row = load(app, assessment_id)
+    assert (row.clinic_id, row.client_id, row.trainer_id) == (
+        user.clinic_id,
+        person.id,
+        user.id,
+    )
+    assert row.questionnaire_version == Q.version
+    assert row.answers["single_leg_bridge_hold_left"] == 15
+    assert row.answers["morning_stiffness"] is True
+    assert row.result["screening"]["likely"] is True
+    assert row.notes == "Desk job, runs twice a week."
+    assert row.confirmed_imbalances is None
+
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert "Left single-leg bridge held 15 s, below 20 s" in page
+    assert "Forward head and rounded shoulders observed: mild" in page
+    assert "Weaker side: left" in page
+    assert "region--weak" in page and "region--overactive" in page
+    assert "Build program" not in page
+    # Suggested imbalances are pre-ticked.
+    assert 'value="weak_glutes" id="treat-weak_glutes" checked' in page
+    assert 'value="weak_core" id="treat-weak_core" >' in page
+
+    response = client.post(
+        f"/assessments/{assessment_id}/confirm", data={"imbalances": ["weak_glutes"]}
+    )
+    assert response.status_code == 302
+    row = load(app, assessment_id)
+    assert row.confirmed_imbalances == ["weak_glutes"]
+    assert row.confirmed_at is not None
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert "Build program" in page
+    assert f'href="/programs/new/{assessment_id}"' in page
+
+
+@pytest.mark.parametrize(
+    ("yes", "likely"),
+    [(["morning_stiffness"], False), (["morning_stiffness", "recurring_tightness"], True)],
+)
+def test_screening_rule_is_shown(client, signed_in, yes, likely):
+    _, person = signed_in
+    overrides = {q.id: ("yes" if q.id in yes else "no") for q in Q.screening}
+    assessment_id = record(client, person.id, **overrides)
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    rule = Q.screening_rule
+    assert (rule.likely_message if likely else rule.unlikely_message) in page
+    assert f"{len(yes)} of 4 answered yes" in page
+    assert Q.screening[0].text in page
+
+
+def test_red_flag_blocks_confirmation_until_cleared(app, client, signed_in):
+    _, person = signed_in
+    assessment_id = record(client, person.id, leg_numbness_weakness="yes")
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert "Programming blocked" in page
+    assert "refer Maria Jensen to a medical professional" in page
+    assert "Numbness, tingling or weakness in one or both legs?" in page
+    assert Q.red_flag_message in page
+
+    response = client.post(
+        f"/assessments/{assessment_id}/confirm",
+        data={"imbalances": ["weak_glutes"]},
+        follow_redirects=True,
+    )
+    assert "record the clearance before confirming" in text(response)
+    assert load(app, assessment_id).confirmed_imbalances is None
+
+    response = client.post(f"/assessments/{assessment_id}/clearance", data={"note": "   "})
+    assert response.status_code == 200
+    assert "Describe the clearance" in text(response)
+    assert "invalid-feedback" in text(response)
+    assert load(app, assessment_id).cleared_at is None
+
+    response = client.post(f"/assessments/{assessment_id}/clearance", data={"note": "x" * 501})
+    assert "Field cannot be longer than 500 characters." in text(response)
+    assert load(app, assessment_id).cleared_at is None
+
+    note = "Cleared by Dr Patel on 3 March"
+    response = client.post(f"/assessments/{assessment_id}/clearance", data={"note": note})
+    assert response.status_code == 302
+    row = load(app, assessment_id)
+    assert row.clearance_note == note
+    assert row.cleared_at is not None
+    assert row.cleared_by_id == signed_in[0].id
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert note in page
+    assert "medical clearance recorded" in page
+
+    response = client.post(
+        f"/assessments/{assessment_id}/confirm", data={"imbalances": ["weak_glutes"]}
+    )
+    assert response.status_code == 302
+    assert load(app, assessment_id).confirmed_imbalances == ["weak_glutes"]
+
+
+def test_clearance_without_red_flags_changes_nothing(app, client, signed_in):
+    _, person = signed_in
+    assessment_id = record(client, person.id)
+    response = client.post(
+        f"/assessments/{assessment_id}/clearance", data={"note": "Cleared"}, follow_redirects=True
+    )
+    assert "No clearance is needed" in text(response)
+    assert load(app, assessment_id).cleared_at is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("single_leg_bridge_hold_left", "-5", "between 0 and 600"),
+        ("front_plank_hold", "about a minute", "Enter a whole number of seconds between 0 and 600"),
+        ("hamstring_bridge_reps_right", "101", "between 0 and 100"),
+        ("single_leg_bridge_hold_right", None, "This answer is required."),
+        ("morning_stiffness", None, "This answer is required. Answer yes or no."),
+        ("forward_head_shoulders", "severe", "Choose one of: None, Mild, Marked."),
+        ("notes", "x" * 2001, "Field cannot be longer than 2000 characters."),
+    ],
+)
+def test_bad_answers_show_errors_and_save_nothing(app, client, signed_in, field, value, message):
+    _, person = signed_in
+    response = client.post(f"/assessments/new/{person.id}", data=valid_answers(**{field: value}))
+    assert response.status_code == 200
+    page = text(response)
+    assert message in page
+    assert "Nothing was saved" in page
+    assert "invalid-feedback" in page
+    assert count(app) == 0
+    # What was typed stays in the form.
+    assert 'id="q-single_leg_bridge_hold_left" value="15"' in page or field == (
+        "single_leg_bridge_hold_left"
+    )
+    if value and field != "notes" and field != "forward_head_shoulders":
+        assert f'value="{value}"' in page
+    if field != "notes":
+        assert "Desk job, runs twice a week." in page
+
+
+def test_error_is_next_to_its_field(client, signed_in):
+    _, person = signed_in
+    page = text(
+        client.post(
+            f"/assessments/new/{person.id}",
+            data=valid_answers(single_leg_bridge_hold_left="-5"),
+        )
+    )
+    assert 'id="err-single_leg_bridge_hold_left"' in page
+    assert page.index('id="q-single_leg_bridge_hold_left"') < page.index(
+        'id="err-single_leg_bridge_hold_left"'
+    )
+
+
+def test_override_is_saved_in_score_order(app, client, signed_in):
+    _, person = signed_in
+    # Glutes likely (one of three tests at 100 %), shoulders mild (possible), core clean.
+    assessment_id = record(client, person.id)
+    row = load(app, assessment_id)
+    scores = {i["slug"]: i["score"] for i in row.result["imbalances"]}
+    assert scores["weak_core"] == 0 and scores["weak_glutes"] > 0
+
+    response = client.post(
+        f"/assessments/{assessment_id}/confirm",
+        data={"imbalances": ["weak_core", "upper_crossed", "weak_glutes"]},
+    )
+    assert response.status_code == 302
+    expected = sorted(
+        ["weak_core", "upper_crossed", "weak_glutes"],
+        key=lambda s: (-scores[s], list(scores).index(s)),
+    )
+    assert load(app, assessment_id).confirmed_imbalances == expected
+
+    # Untick a suggested one, tick another.
+    client.post(
+        f"/assessments/{assessment_id}/confirm",
+        data={"imbalances": ["weak_hamstrings", "weak_glutes"]},
+    )
+    assert load(app, assessment_id).confirmed_imbalances == ["weak_glutes", "weak_hamstrings"]
+
+
+def test_confirm_needs_at_least_one(app, client, signed_in):
+    _, person = signed_in
+    assessment_id = record(client, person.id)
+    response = client.post(f"/assessments/{assessment_id}/confirm", data={})
+    assert response.status_code == 200
+    assert "Choose at least one imbalance to treat." in text(response)
+    assert load(app, assessment_id).confirmed_imbalances is None
+
+
+def test_confirm_rejects_unknown_imbalance(app, client, signed_in):
+    _, person = signed_in
+    assessment_id = record(client, person.id)
+    response = client.post(f"/assessments/{assessment_id}/confirm", data={"imbalances": "nope"})
+    assert response.status_code == 200
+    assert "not a valid choice" in text(response)
+    assert load(app, assessment_id).confirmed_imbalances is None
+
+
+# --------------------------------------------------------------------------- history, compare
+
+
+def test_client_page_empty_state(client, signed_in):
+    _, person = signed_in
+    page = text(client.get(f"/clients/{person.id}"))
+    assert "No assessment yet" in page
+    assert "Record one to see which imbalances to treat." in page
+    assert f'href="/assessments/new/{person.id}"' in page
+
+
+def test_client_page_lists_history(app, client, signed_in):
+    user, person = signed_in
+    first = record(client, person.id)
+    second = record(client, person.id, leg_numbness_weakness="yes")
+    page = text(client.get(f"/clients/{person.id}"))
+    assert page.index(f'href="/assessments/{second}"') < page.index(f'href="/assessments/{first}"')
+    assert user.name in page
+    assert "imbalance likely (2 of 4 yes)" in page
+    assert "Weak glutes and an overloaded lower back" in page
+    assert "Red flag: refer before programming" in page
+    assert f'href="/assessments/{second}/compare"' in page
+    assert f'href="/assessments/{first}/compare"' not in page
+    assert "New assessment" in page
+
+
+def test_compare_shows_before_and_after(app, client, signed_in):
+    _, person = signed_in
+    first = record(client, person.id)
+    second = record(
+        client, person.id, single_leg_bridge_hold_left="35", forward_head_shoulders="none"
+    )
+    # Same timestamp on both rows must still order by id.
+    with app.app_context():
+        rows = db.session.scalars(select(Assessment).order_by(Assessment.id)).all()
+        rows[1].created_at = rows[0].created_at
+        db.session.commit()
+    page = text(client.get(f"/assessments/{second}/compare"))
+    assert "Weak glutes and an overloaded lower back" in page
+    assert "Single-leg glute bridge hold (left): 15 s → 35 s" in page
+    assert "Improved" in page
+    assert f'href="/assessments/{first}"' in page
+
+    page = text(client.get(f"/assessments/{first}/compare"))
+    assert "Nothing to compare yet" in page
+
+
+def test_compare_direction_worse(client, signed_in):
+    _, person = signed_in
+    record(client, person.id, forward_head_shoulders="none")
+    second = record(client, person.id, forward_head_shoulders="marked")
+    page = text(client.get(f"/assessments/{second}/compare"))
+    assert "Forward head and rounded shoulders: None → Marked" in page
+    assert "Worse" in page
+
+
+def test_previous_is_by_created_at(app, client, signed_in):
+    _, person = signed_in
+    older = record(client, person.id)
+    newer = record(client, person.id)
+    with app.app_context():
+        row = db.session.get(Assessment, older)
+        row.created_at = row.created_at - timedelta(days=30)
+        db.session.commit()
+    page = text(client.get(f"/assessments/{newer}/compare"))
+    assert f'href="/assessments/{older}"' in page
+
+
+# --------------------------------------------------------------------------- archived, access
+
+
+def test_archived_client_cannot_be_assessed(app, client, signed_in):
+    _, person = signed_in
+    client.post(f"/clients/{person.id}/archive")
+    response = client.get(f"/assessments/new/{person.id}", follow_redirects=True)
+    page = text(response)
+    assert "is archived, so no new assessment can be recorded" in page
+    response = client.post(
+        f"/assessments/new/{person.id}", data=valid_answers(), follow_redirects=True
+    )
+    assert "restore the client to assess them again" in text(response)
+    assert count(app) == 0
+    page = text(client.get(f"/clients/{person.id}"))
+    assert f'href="/assessments/new/{person.id}"' not in page
+    assert "new assessments need the client to be restored first" in page
+
+
+ROUTES = [
+    ("get", "/assessments/new/{client}"),
+    ("post", "/assessments/new/{client}"),
+    ("get", "/assessments/{assessment}"),
+    ("post", "/assessments/{assessment}/clearance"),
+    ("post", "/assessments/{assessment}/confirm"),
+    ("get", "/assessments/{assessment}/compare"),
+]
+
+
+@pytest.fixture
+def other_clinic(app, client, auth, factories):
+    """An assessment (with a red flag) in another clinic, then sign in to a fresh clinic."""
+    owner = factories.user()
+    person = factories.client_record(owner)
+    auth.login(email=owner.email)
+    client.post(f"/assessments/new/{person.id}", data=valid_answers(leg_numbness_weakness="yes"))
+    client.post("/account/sign-out")
+    with app.app_context():
+        assessment = db.session.scalar(select(Assessment))
+        before = (assessment.cleared_at, assessment.confirmed_imbalances)
+        assessment_id = assessment.id
+    auth.login()
+    return person.id, assessment_id, before
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_other_clinic_gets_404(app, client, other_clinic, method, url):
+    person_id, assessment_id, before = other_clinic
+    data = valid_answers(note="Cleared by Dr X", imbalances=["weak_glutes"])
+    response = getattr(client, method)(
+        url.format(client=person_id, assessment=assessment_id),
+        data=data if method == "post" else None,
+    )
+    assert response.status_code == 404
+    assert count(app) == 1
+    row = load(app, assessment_id)
+    assert (row.cleared_at, row.confirmed_imbalances) == before
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_sign_in_required(app, client, factories, method, url):
+    owner = factories.user()
+    person = factories.client_record(owner)
+    response = getattr(client, method)(url.format(client=person.id, assessment=1))
+    assert response.status_code == 302
+    assert "/account/sign-in" in response.headers["Location"]
+    assert count(app) == 0

@@ -1,0 +1,89 @@
+"""A trainer assesses a client in a real browser: questionnaire, results with reasons, confirm."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def answer(page, section: str, question: str, choice: str) -> None:
+    """Tick a radio inside the fieldset whose legend is the question."""
+    group = page.locator(f"#sec-{section} fieldset").filter(has_text=question).first
+    group.get_by_label(choice, exact=True).check()
+
+
+def test_assess_client_and_confirm(live_server, page):
+    page.goto(live_server + "/account/sign-up")
+    page.get_by_label("Your name").fill("Ana Trainer")
+    page.get_by_label("Clinic or business name").fill("Core Studio")
+    page.get_by_label("Email", exact=True).fill("ana@example.com")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_label("Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+
+    page.get_by_role("link", name="Clients").first.click()
+    page.get_by_role("link", name="Add your first client").click()
+    page.get_by_label("Full name").fill("Maria Jensen")
+    page.get_by_role("button", name="Add client").click()
+    assert page.get_by_text("No assessment yet").is_visible()
+    shot(page, "client-empty")
+
+    page.get_by_role("link", name="New assessment").click()
+    assert page.get_by_role("heading", name="New assessment for Maria Jensen").is_visible()
+    shot(page, "form-empty")
+
+    # Submit with required answers missing: errors next to the fields, nothing saved.
+    page.get_by_role("button", name="Save and see results").click()
+    assert page.get_by_text("Nothing was saved").is_visible()
+    assert page.locator("#err-morning_stiffness").is_visible()
+    shot(page, "form-errors")
+
+    for question, choice in [
+        ("stiffness in your lower back", "Yes"),
+        ("long periods of standing or sitting", "Yes"),
+        ("one side of your body is stronger", "No"),
+        ("tightness in the same area", "No"),
+    ]:
+        answer(page, "screening", question, choice)
+    for fieldset in page.locator("#sec-red_flags fieldset").all():
+        fieldset.get_by_label("No", exact=True).check()
+    page.get_by_label("Single-leg glute bridge hold, Left").fill("15")
+    page.get_by_label("Single-leg glute bridge hold, Right").fill("40")
+    page.get_by_label("Front plank hold").fill("70")
+    page.get_by_label("Single-leg hamstring bridge repetitions, Left").fill("25")
+    page.get_by_label("Single-leg hamstring bridge repetitions, Right").fill("24")
+    answer(page, "upper_crossed", "Forward head and rounded shoulders", "Mild")
+    page.get_by_label("Notes").fill("Desk job.")
+    page.get_by_role("button", name="Save and see results").click()
+
+    assert page.get_by_text("Assessment saved.").is_visible()
+    assert page.get_by_text("Left single-leg bridge held 15 s, below 20 s").is_visible()
+    assert page.get_by_text("A muscle imbalance is likely").first.is_visible()
+    body_map = page.locator("svg.body-map")
+    assert body_map.is_visible()
+    assert body_map.locator(".region--weak").count() > 0
+    assert body_map.locator(".region--overactive").count() > 0
+    shot(page, "results")
+
+    assert page.get_by_label("Weak glutes and an overloaded lower back").is_checked()
+    page.get_by_label("Weak hamstrings and an overloaded lower back").check()
+    page.get_by_role("button", name="Confirm imbalances to treat").click()
+    assert page.get_by_text("Imbalances to treat confirmed.").is_visible()
+    build = page.get_by_role("link", name="Build program")
+    assert build.is_visible()
+    assert build.get_attribute("href").startswith("/programs/new/")
+    shot(page, "confirmed")
+
+    page.get_by_role("link", name="Maria Jensen").first.click()
+    assert page.get_by_role("link", name="New assessment").is_visible()
+    shot(page, "client-history")
+    assert page.console_errors == [], page.console_errors

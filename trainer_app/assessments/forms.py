@@ -1,0 +1,180 @@
+"""Assessment forms.
+
+The questionnaire's answers are validated by `questionnaire.validate_answers` (the data decides
+which fields exist and their limits); the template renders them from the `Section` view model
+built here. WTForms handles the rest: CSRF, notes, the clearance note and the confirmation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from trainer_app.assessments.questionnaire import SIDES, Indicator, Question, Questionnaire
+from trainer_app.assessments.service import CLEARANCE_MAX, NOTES_MAX
+from trainer_app.library.catalog import Catalog
+
+
+class AssessmentForm(FlaskForm):
+    notes = TextAreaField(
+        "Notes",
+        validators=[Length(max=NOTES_MAX)],
+        description="Anything the answers do not capture: history, goals, how the tests felt.",
+        render_kw={"rows": 4},
+    )
+
+
+class ClearanceForm(FlaskForm):
+    note = TextAreaField(
+        "Clearance note",
+        validators=[
+            DataRequired("Describe the clearance, for example who cleared the client."),
+            Length(max=CLEARANCE_MAX),
+        ],
+        description='For example "Cleared by Dr Patel (GP) on 3 March after examination".',
+        render_kw={"rows": 2},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    # Choices are set per assessment; the template draws the checkboxes with their scores.
+    imbalances = SelectMultipleField("Imbalances to treat", choices=[], validate_choice=True)
+
+    def validate_imbalances(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one imbalance to treat.")
+
+
+# --------------------------------------------------------------------------- questionnaire
+
+
+@dataclass(frozen=True)
+class Input:
+    """One answer key as the template draws it."""
+
+    key: str
+    label: str  # visible label: the question, or "Left" / "Right" for one side of a pair
+    kind: str  # yes_no | number | choice
+    value: str
+    error: str | None
+    unit: str | None = None
+    min: int | None = None
+    max: int | None = None
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) radio options
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question or indicator: heading, how to test it, and one input or a left/right pair."""
+
+    id: str
+    label: str
+    help: str
+    required: bool
+    inputs: tuple[Input, ...]
+
+    @property
+    def paired(self) -> bool:
+        return len(self.inputs) > 1
+
+    @property
+    def errors(self) -> list[str]:
+        return [i.error for i in self.inputs if i.error]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str
+    items: tuple[Item, ...]
+
+
+_YES_NO = (("yes", "Yes"), ("no", "No"))
+_NOT_TESTED = ("", "Not tested")
+
+
+def _question_item(question: Question, raw: Mapping[str, str], errors: Mapping[str, str]) -> Item:
+    field = Input(
+        key=question.id,
+        label=question.text,
+        kind="yes_no",
+        value=str(raw.get(question.id, "")).strip().lower(),
+        error=errors.get(question.id),
+        options=_YES_NO,
+    )
+    return Item(question.id, question.text, question.help, True, (field,))
+
+
+def _indicator_item(ind: Indicator, raw: Mapping[str, str], errors: Mapping[str, str]) -> Item:
+    if ind.type == "yes_no":
+        kind, options = "yes_no", _YES_NO
+    elif ind.type == "choice":
+        kind, options = "choice", tuple((c.value, c.label) for c in ind.choices)
+    else:
+        kind, options = "number", ()
+    if options and not ind.required:
+        # A radio cannot be unticked without script; "Not tested" keeps optional tests optional.
+        options = (*options, _NOT_TESTED)
+    sides = SIDES if ind.bilateral else (None,)
+    inputs = tuple(
+        Input(
+            key=key,
+            label=side.capitalize() if side else ind.label,
+            kind=kind,
+            value=str(raw.get(key, "")).strip() if kind == "number" else _choice_value(raw, key),
+            error=errors.get(key),
+            unit=ind.unit,
+            min=ind.min,
+            max=ind.max,
+            options=options,
+        )
+        for side, key in zip(sides, ind.answer_keys(), strict=True)
+    )
+    return Item(ind.id, ind.label, ind.help, ind.required, inputs)
+
+
+def _choice_value(raw: Mapping[str, str], key: str) -> str:
+    return str(raw.get(key, "")).strip().lower()
+
+
+def questionnaire_sections(
+    q: Questionnaire,
+    catalog: Catalog,
+    raw: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> list[Section]:
+    """The questionnaire as sections of items, carrying what was typed and the errors."""
+    raw, errors = raw or {}, errors or {}
+    rule = q.screening_rule
+    sections = [
+        Section(
+            "screening",
+            "Screening questions",
+            f"Ask the client. {rule.min_yes} or more yes answers suggest a muscle imbalance "
+            "that may contribute to back pain.",
+            tuple(_question_item(s, raw, errors) for s in q.screening),
+        ),
+        Section(
+            "red_flags",
+            "Red flags",
+            "Any yes stops automatic programming until a doctor or physiotherapist has seen "
+            "the client and you have recorded their clearance.",
+            tuple(_question_item(s, raw, errors) for s in q.red_flags),
+        ),
+    ]
+    for slug, indicators in q.indicators.items():
+        imbalance = catalog.imbalances.get(slug)
+        sections.append(
+            Section(
+                slug,
+                imbalance.name if imbalance else slug.replace("_", " ").capitalize(),
+                "In-session tests. Record what you measure; optional tests can be left out.",
+                tuple(_indicator_item(ind, raw, errors) for ind in indicators),
+            )
+        )
+    return sections

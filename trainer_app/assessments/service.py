@@ -1,0 +1,211 @@
+"""Assessment operations: record, clear red flags, confirm imbalances. They flush, never commit.
+
+Scoring stays in the pure `scoring` module; this module stores its result and applies the
+trainer's decisions, with the rules that protect the client (red flags block programming).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.questionnaire import Questionnaire, default_questionnaire
+from trainer_app.assessments.scoring import (
+    AssessmentResult,
+    result_from_dict,
+    result_to_dict,
+    score,
+    suggested_imbalances,
+)
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.library.catalog import Catalog, default_catalog
+from trainer_app.timeutil import utcnow
+
+NOTES_MAX = 2000
+CLEARANCE_MAX = 500
+
+
+class AssessmentRefused(ValueError):
+    """The operation is not allowed in this state; the message is shown to the trainer."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the client page shows about one assessment."""
+
+    screening_likely: bool
+    yes_count: int
+    questions: int
+    findings: tuple[tuple[str, str, int], ...]  # (name, level, score), highest first
+    blocked: bool
+    cleared: bool
+    confirmed: tuple[str, ...]  # names of the confirmed imbalances
+
+
+def record_assessment(
+    client: Client,
+    *,
+    trainer_id: int | None,
+    answers: Mapping[str, Any],
+    notes: str = "",
+    questionnaire: Questionnaire | None = None,
+    catalog: Catalog | None = None,
+) -> Assessment:
+    """Score validated answers and store them with the result on a new Assessment row.
+
+    :raise AssessmentRefused: if the client is archived.
+    """
+    if client.is_archived:
+        raise AssessmentRefused(
+            f"{client.name} is archived. Restore the client to record a new assessment."
+        )
+    q = questionnaire or default_questionnaire()
+    result = score(q, answers, catalog)
+    assessment = Assessment(
+        clinic_id=client.clinic_id,
+        client_id=client.id,
+        trainer_id=trainer_id,
+        questionnaire_version=q.version,
+        answers=dict(answers),
+        result=result_to_dict(result),
+        notes=(notes or "").strip()[:NOTES_MAX],
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
+
+
+def result_of(assessment: Assessment) -> AssessmentResult:
+    """The stored result as the scoring module's dataclasses."""
+    return result_from_dict(assessment.result)
+
+
+def is_blocked(assessment: Assessment) -> bool:
+    """True while a red flag stops programming and no clearance has been recorded."""
+    return bool(assessment.result.get("blocked")) and assessment.cleared_at is None
+
+
+def record_clearance(assessment: Assessment, *, user_id: int, note: str) -> None:
+    """Record that a medical professional cleared the client despite the red flags.
+
+    :raise AssessmentRefused: without red flags, with a blank note, or if already cleared.
+    """
+    note = " ".join((note or "").split())
+    if not assessment.result.get("blocked"):
+        raise AssessmentRefused("This assessment has no red flags, so no clearance is needed.")
+    if assessment.cleared_at is not None:
+        raise AssessmentRefused("A clearance is already recorded for this assessment.")
+    if not note:
+        raise AssessmentRefused("Describe the clearance, for example who cleared the client.")
+    assessment.clearance_note = note[:CLEARANCE_MAX]
+    assessment.cleared_at = utcnow()
+    assessment.cleared_by_id = user_id
+    db.session.flush()
+
+
+def order_imbalances(result: AssessmentResult, slugs: Iterable[str]) -> list[str]:
+    """The chosen slugs, highest score first, then in the result's (catalog) order."""
+    chosen = set(slugs)
+    ranked = [
+        (-item.score, index, item.slug)
+        for index, item in enumerate(result.imbalances)
+        if item.slug in chosen
+    ]
+    return [slug for _, _, slug in sorted(ranked)]
+
+
+def confirm_imbalances(assessment: Assessment, slugs: Iterable[str]) -> list[str]:
+    """Save which imbalances the trainer will treat, ordered by score; returns the order.
+
+    :raise AssessmentRefused: while blocked by red flags, when none or an unknown one is chosen.
+    """
+    if is_blocked(assessment):
+        raise AssessmentRefused(
+            "Red flags were reported: record the medical clearance before confirming."
+        )
+    result = result_of(assessment)
+    known = {item.slug for item in result.imbalances}
+    chosen = list(dict.fromkeys(slugs))
+    unknown = [slug for slug in chosen if slug not in known]
+    if unknown:
+        raise AssessmentRefused(f"Unknown imbalance: {unknown[0]}.")
+    if not chosen:
+        raise AssessmentRefused("Choose at least one imbalance to treat.")
+    ordered = order_imbalances(result, chosen)
+    assessment.confirmed_imbalances = ordered
+    assessment.confirmed_at = utcnow()
+    db.session.flush()
+    return ordered
+
+
+def preselected_imbalances(assessment: Assessment) -> list[str]:
+    """The confirmed imbalances, or the scorer's suggestion before confirmation."""
+    if assessment.confirmed_imbalances is not None:
+        return list(assessment.confirmed_imbalances)
+    return list(suggested_imbalances(result_of(assessment)))
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The same client's assessment just before this one (by created_at, then id)."""
+    return db.session.scalar(
+        select(Assessment)
+        .where(
+            Assessment.clinic_id == assessment.clinic_id,
+            Assessment.client_id == assessment.client_id,
+            or_(
+                Assessment.created_at < assessment.created_at,
+                and_(
+                    Assessment.created_at == assessment.created_at,
+                    Assessment.id < assessment.id,
+                ),
+            ),
+        )
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def body_map_regions(
+    result: AssessmentResult, catalog: Catalog | None = None
+) -> tuple[list[str], list[str]]:
+    """(weak, overactive) body-map regions of the imbalances scored likely or possible."""
+    catalog = catalog or default_catalog()
+    weak: list[str] = []
+    overactive: list[str] = []
+    for item in result.imbalances:
+        imbalance = catalog.imbalances.get(item.slug)
+        if imbalance is None or item.level not in ("likely", "possible"):
+            continue
+        weak.extend(m for m in imbalance.weak_muscles if m not in weak)
+        overactive.extend(m for m in imbalance.overactive_muscles if m not in overactive)
+    return weak, overactive
+
+
+def summarize(assessment: Assessment) -> Summary:
+    """A short summary of an assessment for lists (screening, top findings, red-flag state)."""
+    data = assessment.result
+    screening = data.get("screening", {})
+    items = data.get("imbalances", [])
+    ranked = sorted(
+        (
+            (-int(i.get("score", 0)), index, i)
+            for index, i in enumerate(items)
+            if i.get("level") in ("likely", "possible")
+        ),
+        key=lambda entry: entry[:2],
+    )
+    names = {i.get("slug"): i.get("name", i.get("slug")) for i in items}
+    return Summary(
+        screening_likely=bool(screening.get("likely")),
+        yes_count=int(screening.get("yes_count", 0)),
+        questions=len(default_questionnaire().screening),
+        findings=tuple((i["name"], i["level"], int(i["score"])) for _, _, i in ranked),
+        blocked=bool(data.get("blocked")),
+        cleared=assessment.cleared_at is not None,
+        confirmed=tuple(names.get(s, s) for s in assessment.confirmed_imbalances or ()),
+    )

@@ -1,0 +1,177 @@
+"""Assessment pages: questionnaire, results with red flags and confirmation, comparison."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from trainer_app.assessments import service
+from trainer_app.assessments.forms import (
+    AssessmentForm,
+    ClearanceForm,
+    ConfirmForm,
+    questionnaire_sections,
+)
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.questionnaire import default_questionnaire, validate_answers
+from trainer_app.assessments.scoring import compare as compare_results
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.formutil import select_choices
+from trainer_app.library.bodymap import REGION_NAMES
+from trainer_app.library.catalog import default_catalog
+from trainer_app.tenancy import get_or_404
+
+bp = Blueprint("assessments", __name__, url_prefix="/assessments")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every assessment page needs a signed-in trainer."""
+
+
+@bp.app_template_global()
+def assessment_summary(assessment: Assessment) -> service.Summary:
+    """Screening, top findings and red-flag state of an assessment, for the client page."""
+    return service.summarize(assessment)
+
+
+def _archived_message(client: Client) -> str:
+    return (
+        f"{client.name} is archived, so no new assessment can be recorded. Archived clients "
+        "keep their history; restore the client to assess them again."
+    )
+
+
+@bp.route("/new/<int:client_id>", methods=["GET", "POST"])
+def new(client_id: int):
+    client = get_or_404(Client, client_id)
+    if client.is_archived:
+        flash(_archived_message(client), "warning")
+        return redirect(url_for("clients.detail", client_id=client.id))
+    q = default_questionnaire()
+    form = AssessmentForm()
+    raw = request.form if request.method == "POST" else {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form_ok = form.validate_on_submit()
+        answers, errors = validate_answers(q, request.form)
+        if form_ok and not errors:
+            assessment = service.record_assessment(
+                client, trainer_id=current_user.id, answers=answers, notes=form.notes.data or ""
+            )
+            db.session.commit()
+            flash("Assessment saved. Review the findings and confirm what to treat.", "success")
+            return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+    sections = questionnaire_sections(q, default_catalog(), raw, errors)
+    return render_template(
+        "assessments/new.html",
+        client=client,
+        form=form,
+        sections=sections,
+        errors=errors,
+        version=q.version,
+    )
+
+
+def _confirm_form(assessment: Assessment, result) -> ConfirmForm:
+    form = ConfirmForm()
+    form.imbalances.choices = select_choices((i.slug, i.name) for i in result.imbalances)
+    return form
+
+
+def _program_url(assessment: Assessment) -> str:
+    # The programs blueprint owns this page; fall back to its agreed path until it is wired.
+    try:
+        return url_for("programs.new", assessment_id=assessment.id)
+    except BuildError:
+        return f"/programs/new/{assessment.id}"
+
+
+def _render_detail(
+    assessment: Assessment,
+    *,
+    clearance_form: ClearanceForm | None = None,
+    confirm_form: ConfirmForm | None = None,
+    selected: list[str] | None = None,
+):
+    result = service.result_of(assessment)
+    catalog = default_catalog()
+    weak, overactive = service.body_map_regions(result, catalog)
+    previous = service.previous_assessment(assessment)
+    return render_template(
+        "assessments/detail.html",
+        a=assessment,
+        client=assessment.client,
+        result=result,
+        catalog=catalog,
+        region_names=REGION_NAMES,
+        weak=weak,
+        overactive=overactive,
+        blocked=service.is_blocked(assessment),
+        clearance_form=clearance_form or ClearanceForm(formdata=None),
+        confirm_form=confirm_form or _confirm_form(assessment, result),
+        selected=selected if selected is not None else service.preselected_imbalances(assessment),
+        previous=previous,
+        program_url=_program_url(assessment) if assessment.confirmed_at else None,
+    )
+
+
+@bp.get("/<int:assessment_id>")
+def detail(assessment_id: int):
+    return _render_detail(get_or_404(Assessment, assessment_id))
+
+
+@bp.post("/<int:assessment_id>/clearance")
+def clearance(assessment_id: int):
+    assessment = get_or_404(Assessment, assessment_id)
+    form = ClearanceForm()
+    if not assessment.result.get("blocked") or assessment.cleared_at is not None:
+        flash("No clearance is needed for this assessment.", "info")
+        return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+    if form.validate_on_submit():
+        service.record_clearance(assessment, user_id=current_user.id, note=form.note.data)
+        db.session.commit()
+        flash("Clearance recorded. You can now confirm the imbalances to treat.", "success")
+        return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+    return _render_detail(assessment, clearance_form=form)
+
+
+@bp.post("/<int:assessment_id>/confirm")
+def confirm(assessment_id: int):
+    assessment = get_or_404(Assessment, assessment_id)
+    result = service.result_of(assessment)
+    form = _confirm_form(assessment, result)
+    if service.is_blocked(assessment):
+        flash(
+            "Red flags were reported: refer the client and record the clearance before "
+            "confirming what to treat.",
+            "danger",
+        )
+        return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+    if form.validate_on_submit():
+        service.confirm_imbalances(assessment, form.imbalances.data)
+        db.session.commit()
+        flash("Imbalances to treat confirmed.", "success")
+        return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+    known = {i.slug for i in result.imbalances}
+    chosen = [s for s in (form.imbalances.data or []) if s in known]
+    return _render_detail(assessment, confirm_form=form, selected=chosen)
+
+
+@bp.get("/<int:assessment_id>/compare")
+def compare(assessment_id: int):
+    assessment = get_or_404(Assessment, assessment_id)
+    previous = service.previous_assessment(assessment)
+    changes = ()
+    if previous is not None:
+        changes = compare_results(service.result_of(previous), service.result_of(assessment))
+    return render_template(
+        "assessments/compare.html",
+        a=assessment,
+        client=assessment.client,
+        previous=previous,
+        changes=changes,
+    )
