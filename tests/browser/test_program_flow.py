@@ -1,0 +1,136 @@
+"""A trainer builds a program from a confirmed assessment, changes a dose and sees version 2."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from trainer_app.extensions import db
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def confirmed_assessment(app, email: str) -> tuple[int, int]:
+    """A client with weak glutes and a weak core, assessed and confirmed; returns both ids."""
+    from trainer_app.accounts.models import User
+    from trainer_app.assessments.models import Assessment
+    from trainer_app.assessments.questionnaire import default_questionnaire
+    from trainer_app.assessments.scoring import result_to_dict, score
+    from trainer_app.clients.models import Client
+    from trainer_app.timeutil import utcnow
+
+    q = default_questionnaire()
+    answers = {
+        "morning_stiffness": True,
+        "pain_standing_sitting": True,
+        "recurring_tightness": True,
+        "one_side_stronger": False,
+        "single_leg_bridge_hold_left": 8,
+        "single_leg_bridge_hold_right": 15,
+        "front_plank_hold": 15,
+    }
+    answers.update({flag.id: False for flag in q.red_flags})
+    result = score(q, answers)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        client = Client(
+            clinic_id=user.clinic_id,
+            primary_trainer_id=user.id,
+            name="Maria Jensen",
+            email="maria@example.com",
+            email_consent=True,
+            email_consent_at=utcnow(),
+            notes="",
+        )
+        db.session.add(client)
+        db.session.flush()
+        assessment = Assessment(
+            clinic_id=user.clinic_id,
+            client_id=client.id,
+            trainer_id=user.id,
+            questionnaire_version=result.questionnaire_version,
+            answers=answers,
+            result=result_to_dict(result),
+            confirmed_imbalances=["weak_glutes", "weak_core"],
+            confirmed_at=utcnow(),
+        )
+        db.session.add(assessment)
+        db.session.commit()
+        return client.id, assessment.id
+
+
+def test_build_edit_and_see_version_two(app, live_server, page):
+    page.goto(live_server + "/account/sign-up")
+    page.get_by_label("Your name").fill("Ana Trainer")
+    page.get_by_label("Clinic or business name").fill("Core Studio")
+    page.get_by_label("Email", exact=True).fill("ana@example.com")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_label("Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_role("heading", name="Core Studio").is_visible()
+
+    client_id, _ = confirmed_assessment(app, "ana@example.com")
+    page.goto(f"{live_server}/clients/{client_id}")
+    shot(page, "client-programs-empty")
+    page.get_by_role("link", name="Build a program").click()
+    assert page.get_by_role("heading", name="Build a program for Maria Jensen").is_visible()
+    assert page.get_by_label("Barbell").is_checked()
+    shot(page, "program-new")
+    page.get_by_label("Weeks").fill("5")
+    page.get_by_label("Title (optional)").fill("Back care block 1")
+    page.get_by_role("button", name="Build program").click()
+
+    assert page.get_by_role("heading", name="Back care block 1").is_visible()
+    assert page.get_by_text("Program built.").is_visible()
+    assert page.get_by_role("heading", name="Practical tips").is_visible()
+    assert page.get_by_text("Why this exercise").first.is_visible()
+    shot(page, "program-detail-v1")
+
+    page.get_by_role("link", name="Edit program").click()
+    first_sets = page.locator('input[name="items-0-sets"]')
+    # the third item is strengthening work dosed in reps (the builder puts release work first)
+    item_name = page.locator("fieldset.program-edit-item legend span:nth-child(2)").nth(2)
+    name = item_name.inner_text()
+    page.locator('input[name="items-2-sets"]').fill("4")
+    page.get_by_role("button", name="Save as new version").click()
+    assert page.get_by_text("Say briefly what changed and why.").is_visible()
+    page.locator('input[name="items-2-reps"]').fill("0")
+    page.get_by_label("What changed and why").fill("Two sets while the back settles")
+    page.get_by_role("button", name="Save as new version").click()
+    assert page.get_by_text("Reps: enter a whole number from 1 to 30.").is_visible()
+    shot(page, "program-edit-errors")
+    page.locator('input[name="items-2-reps"]').fill("10")
+    assert first_sets.is_visible()
+    page.get_by_role("button", name="Save as new version").click()
+
+    assert page.get_by_text("Saved as version 2.").is_visible()
+    assert page.get_by_text("version 2, saved").is_visible()
+    shot(page, "program-detail-v2")
+    page.get_by_role("link", name="Version 2", exact=True).click()
+    assert page.get_by_role("heading", name="What changed since version 1").is_visible()
+    changes = page.locator("#changes-heading + p + ul").inner_text()
+    assert f"{name}: 3 x 8 reps each side → 4 x 10 reps each side" in changes
+    shot(page, "program-version-2")
+
+    page.goto(f"{live_server}/programs/1/edit?find=1&imbalance=upper_crossed&kind=strength")
+    page.get_by_role("button", name="Add Face pull").click()
+    assert page.get_by_text("Face pull added as version 3.").is_visible()
+    # back on the same search: Face pull is now in the program, the others can still be added
+    assert page.get_by_text("In this program").first.is_visible()
+    assert page.get_by_role("button", name="Add Reverse fly").is_visible()
+    shot(page, "program-edit-added")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server}/programs/1")
+    shot(page, "program-detail-mobile")
+    page.goto(f"{live_server}/clients/{client_id}")
+    assert page.get_by_text("Version 3").is_visible()
+    shot(page, "client-programs")
+    assert page.console_errors == [], page.console_errors

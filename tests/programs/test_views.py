@@ -1,0 +1,584 @@
+"""Program pages: build from an assessment, view, edit into new versions, add from the library."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.scoring import result_to_dict, score
+from trainer_app.extensions import db
+from trainer_app.library.catalog import default_catalog
+from trainer_app.library.models import ClinicExercise
+from trainer_app.programs import builder
+from trainer_app.programs.models import Program, ProgramVersion
+from trainer_app.timeutil import utcnow
+
+Q = default_questionnaire()
+CATALOG = default_catalog()
+BUILD = {"level": "beginner", "sessions_per_week": "3", "weeks": "4", "max_exercises": "8"}
+
+
+def answers(**overrides):
+    """A client with back stiffness, weak glutes (left weaker) and a weak core."""
+    data = {question.id: False for question in (*Q.screening, *Q.red_flags)}
+    for group in Q.indicators.values():
+        for ind in group:
+            for key in ind.answer_keys():
+                if ind.type == "yes_no":
+                    data[key] = not ind.sign
+                elif ind.type == "choice":
+                    data[key] = "none"
+                else:
+                    data[key] = max(ind.good or 0, ind.below) + 10
+    data.update(
+        morning_stiffness=True,
+        recurring_tightness=True,
+        single_leg_bridge_hold_left=8,
+        single_leg_bridge_hold_right=14,
+        front_plank_hold=15,
+    )
+    data.update(overrides)
+    return data
+
+
+def make_assessment(
+    app, user, client_id, *, confirmed=("weak_glutes", "weak_core"), red_flag=False, cleared=False
+) -> int:
+    extra = {"bladder_bowel_saddle": True} if red_flag else {}
+    result = score(Q, answers(**extra))
+    with app.app_context():
+        row = Assessment(
+            clinic_id=user.clinic_id,
+            client_id=client_id,
+            trainer_id=user.id,
+            questionnaire_version=result.questionnaire_version,
+            answers=answers(**extra),
+            result=result_to_dict(result),
+            confirmed_imbalances=list(confirmed) if confirmed is not None else None,
+            confirmed_at=utcnow() if confirmed is not None else None,
+            cleared_at=utcnow() if cleared else None,
+            clearance_note="Seen by the GP, cleared for exercise" if cleared else None,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def equipment(*kit):
+    return {
+        "equipment": list(
+            kit
+            or (
+                "none",
+                "mat",
+                "bench",
+                "dumbbells",
+                "barbell",
+                "resistance_band",
+                "cable_machine",
+                "foam_roller",
+                "glute_ham_machine",
+                "wall",
+                "partner",
+            )
+        )
+    }
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def versions(app, program_id):
+    with app.app_context():
+        rows = db.session.scalars(
+            select(ProgramVersion)
+            .where(ProgramVersion.program_id == program_id)
+            .order_by(ProgramVersion.number)
+        ).all()
+        return [(v.number, v.content, v.change_note) for v in rows]
+
+
+@pytest.fixture
+def setup(app, client, auth, factories):
+    """A signed-in trainer, their client and a confirmed assessment."""
+    auth.login(name="Ana Trainer")
+    client_id = factories.client_record(auth.user, name="Maria Jensen").id
+    return auth.user, client_id, make_assessment(app, auth.user, client_id)
+
+
+@pytest.fixture
+def program(app, client, setup):
+    user, client_id, assessment_id = setup
+    response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
+    assert response.status_code == 302, response.text
+    program_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return program_id
+
+
+def input_value(page: str, name: str) -> str | None:
+    """The value of the input with this name in a rendered page (attribute order varies)."""
+    match = re.search(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*\bvalue="([^"]*)"', page)
+    return match.group(1) if match else None
+
+
+def latest_items(app, program_id):
+    return builder.draft_from_dict(versions(app, program_id)[-1][1]).items
+
+
+def edit_data(items, base=1, note="Adjusted", **changes):
+    """The edit form as the page submits it, with per-slug changes."""
+    data = {"base_version": str(base), "change_note": note}
+    for i, item in enumerate(items):
+        values = {
+            "exercise_slug": item.exercise_slug,
+            "sets": item.sets,
+            "rest_seconds": item.rest_seconds,
+            "position": i + 1,
+            "notes": item.notes,
+        }
+        values["reps" if item.hold_seconds is None else "hold_seconds"] = (
+            item.reps if item.hold_seconds is None else item.hold_seconds
+        )
+        values.update(changes.get(item.exercise_slug, {}))
+        for key, value in values.items():
+            if value is not None and value is not False:
+                data[f"items-{i}-{key}"] = "y" if value is True else str(value)
+    return data
+
+
+# --------------------------------------------------------------------------- build
+
+
+def test_build_page_shows_form_with_all_equipment_ticked(client, setup):
+    _, _, assessment_id = setup
+    page = client.get(f"/programs/new/{assessment_id}").text
+    assert "Build a program for Maria Jensen" in page
+    assert len(re.findall(r'<input checked[^>]*name="equipment"', page)) == 11
+    assert "Weak glutes and an overloaded lower back" in page
+
+
+def test_build_from_confirmed_assessment(app, client, setup):
+    user, client_id, assessment_id = setup
+    response = client.post(
+        f"/programs/new/{assessment_id}",
+        data={**BUILD, **equipment(), "title": ""},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    page = response.text
+    with app.app_context():
+        program = db.session.scalar(select(Program))
+        assert program.title.startswith("Corrective program — ")
+        assert (program.client_id, program.assessment_id) == (client_id, assessment_id)
+        (v1,) = program.versions
+        assert v1.number == 1 and v1.created_by_id == user.id
+        assert v1.catalog_version == CATALOG.version
+        assert v1.change_note.startswith("Built from assessment of ")
+        draft = builder.draft_from_dict(v1.content)
+    assert {i.imbalance for i in draft.items if i.kind == "strength"} == {
+        "weak_glutes",
+        "weak_core",
+    }
+    for item in draft.items:
+        assert item.reason in page.replace("&#39;", "'")
+        assert f'href="/library/{item.exercise_slug}"' in page
+    assert "Why this dose" in page and "Week-by-week dose" in page
+    assert "Practical tips" in page and "Track your progress" in page
+    assert "Use massage and foam rolling" in page
+    assert 'id="bm-program"' in page
+    assert "Built from assessment of" in page and "Version 1" in page
+    assert '3</div><div class="small text-body-secondary">sessions a week' in page
+
+
+def test_build_with_title_and_limited_equipment(app, client, setup):
+    _, _, assessment_id = setup
+    client.post(
+        f"/programs/new/{assessment_id}",
+        data={**BUILD, **equipment("none", "mat"), "title": "Back care block 1"},
+    )
+    with app.app_context():
+        program = db.session.scalar(select(Program))
+        assert program.title == "Back care block 1"
+        draft = builder.draft_from_dict(program.latest.content)
+    for item in draft.items:
+        assert set(CATALOG.exercise(item.exercise_slug).equipment) <= {"none", "mat"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"confirmed": None}, "Confirm the imbalances on this assessment first"),
+        ({"red_flag": True}, "Record the medical clearance"),
+    ],
+)
+def test_build_refused(app, client, auth, factories, setup, kwargs, message):
+    user, client_id, _ = setup
+    assessment_id = make_assessment(app, user, client_id, **kwargs)
+    page = client.get(f"/programs/new/{assessment_id}").text
+    assert message in page and "Build program" not in page
+    response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
+    assert response.status_code == 409 and message in response.text
+    assert count(app, Program) == 0 and count(app, ProgramVersion) == 0
+
+
+def test_build_allowed_after_clearance(app, client, setup):
+    user, client_id, _ = setup
+    assessment_id = make_assessment(app, user, client_id, red_flag=True, cleared=True)
+    response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
+    assert response.status_code == 302
+    assert count(app, Program) == 1
+
+
+def test_builder_error_shown_on_form(app, client, setup):
+    user, client_id, _ = setup
+    assessment_id = make_assessment(
+        app,
+        user,
+        client_id,
+        confirmed=("weak_glutes", "weak_core", "weak_hamstrings", "upper_crossed", "asymmetry"),
+    )
+    response = client.post(
+        f"/programs/new/{assessment_id}", data={**BUILD, **equipment(), "max_exercises": "4"}
+    )
+    assert response.status_code == 200
+    assert "raise the exercise limit" in response.text
+    # nothing fits: only a foam roller for weak glutes
+    response = client.post(f"/programs/new/{setup[2]}", data={**BUILD, **equipment("foam_roller")})
+    assert response.status_code == 200
+    assert "fits the equipment available" in response.text
+    assert count(app, Program) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("sessions_per_week", "6", "Sessions per week: enter a whole number from 2 to 5."),
+        ("weeks", "three", "Enter a whole number from 4 to 6."),
+        ("max_exercises", "3", "Most exercises per session: enter a whole number from 4 to 10."),
+        ("level", "expert", "Not a valid choice"),
+    ],
+)
+def test_build_form_validation(app, client, setup, field, value, message):
+    response = client.post(f"/programs/new/{setup[2]}", data={**BUILD, **equipment(), field: value})
+    assert response.status_code == 200 and message in response.text
+    assert count(app, Program) == 0
+
+
+# --------------------------------------------------------------------------- edit
+
+
+def test_edit_page_prefilled(client, app, program):
+    page = client.get(f"/programs/{program}/edit").text
+    items = latest_items(app, program)
+    assert input_value(page, "base_version") == "1"
+    for i, item in enumerate(items):
+        assert input_value(page, f"items-{i}-exercise_slug") == item.exercise_slug
+        assert input_value(page, f"items-{i}-sets") == str(item.sets)
+    assert "What changed and why" in page and "Add from the library" in page
+
+
+def test_edit_dose_makes_version_two(app, client, program):
+    v1_before = versions(app, program)[0]
+    items = latest_items(app, program)
+    target = next(i for i in items if i.kind == "strength" and i.reps is not None)
+    response = client.post(
+        f"/programs/{program}/edit",
+        data=edit_data(
+            items, note="Easier start", **{target.exercise_slug: {"reps": 6, "sets": 2}}
+        ),
+    )
+    assert response.status_code == 302
+    stored = versions(app, program)
+    assert [v[0] for v in stored] == [1, 2]
+    assert stored[0] == v1_before  # version 1 is untouched
+    new = {i.exercise_slug: i for i in builder.draft_from_dict(stored[1][1]).items}
+    assert (new[target.exercise_slug].sets, new[target.exercise_slug].reps) == (2, 6)
+    assert new[target.exercise_slug].weekly[0].reps == 6
+    assert stored[1][2] == "Easier start"
+    page = client.get(f"/programs/{program}").text
+    assert "version 2" in page and "Easier start" in page
+    change = f"{target.name}: {target.sets} x {target.reps} reps"
+    version_page = client.get(f"/programs/{program}/versions/2").text
+    assert "What changed since version 1" in version_page
+    assert change in version_page and "→ 2 x 6 reps" in version_page
+    assert "How this program started" in client.get(f"/programs/{program}/versions/1").text
+
+
+def test_edit_notes_remove_and_reorder(app, client, program):
+    items = latest_items(app, program)
+    first, second, last = items[0], items[1], items[-1]
+    data = edit_data(
+        items,
+        note="Tidy up",
+        **{
+            first.exercise_slug: {"position": 2, "notes": "Breathe out on the way up"},
+            second.exercise_slug: {"position": 1},
+            last.exercise_slug: {"remove": True},
+        },
+    )
+    assert client.post(f"/programs/{program}/edit", data=data).status_code == 302
+    new = latest_items(app, program)
+    assert [i.exercise_slug for i in new[:2]] == [second.exercise_slug, first.exercise_slug]
+    assert new[1].notes == "Breathe out on the way up"
+    assert last.exercise_slug not in [i.exercise_slug for i in new]
+    page = client.get(f"/programs/{program}/versions/2").text
+    assert f"Removed {last.name}" in page and f"Moved {second.name} from position 2 to 1" in page
+
+
+def test_move_buttons_reorder_without_saving(app, client, program):
+    items = latest_items(app, program)
+    data = {**edit_data(items), "move": "down-0"}
+    response = client.post(f"/programs/{program}/edit", data=data)
+    assert response.status_code == 200 and "Order changed. Save to keep it." in response.text
+    assert len(versions(app, program)) == 1
+    page = response.text
+    assert page.index(f">{items[1].name}<") < page.index(f">{items[0].name}<")
+    assert input_value(page, "items-0-position") == "2"
+    assert input_value(page, "items-1-position") == "1"
+
+
+def test_nothing_changed_refused(app, client, program):
+    items = latest_items(app, program)
+    response = client.post(f"/programs/{program}/edit", data=edit_data(items))
+    assert response.status_code == 409 and "Nothing changed" in response.text
+    assert len(versions(app, program)) == 1
+
+
+def test_stale_base_version_refused(app, client, program):
+    items = latest_items(app, program)
+    first = items[0].exercise_slug
+    assert (
+        client.post(
+            f"/programs/{program}/edit", data=edit_data(items, **{first: {"sets": 1}})
+        ).status_code
+        == 302
+    )
+    response = client.post(
+        f"/programs/{program}/edit",
+        data=edit_data(items, note="Mine", **{first: {"sets": 5}}),
+        follow_redirects=True,
+    )
+    assert "Someone saved a newer version" in response.text
+    stored = versions(app, program)
+    assert [v[0] for v in stored] == [1, 2]
+    assert builder.draft_from_dict(stored[1][1]).items[0].sets == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"reps": 0}, "Reps: enter a whole number from 1 to 30."),
+        ({"reps": "ten"}, "Enter a whole number from 1 to 30."),
+        ({"sets": 7}, "Sets: enter a whole number from 1 to 6."),
+        ({"rest_seconds": 301}, "Rest: enter a whole number from 0 to 300."),
+        ({"hold_seconds": 30}, "is dosed in reps; leave the other measure empty."),
+        ({"reps": ""}, "Enter reps for"),
+        ({"notes": "x" * 501}, "Keep notes to 500 characters."),
+    ],
+)
+def test_bad_doses_show_field_errors(app, client, program, change, message):
+    items = latest_items(app, program)
+    target = next(i for i in items if i.hold_seconds is None)
+    response = client.post(
+        f"/programs/{program}/edit", data=edit_data(items, **{target.exercise_slug: change})
+    )
+    assert response.status_code == 200
+    assert message in response.text and "invalid-feedback" in response.text
+    assert len(versions(app, program)) == 1
+
+
+def test_hold_item_validation(app, client, program):
+    items = latest_items(app, program)
+    target = next(i for i in items if i.hold_seconds is not None)
+    for change, message in (
+        ({"hold_seconds": 4}, "Hold: enter a whole number from 5 to 120."),
+        ({"reps": 10}, "is dosed in a hold time"),
+    ):
+        response = client.post(
+            f"/programs/{program}/edit", data=edit_data(items, **{target.exercise_slug: change})
+        )
+        assert response.status_code == 200 and message in response.text
+    assert len(versions(app, program)) == 1
+
+
+def test_change_note_required(app, client, program):
+    items = latest_items(app, program)
+    data = edit_data(items, note="", **{items[0].exercise_slug: {"sets": 1}})
+    response = client.post(f"/programs/{program}/edit", data=data)
+    assert "Say briefly what changed and why." in response.text
+    data["change_note"] = "x" * 301
+    assert (
+        "Keep the note to 300 characters."
+        in client.post(f"/programs/{program}/edit", data=data).text
+    )
+    assert len(versions(app, program)) == 1
+
+
+# --------------------------------------------------------------------------- add from library
+
+
+def search(client, program, **params):
+    page = client.get(f"/programs/{program}/edit", query_string={"find": "1", **params}).text
+    return set(re.findall(r'name="exercise_slug" value="([a-z0-9_]+)"', page)) | set(
+        re.findall(
+            r'href="/library/([a-z0-9_]+)">[^<]+</a>\s*<span class="badge text-bg-(?:info|'
+            r'primary)">[^<]+</span>\s*(?:<span class="badge text-bg-secondary">Clinic'
+            r"</span>\s*)?</div>\s*<div class=\"small text-body-secondary\">",
+            page,
+        )
+    )
+
+
+def test_search_filters(client, program):
+    hamstrings = search(client, program, imbalance="weak_hamstrings", kind="strength")
+    assert {"romanian_deadlift", "nordic_curl", "glute_ham_raise"} <= hamstrings
+    assert all(CATALOG.exercise(s).kind == "strength" for s in hamstrings)
+    chest = search(client, program, muscle="chest")
+    assert "doorway_chest_stretch" in chest
+    assert all("chest" in CATALOG.exercise(s).target_muscles for s in chest)
+    rollers = search(client, program, equipment="foam_roller")
+    assert rollers and all("foam_roller" in CATALOG.exercise(s).equipment for s in rollers)
+    assert "face_pull" in search(client, program, q="face")
+    page = client.get(f"/programs/{program}/edit", query_string={"find": "1", "q": "zzzz"}).text
+    assert "No exercise matches these filters" in page
+
+
+CLINIC_EXERCISE = {
+    "slug": "pallof_press",
+    "name": "Pallof press",
+    "kind": "strength",
+    "imbalances": ["weak_core"],
+    "summary": "Press a band straight out from the chest and resist the twist.",
+    "steps": [
+        "Stand side-on to a band anchored at chest height.",
+        "Press the band straight out and hold.",
+        "Bring it back to the chest with control.",
+    ],
+    "cues": ["Hips and ribs face forward.", "Breathe out as you press."],
+    "mistakes": ["Rotating towards the anchor.", "Shrugging the shoulders."],
+    "target_muscles": ["obliques", "abdominals"],
+    "equipment": ["resistance_band"],
+    "dose": {"sets": 3, "reps": 10, "rest_seconds": 45, "per_side": True},
+    "unilateral": False,
+    "level": "beginner",
+}
+
+
+def test_add_from_library_including_clinic_exercise(app, client, auth, program):
+    with app.app_context():
+        db.session.add(
+            ClinicExercise(clinic_id=auth.user.clinic_id, slug="pallof_press", data=CLINIC_EXERCISE)
+        )
+        db.session.commit()
+    found = search(client, program, imbalance="weak_core", equipment="resistance_band")
+    assert "pallof_press" in found
+    response = client.post(
+        f"/programs/{program}/add",
+        data={"exercise_slug": "pallof_press", "base_version": "1", "reason": ""},
+        follow_redirects=True,
+    )
+    assert "Pallof press added as version 2." in response.text
+    item = latest_items(app, program)[-1]
+    assert item.exercise_slug == "pallof_press"
+    assert item.reason == "Pallof press: Added by Ana Trainer"
+    assert (item.sets, item.reps, item.per_side) == (3, 10, True)
+    assert [w.reps for w in item.weekly] == [10, 11, 11, 12]
+    assert versions(app, program)[1][2] == "Added Pallof press"
+    response = client.post(
+        f"/programs/{program}/add",
+        data={
+            "exercise_slug": "face_pull",
+            "base_version": "2",
+            "reason": "Desk posture",
+            "search-imbalance": "upper_crossed",
+            "search-find": "1",
+            "search-evil": "x",
+        },
+    )
+    location = response.headers["Location"]
+    assert "imbalance=upper_crossed" in location and "find=1" in location
+    assert "evil" not in location and location.endswith("#add")
+    assert latest_items(app, program)[-1].reason == "Face pull: Desk posture"
+    # stale and duplicate additions are refused
+    response = client.post(
+        f"/programs/{program}/add",
+        data={"exercise_slug": "shrug", "base_version": "2"},
+        follow_redirects=True,
+    )
+    assert "Someone saved a newer version" in response.text
+    response = client.post(
+        f"/programs/{program}/add",
+        data={"exercise_slug": "face_pull", "base_version": "3"},
+        follow_redirects=True,
+    )
+    assert "Face pull is already in this program." in response.text
+    assert len(versions(app, program)) == 3
+    assert (
+        client.post(
+            f"/programs/{program}/add", data={"exercise_slug": "nope", "base_version": "3"}
+        ).status_code
+        == 404
+    )
+
+
+def test_client_section(app, client, auth, factories, setup):
+    user, client_id, assessment_id = setup
+    page = client.get(f"/clients/{client_id}").text
+    assert "No programs yet" in page and f"/programs/new/{assessment_id}" in page
+    other = factories.client_record(user, name="Tom").id
+    page = client.get(f"/clients/{other}").text
+    assert "Confirm an assessment to build a program" in page
+    client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment(), "title": "Block A"})
+    page = client.get(f"/clients/{client_id}").text
+    assert "Block A" in page and "Version 1" in page and "8 exercises" in page
+
+
+# --------------------------------------------------------------------------- access
+
+
+def routes(program_id, assessment_id):
+    return [
+        ("get", f"/programs/new/{assessment_id}"),
+        ("post", f"/programs/new/{assessment_id}"),
+        ("get", f"/programs/{program_id}"),
+        ("get", f"/programs/{program_id}/edit"),
+        ("post", f"/programs/{program_id}/edit"),
+        ("post", f"/programs/{program_id}/add"),
+        ("get", f"/programs/{program_id}/versions/1"),
+    ]
+
+
+def test_sign_in_required(app, client, auth, program, setup):
+    auth.logout()
+    for method, url in routes(program, setup[2]):
+        response = getattr(client, method)(url, data={**BUILD, **equipment()})
+        assert response.status_code == 302, url
+        assert "/account/sign-in" in response.headers["Location"], url
+    assert count(app, ProgramVersion) == 1
+
+
+def test_other_clinic_gets_404(app, client, auth, factories, program, setup):
+    items = latest_items(app, program)
+    before = versions(app, program)
+    auth.logout()
+    auth.login()  # a trainer of another clinic
+    for method, url in routes(program, setup[2]):
+        data = {
+            **BUILD,
+            **equipment(),
+            **edit_data(items, **{items[0].exercise_slug: {"sets": 1}}),
+            "exercise_slug": "face_pull",
+        }
+        assert getattr(client, method)(url, data=data).status_code == 404, url
+    assert versions(app, program) == before and count(app, Program) == 1
+    assert client.get(f"/programs/{program}/versions/2").status_code == 404
+
+
+def test_unknown_version_404(client, program):
+    assert client.get(f"/programs/{program}/versions/9").status_code == 404

@@ -1,0 +1,325 @@
+"""Program pages: build from an assessment, view, edit into new versions, version history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from trainer_app.assessments.models import Assessment
+from trainer_app.extensions import db
+from trainer_app.formutil import select_choices
+from trainer_app.library.catalog import EQUIPMENT, REGIONS, Catalog
+from trainer_app.library.service import clinic_catalog, filter_exercises
+from trainer_app.programs import service
+from trainer_app.programs.builder import BuildOptions, ProgramDraft, item_dose_text
+from trainer_app.programs.forms import AddForm, BuildForm, EditForm, SearchForm
+from trainer_app.programs.models import Program, ProgramVersion
+from trainer_app.tenancy import current_clinic_id, get_or_404
+
+bp = Blueprint("programs", __name__, url_prefix="/programs")
+SEARCH_KEYS = ("q", "imbalance", "muscle", "equipment", "kind", "find")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every program page needs a signed-in trainer."""
+
+
+# --------------------------------------------------------------------------- build
+
+
+@bp.route("/new/<int:assessment_id>", methods=["GET", "POST"])
+def new(assessment_id: int):
+    assessment = get_or_404(Assessment, assessment_id)
+    refusal = service.build_refusal(assessment)
+    result = service.assessment_result(assessment)
+    form = BuildForm()
+    if request.method == "GET":
+        form.equipment.data = list(EQUIPMENT)
+    context = {"assessment": assessment, "result": result, "form": form, "refusal": refusal}
+    if refusal:
+        return render_template("programs/new.html", **context), (
+            409 if request.method == "POST" else 200
+        )
+    catalog = clinic_catalog(current_clinic_id())
+    context["catalog"] = catalog
+    context["targets"] = [
+        (catalog.imbalances[s], _score(result, s))
+        for s in assessment.confirmed_imbalances or []
+        if s in catalog.imbalances
+    ]
+    if form.validate_on_submit():
+        options = BuildOptions(
+            level=form.level.data,
+            sessions_per_week=form.sessions_per_week.data,
+            weeks=form.weeks.data,
+            equipment=frozenset(form.equipment.data or ()),
+            max_exercises=form.max_exercises.data,
+        )
+        try:
+            program = service.build_from_assessment(
+                assessment, catalog, options, user_id=current_user.id, title=form.title.data or ""
+            )
+        except ValueError as exc:
+            db.session.rollback()
+            context["build_error"] = str(exc)
+            return render_template("programs/new.html", **context)
+        db.session.commit()
+        flash(
+            "Program built. Check the doses, adjust anything you need, then make the PDF.",
+            "success",
+        )
+        return redirect(url_for("programs.detail", program_id=program.id))
+    return render_template("programs/new.html", **context)
+
+
+def _score(result, slug: str):
+    try:
+        return result.imbalance(slug)
+    except KeyError:
+        return None
+
+
+# --------------------------------------------------------------------------- view
+
+
+def _version(program: Program, number: int) -> ProgramVersion:
+    version = db.session.scalar(
+        select(ProgramVersion).where(
+            ProgramVersion.program_id == program.id,
+            ProgramVersion.number == number,
+            ProgramVersion.clinic_id == current_clinic_id(),
+        )
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def _page_context(program: Program, version: ProgramVersion) -> dict:
+    """What the detail and version pages show about one version."""
+    catalog = clinic_catalog(current_clinic_id())
+    draft = service.draft_of(version)
+    imbalances = [catalog.imbalances[s] for s in draft.targets if s in catalog.imbalances]
+    weak = {m for im in imbalances for m in im.weak_muscles}
+    overactive = {m for im in imbalances for m in im.overactive_muscles}
+    tips = {tip.slug: tip for tip in catalog.tips}
+    return {
+        "program": program,
+        "version": version,
+        "draft": draft,
+        "catalog": catalog,
+        "imbalances": imbalances,
+        "weak": sorted(weak),
+        "overactive": sorted(overactive),
+        "tips": [tips[slug] for slug in draft.tips if slug in tips],
+        "dose_reasons": [
+            service.dose_reason(item, draft.weeks, catalog.exercises.get(item.exercise_slug))
+            for item in draft.items
+        ],
+        "versions": program.versions,
+        "changes": service.version_changes(program.versions),
+        "latest": program.latest,
+        "day": service.day,
+        "dose_text": item_dose_text,
+        "regions": REGIONS,
+    }
+
+
+@bp.get("/<int:program_id>")
+def detail(program_id: int):
+    program = get_or_404(Program, program_id)
+    return render_template("programs/detail.html", **_page_context(program, program.latest))
+
+
+@bp.get("/<int:program_id>/versions/<int:number>")
+def version(program_id: int, number: int):
+    program = get_or_404(Program, program_id)
+    return render_template(
+        "programs/version.html", **_page_context(program, _version(program, number))
+    )
+
+
+# --------------------------------------------------------------------------- edit
+
+
+def _search(catalog: Catalog) -> tuple[SearchForm, list | None]:
+    """The add-from-library search form and its results (None until the trainer searches)."""
+    search = SearchForm(request.args)
+    search.imbalance.choices = select_choices(
+        [("", "Any imbalance"), *((s, im.name) for s, im in catalog.imbalances.items())]
+    )
+    if "find" not in request.args:
+        return search, None
+    if not search.validate():
+        return search, []
+    return search, filter_exercises(
+        catalog,
+        q=search.q.data or "",
+        imbalance=search.imbalance.data or "",
+        muscle=search.muscle.data or "",
+        equipment=search.equipment.data or "",
+        kind=search.kind.data or "",
+    )
+
+
+def _render_edit(program: Program, form: EditForm, draft: ProgramDraft, status: int = 200):
+    catalog = clinic_catalog(current_clinic_id())
+    search, results = _search(catalog)
+    entries = sorted(
+        enumerate(form.items.entries),
+        key=lambda pair: (pair[1].form.position.data or 999, pair[0]),
+    )
+    return render_template(
+        "programs/edit.html",
+        program=program,
+        version=program.latest,
+        draft=draft,
+        form=form,
+        entries=[entry for _, entry in entries],
+        items={item.exercise_slug: item for item in draft.items},
+        search=search,
+        results=results,
+        in_program={item.exercise_slug for item in draft.items},
+        add_form=AddForm(formdata=None),
+        catalog=catalog,
+        dose_text=item_dose_text,
+    ), status
+
+
+def _move(form: EditForm, command: str) -> None:
+    """Move one item up or down in the form (no save), for browsers without JavaScript."""
+    direction, _, index = command.partition("-")
+    entries = sorted(
+        enumerate(form.items.entries),
+        key=lambda pair: (pair[1].form.position.data or 999, pair[0]),
+    )
+    order = [i for i, _ in entries]
+    if not index.isdigit() or int(index) not in order:
+        return
+    at = order.index(int(index))
+    other = at - 1 if direction == "up" else at + 1
+    if 0 <= other < len(order):
+        order[at], order[other] = order[other], order[at]
+    for position, i in enumerate(order, 1):
+        form.items.entries[i].form.position.data = position
+        form.items.entries[i].form.position.raw_data = [str(position)]
+
+
+@bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
+def edit(program_id: int):
+    program = get_or_404(Program, program_id)
+    latest = program.latest
+    draft = service.draft_of(latest)
+    form = EditForm()
+    if request.method == "GET":
+        form.fill(draft.items, latest.number)
+        return _render_edit(program, form, draft)
+
+    if form.base_version.data != latest.number:
+        flash(f"{service.StaleVersion()} Your changes were not saved.", "danger")
+        return redirect(url_for("programs.edit", program_id=program.id))
+    if request.form.get("move"):
+        _move(form, request.form["move"])
+        flash("Order changed. Save to keep it.", "info")
+        return _render_edit(program, form, draft)
+
+    items = {item.exercise_slug: item for item in draft.items}
+    valid = form.validate()
+    valid = form.check_doses(items) and valid
+    if not valid:
+        return _render_edit(program, form, draft)
+    edits = [
+        service.ItemEdit(
+            exercise_slug=entry.form.exercise_slug.data,
+            sets=entry.form.sets.data,
+            reps=entry.form.reps.data,
+            hold_seconds=entry.form.hold_seconds.data,
+            rest_seconds=entry.form.rest_seconds.data,
+            notes=entry.form.notes.data or "",
+            position=entry.form.position.data,
+            remove=bool(entry.form.remove.data),
+        )
+        for entry in form.items.entries
+    ]
+    try:
+        new_draft = service.apply_edits(draft, edits)
+        saved = service.save_version(
+            program,
+            form.base_version.data,
+            new_draft,
+            note=form.change_note.data,
+            user_id=current_user.id,
+        )
+    except service.StaleVersion as exc:
+        db.session.rollback()
+        flash(f"{exc} Your changes were not saved.", "danger")
+        return redirect(url_for("programs.edit", program_id=program.id))
+    except service.ProgramError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return _render_edit(program, form, draft, 409)
+    return _commit_version(program, saved.number)
+
+
+def _commit_version(program: Program, number: int):
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # another request took the same version number between our check and our insert
+        db.session.rollback()
+        flash(f"{service.StaleVersion()} Your changes were not saved.", "danger")
+        return redirect(url_for("programs.edit", program_id=program.id))
+    flash(f"Saved as version {number}.", "success")
+    return redirect(url_for("programs.detail", program_id=program.id))
+
+
+@bp.post("/<int:program_id>/add")
+def add(program_id: int):
+    program = get_or_404(Program, program_id)
+    form = AddForm()
+    # back to the same search, so the trainer can add several exercises in a row
+    search = {
+        key: request.form.get(f"search-{key}", "")[:100]
+        for key in SEARCH_KEYS
+        if request.form.get(f"search-{key}")
+    }
+    back = redirect(url_for("programs.edit", program_id=program.id, **search, _anchor="add"))
+    if not form.validate():
+        flash("Choose an exercise to add (and keep the reason short).", "danger")
+        return back
+    catalog = clinic_catalog(current_clinic_id())
+    exercise = catalog.exercises.get(form.exercise_slug.data)
+    if exercise is None:
+        abort(404)
+    latest = program.latest
+    if form.base_version.data != latest.number:
+        flash(f"{service.StaleVersion()} {exercise.name} was not added.", "danger")
+        return back
+    reason = form.reason.data.strip() if form.reason.data else ""
+    try:
+        draft = service.add_exercise(
+            service.draft_of(latest), exercise, reason or f"Added by {current_user.name}"
+        )
+        saved = service.save_version(
+            program,
+            form.base_version.data,
+            draft,
+            note=f"Added {exercise.name}" + (f": {reason}" if reason else ""),
+            user_id=current_user.id,
+        )
+    except service.ProgramError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return back
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(f"{service.StaleVersion()} {exercise.name} was not added.", "danger")
+        return back
+    flash(f"{exercise.name} added as version {saved.number}.", "success")
+    return back
