@@ -260,7 +260,7 @@ def progression_week(weeks: int) -> int:
     return weeks // 2 + 1
 
 
-def _weekly(
+def weekly_doses(
     sets: int, reps: int | None, hold: int | None, weeks: int, progress: bool
 ) -> tuple[WeekDose, ...]:
     """Week-by-week doses: +1 rep or +5 s each week, +1 set (and no other change) mid-way."""
@@ -472,7 +472,7 @@ def _item(
         per_side=ex.dose.per_side or ex.unilateral,
         reason=reason,
         notes=_notes(pick, weak_side, asymmetric, options),
-        weekly=_weekly(sets, reps, hold, options.weeks, progress=strength),
+        weekly=weekly_doses(sets, reps, hold, options.weeks, progress=strength),
     )
 
 

@@ -153,8 +153,7 @@ def version_changes(versions: Sequence[ProgramVersion]) -> dict[int, list[str]]:
 
 def weekly_doses(item: ProgramItem, weeks: int) -> tuple[builder.WeekDose, ...]:
     """Week-by-week doses for an item: strength work progresses, release work stays put."""
-    # builder._weekly is private; the lead has been asked to expose it as a public helper.
-    return builder._weekly(
+    return builder.weekly_doses(
         item.sets, item.reps, item.hold_seconds, weeks, progress=item.kind == "strength"
     )
 
