@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer_app.assessments.views import bp as assessments_bp
     from trainer_app.clients.views import bp as clients_bp
     from trainer_app.clinics.views import bp as clinics_bp
+    from trainer_app.delivery.views import bp as delivery_bp
     from trainer_app.library.views import bp as library_bp
     from trainer_app.main import bp as main_bp
     from trainer_app.plans.views import bp as plans_bp
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         programs_bp,
         plans_bp,
         clinics_bp,
+        delivery_bp,
     ):
         app.register_blueprint(blueprint)
 

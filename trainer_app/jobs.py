@@ -70,7 +70,7 @@ def celery_init_app(app: Flask) -> Celery:
     return celery
 
 
-def enqueue(task_name: str, *ids: int, queue: str) -> bool:
+def enqueue(task_name: str, *ids: int, queue: str, countdown: float | None = None) -> bool:
     """Publish a task by name with ids only; False (and a log line) when the broker is down.
 
     The caller has already committed the job row, so a failed publish loses nothing: the relay
@@ -86,6 +86,7 @@ def enqueue(task_name: str, *ids: int, queue: str) -> bool:
             task_name,
             args=list(ids),
             queue=queue,
+            countdown=countdown,
             retry=False,
         )
     except Exception:  # the broker being down must never fail the request

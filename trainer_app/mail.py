@@ -33,11 +33,14 @@ def render_email(name: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def current_transport():
-    """SMTP when SMTP_URL is set, else the instance outbox folder."""
-    return transport_from_url(
-        current_app.config.get("SMTP_URL"), Path(current_app.config["OUTBOX_FOLDER"])
-    )
+def outbox_folder(clinic_id: int | None) -> Path:
+    """The embedded outbox of one clinic (each clinic sees only its own mail)."""
+    return Path(current_app.config["OUTBOX_FOLDER"]) / str(clinic_id or "system")
+
+
+def current_transport(clinic_id: int | None = None):
+    """SMTP when SMTP_URL is set, else the clinic's folder in the instance outbox."""
+    return transport_from_url(current_app.config.get("SMTP_URL"), outbox_folder(clinic_id))
 
 
 def compose(
@@ -65,14 +68,14 @@ def compose(
     )
 
 
-def send(email: OutgoingEmail) -> None:
+def send(email: OutgoingEmail, *, clinic_id: int | None = None) -> None:
     """Send now through the configured transport; raise MailNotSent with the reason."""
     try:
-        current_transport().send(build_message(email))
+        current_transport(clinic_id).send(build_message(email))
     except MailError as exc:
         raise MailNotSent(exc.reason, permanent=exc.permanent) from exc
 
 
-def send_template_email(name: str, **kwargs) -> None:
+def send_template_email(name: str, *, clinic_id: int | None = None, **kwargs) -> None:
     """Compose and send in one step (used for account mail such as password resets)."""
-    send(compose(name, **kwargs))
+    send(compose(name, **kwargs), clinic_id=clinic_id)

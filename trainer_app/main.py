@@ -1,6 +1,6 @@
 """The landing page and the signed-in dashboard."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -43,15 +43,18 @@ def healthz():
 
 @bp.app_context_processor
 def navigation() -> dict:
-    """Menu entries for the base layout."""
+    """Menu entries for the base layout (the outbox only while mail is kept locally)."""
+    account_items = [
+        ("clinics.settings", "Clinic settings"),
+        ("accounts.change_password", "Change password"),
+    ]
+    if current_app.config["TRAINER_ENV"] != "production" and not current_app.config["SMTP_URL"]:
+        account_items.insert(1, ("delivery.outbox", "Outbox (development)"))
     return {
         "nav_items": [
             ("main.dashboard", "Dashboard"),
             ("clients.index", "Clients"),
             ("library.index", "Exercise library"),
         ],
-        "account_items": [
-            ("clinics.settings", "Clinic settings"),
-            ("accounts.change_password", "Change password"),
-        ],
+        "account_items": account_items,
     }

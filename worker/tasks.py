@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
+from trainer_app.delivery import service as delivery
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.plans import service as plans
@@ -32,15 +33,41 @@ def render_plan_document(self, document_id: int) -> str:
         db.session.remove()
 
 
+@shared_task(
+    name=delivery.SEND_TASK,
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_delivery(self, delivery_id: int) -> str:
+    """Send one delivery; a transient mail failure schedules the next attempt."""
+    try:
+        outcome = delivery.send_delivery(delivery_id, claim_id=self.request.id)
+        if outcome.retry_in is not None:
+            # If this publish fails the row stays "retrying" and the relay publishes it.
+            enqueue(delivery.SEND_TASK, delivery_id, queue="email", countdown=outcome.retry_in)
+        return outcome.status
+    finally:
+        db.session.remove()
+
+
 @shared_task(name="trainer.relay")
 def relay() -> dict:
     """Publish again every job that is still queued after a while (broker was down, etc.)."""
     try:
-        documents = plans.due_for_relay(utcnow())
+        now = utcnow()
+        documents = plans.due_for_relay(now)
+        deliveries = delivery.due_for_relay(now)
         db.session.commit()
-        published = sum(enqueue(plans.RENDER_TASK, doc_id, queue="pdf") for doc_id in documents)
-        if documents:
-            log.info("relay: %s plan documents re-published", published)
-        return {"documents": published}
+        published = {
+            "documents": sum(enqueue(plans.RENDER_TASK, i, queue="pdf") for i in documents),
+            "deliveries": sum(enqueue(delivery.SEND_TASK, i, queue="email") for i in deliveries),
+        }
+        if documents or deliveries:
+            log.info("relay re-published %s", published)
+        return published
     finally:
         db.session.remove()

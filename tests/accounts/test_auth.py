@@ -183,12 +183,12 @@ def _outbox_messages(app) -> list[email.message.Message]:
     folder = Path(app.config["OUTBOX_FOLDER"])
     return [
         email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(folder.glob("*.eml"))
+        for p in sorted(folder.rglob("*.eml"))
     ]
 
 
 def _clear_outbox(app) -> None:
-    for p in Path(app.config["OUTBOX_FOLDER"]).glob("*.eml"):
+    for p in Path(app.config["OUTBOX_FOLDER"]).rglob("*.eml"):
         p.unlink()
 
 

@@ -115,6 +115,7 @@ def reset_request():
             try:
                 send_template_email(
                     "password_reset",
+                    clinic_id=user.clinic_id,
                     to_name=user.name,
                     to_email=user.email,
                     sender_name=user.clinic.name,

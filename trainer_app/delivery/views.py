@@ -1,0 +1,106 @@
+"""Email delivery of plans, its history, and the development outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from trainer_app.delivery import outbox_files, service
+from trainer_app.delivery.forms import SendPlanForm
+from trainer_app.delivery.models import Delivery
+from trainer_app.extensions import db
+from trainer_app.jobs import enqueue
+from trainer_app.mail import outbox_folder
+from trainer_app.plans.models import PlanDocument
+from trainer_app.programs.models import ProgramVersion
+from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
+
+bp = Blueprint("delivery", __name__, url_prefix="/deliveries")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every delivery page needs a signed-in member of the clinic."""
+
+
+@bp.app_template_global()
+def email_plan_state(document: PlanDocument) -> dict:
+    """What the "Email plan to client" button shows for a document: a form, or why not."""
+    client = document.program_version.program.client
+    return {
+        "reason": service.cannot_email_reason(client, document),
+        "form": SendPlanForm.fresh(),
+        "client": client,
+    }
+
+
+@bp.app_template_global()
+def deliveries_for(*, client_id: int | None = None, program_id: int | None = None) -> list:
+    """Deliveries of a client or of a program's documents, newest first."""
+    stmt = scoped(Delivery)
+    if client_id is not None:
+        stmt = stmt.where(Delivery.client_id == client_id)
+    if program_id is not None:
+        stmt = (
+            stmt.join(PlanDocument, Delivery.plan_document_id == PlanDocument.id)
+            .join(ProgramVersion, PlanDocument.program_version_id == ProgramVersion.id)
+            .where(ProgramVersion.program_id == program_id)
+        )
+    return db.session.scalars(stmt.order_by(Delivery.created_at.desc(), Delivery.id.desc())).all()
+
+
+def _back_to(document: PlanDocument):
+    program_id = document.program_version.program_id
+    return redirect(url_for("programs.detail", program_id=program_id, _anchor="deliveries"))
+
+
+@bp.post("/documents/<int:document_id>/send")
+def send(document_id: int):
+    document = get_or_404(PlanDocument, document_id)
+    form = SendPlanForm()
+    if not form.validate_on_submit():
+        flash("Reload the page and try again; nothing was sent.", "danger")
+        return _back_to(document)
+    try:
+        delivery, created = service.request_delivery(
+            document, user=current_user, idempotency_key=form.idempotency_key.data
+        )
+    except ValueError as exc:
+        flash(f"Not sent: {exc}", "warning")
+        return _back_to(document)
+    db.session.commit()
+    if created:
+        enqueue(service.SEND_TASK, delivery.id, queue="email")
+        flash(f"The plan is on its way to {delivery.to_email}.", "success")
+    return _back_to(document)
+
+
+@bp.get("/<int:delivery_id>/status")
+def status(delivery_id: int):
+    delivery = get_or_404(Delivery, delivery_id)
+    return render_template("delivery/_delivery_row.html", delivery=delivery)
+
+
+def _outbox_enabled() -> bool:
+    config = current_app.config
+    return config["TRAINER_ENV"] != "production" and not config.get("SMTP_URL")
+
+
+@bp.get("/outbox")
+def outbox():
+    if not _outbox_enabled():
+        abort(404)
+    messages = outbox_files.list_messages(outbox_folder(current_clinic_id()))
+    return render_template("delivery/outbox.html", messages=messages)
+
+
+@bp.get("/outbox/<path:name>")
+def outbox_message(name: str):
+    if not _outbox_enabled():
+        abort(404)
+    try:
+        message = outbox_files.read_message(outbox_folder(current_clinic_id()), name)
+    except FileNotFoundError:
+        abort(404)
+    return render_template("delivery/outbox_message.html", message=message, name=name)
