@@ -18,6 +18,8 @@ from tests.support import services
 from tests.support.factories import Factories
 
 BACKENDS = ["sqlite", "postgresql"]
+# Worker fixtures (private Redis, Celery worker processes) for tests/worker and tests/delivery.
+pytest_plugins = ["tests.support.worker"]
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.factories import Factories
-from tests.worker.conftest import wait_for
+from tests.support.worker import wait_for
 from trainer_app.extensions import db
 from trainer_app.plans.models import PlanDocument
 

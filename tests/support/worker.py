@@ -1,4 +1,4 @@
-"""A real Celery worker process on real Redis, sharing a PostgreSQL database with the test."""
+"""Worker test fixtures: a real Celery worker process, a private Redis, shared PostgreSQL."""
 
 from __future__ import annotations
 
