@@ -343,12 +343,24 @@ def test_hostile_text_is_neither_fetched_nor_embedded_and_prints_literally():
 # --- limits -------------------------------------------------------------------------------
 
 
-def test_timeout_raises_render_error_and_kills_child():
+def test_timeout_raises_render_error_and_kills_child(monkeypatch):
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def recording_fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
     big = plan_html(samples.sample_context(items=samples.sample_context()["items"] * 4))
     with pytest.raises(RenderError, match="took longer than 0.01 s"):
         render_pdf(big, timeout_s=0.01)
+    [child] = forked
+    # Killed and reaped: the pid is no longer our child (other test children may exist).
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+        os.waitpid(child, os.WNOHANG)
 
 
 def test_memory_limit_raises_render_error_and_parent_survives():
