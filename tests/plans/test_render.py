@@ -3,6 +3,7 @@
 import copy
 import importlib.util
 import io
+import faulthandler
 import os
 import re
 import signal
@@ -372,6 +373,7 @@ def test_memory_limit_raises_render_error_and_parent_survives():
 
 def test_crashed_child_is_a_render_error(monkeypatch):
     def crash(html):
+        faulthandler.disable()  # pytest's crash dump from the child would only be noise
         os.kill(os.getpid(), signal.SIGSEGV)
 
     monkeypatch.setattr(render, "_write_pdf", crash)
