@@ -1,9 +1,9 @@
 """Plan PDF: content read back from the PDF, paper sizes, hostile input, limits, fingerprint."""
 
 import copy
+import faulthandler
 import importlib.util
 import io
-import faulthandler
 import os
 import re
 import signal
