@@ -65,3 +65,7 @@ def test_cli_demo_is_safe_to_rerun(runner):
 
     with runner.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Client)) == 5
+        from trainer_app.programs.models import Program
+
+        # One client is assessed and programmed so a newcomer can click through at once.
+        assert db.session.scalar(select(func.count()).select_from(Program)) == 1

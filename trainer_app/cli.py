@@ -3,42 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import date
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
-from sqlalchemy import select
 
 from trainer_app.extensions import db
-
-DEMO_EMAIL = "demo@example.com"
-DEMO_PASSWORD = "demo-password-1"  # noqa: S105  (printed in the README on purpose)
-DEMO_CLIENTS = [
-    (
-        "Maria Jensen",
-        "maria.jensen@example.com",
-        date(1986, 4, 12),
-        True,
-        "Desk job, morning stiffness.",
-    ),
-    (
-        "Tomás Álvarez",
-        "tomas.alvarez@example.com",
-        date(1979, 9, 3),
-        True,
-        "Runner; hamstring tightness.",
-    ),
-    ("Aiko Tanaka", None, date(1992, 1, 27), False, "Prefers printed plans."),
-    ("Oliver Smith", "oliver.smith@example.com", None, False, ""),
-    (
-        "Zoë Łukasiewicz",
-        "zoe.l@example.com",
-        date(1990, 6, 30),
-        True,
-        "Left/right difference after ankle sprain.",
-    ),
-]
 
 
 def register_commands(app: Flask) -> None:
@@ -46,37 +16,10 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("demo")
     def demo() -> None:
-        """Create the demo trainer and clients (safe to run again)."""
-        from trainer_app.accounts.service import find_user_by_email, register_trainer
-        from trainer_app.clients.models import Client
-        from trainer_app.clients.service import create_client
+        """Create the demo trainer, clients and one assessed client (safe to run again)."""
+        from trainer_app.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 
-        user = find_user_by_email(DEMO_EMAIL)
-        if user is None:
-            user = register_trainer(
-                name="Demo Trainer",
-                email=DEMO_EMAIL,
-                password=DEMO_PASSWORD,
-                clinic_name="Demo Movement Clinic",
-            )
-        existing = set(
-            db.session.scalars(select(Client.name).where(Client.clinic_id == user.clinic_id))
-        )
-        for name, email, dob, consent, notes in DEMO_CLIENTS:
-            if name in existing:
-                continue
-            create_client(
-                user.clinic_id,
-                {
-                    "name": name,
-                    "email": email,
-                    "phone": None,
-                    "date_of_birth": dob,
-                    "notes": notes,
-                    "email_consent": consent,
-                    "primary_trainer_id": user.id,
-                },
-            )
+        load_demo()
         db.session.commit()
         click.echo(f"Demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 

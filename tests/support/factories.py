@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from functools import cache
 
+from trainer_app.demo import DEMO_ANSWERS
 from trainer_app.extensions import db
 
 _counter = itertools.count(1)
@@ -69,38 +70,7 @@ class Factories:
 
 
 # A realistic assessment: weak glutes (left weaker), weak core, rounded shoulders.
-ASSESSMENT_ANSWERS = {
-    "morning_stiffness": True,
-    "pain_standing_sitting": True,
-    "one_side_stronger": True,
-    "recurring_tightness": False,
-    "leg_numbness_weakness": False,
-    "bladder_bowel_saddle": False,
-    "unexplained_weight_loss": False,
-    "pain_after_fall_injury": False,
-    "constant_night_pain": False,
-    "fever_with_back_pain": False,
-    "cancer_history": False,
-    "single_leg_bridge_hold_left": 12,
-    "single_leg_bridge_hold_right": 25,
-    "bridge_compensation": True,
-    "hip_drop_left": True,
-    "hip_drop_right": False,
-    "front_plank_hold": 15,
-    "side_plank_hold_left": 20,
-    "side_plank_hold_right": 24,
-    "dead_bug_back_lifts": True,
-    "hamstring_bridge_reps_left": 22,
-    "hamstring_bridge_reps_right": 23,
-    "active_straight_leg_raise_left": 80,
-    "active_straight_leg_raise_right": 80,
-    "hinge_back_takes_over": False,
-    "forward_head_shoulders": "marked",
-    "wall_angel": False,
-    "prone_y_raise_hold": 10,
-    "pec_minor_short_left": True,
-    "pec_minor_short_right": True,
-}
+ASSESSMENT_ANSWERS = DEMO_ANSWERS
 
 
 def _add_program(app, user, client, *, title: str = "Corrective program"):

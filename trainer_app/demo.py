@@ -1,0 +1,125 @@
+"""Demo data for a newcomer: a trainer, five clients, and one client assessed and programmed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from trainer_app.accounts.models import User
+from trainer_app.accounts.service import find_user_by_email, register_trainer
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.scoring import result_from_dict, suggested_imbalances
+from trainer_app.assessments.service import confirm_imbalances, record_assessment
+from trainer_app.clients.models import Client
+from trainer_app.clients.service import create_client
+from trainer_app.extensions import db
+from trainer_app.library.service import clinic_catalog
+from trainer_app.programs.builder import BuildOptions
+from trainer_app.programs.service import build_from_assessment
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105  (printed in the README on purpose)
+DEMO_CLIENTS = [
+    (
+        "Maria Jensen",
+        "maria.jensen@example.com",
+        date(1986, 4, 12),
+        True,
+        "Desk job, morning stiffness.",
+    ),
+    (
+        "Tomás Álvarez",
+        "tomas.alvarez@example.com",
+        date(1979, 9, 3),
+        True,
+        "Runner; hamstring tightness.",
+    ),
+    ("Aiko Tanaka", None, date(1992, 1, 27), False, "Prefers printed plans."),
+    ("Oliver Smith", "oliver.smith@example.com", None, False, ""),
+    (
+        "Zoë Łukasiewicz",
+        "zoe.l@example.com",
+        date(1990, 6, 30),
+        True,
+        "Left/right difference after ankle sprain.",
+    ),
+]
+# A typical desk worker: weak glutes (left weaker), weak core, rounded shoulders.
+DEMO_ANSWERS = {
+    "morning_stiffness": True,
+    "pain_standing_sitting": True,
+    "one_side_stronger": True,
+    "recurring_tightness": False,
+    "leg_numbness_weakness": False,
+    "bladder_bowel_saddle": False,
+    "unexplained_weight_loss": False,
+    "pain_after_fall_injury": False,
+    "constant_night_pain": False,
+    "fever_with_back_pain": False,
+    "cancer_history": False,
+    "single_leg_bridge_hold_left": 12,
+    "single_leg_bridge_hold_right": 25,
+    "bridge_compensation": True,
+    "hip_drop_left": True,
+    "hip_drop_right": False,
+    "front_plank_hold": 15,
+    "side_plank_hold_left": 20,
+    "side_plank_hold_right": 24,
+    "dead_bug_back_lifts": True,
+    "hamstring_bridge_reps_left": 22,
+    "hamstring_bridge_reps_right": 23,
+    "active_straight_leg_raise_left": 80,
+    "active_straight_leg_raise_right": 80,
+    "hinge_back_takes_over": False,
+    "forward_head_shoulders": "marked",
+    "wall_angel": False,
+    "prone_y_raise_hold": 10,
+    "pec_minor_short_left": True,
+    "pec_minor_short_right": True,
+}
+
+
+def load_demo() -> User:
+    """Create what is missing of the demo (safe to run again); the caller commits."""
+    user = find_user_by_email(DEMO_EMAIL)
+    if user is None:
+        user = register_trainer(
+            name="Demo Trainer",
+            email=DEMO_EMAIL,
+            password=DEMO_PASSWORD,
+            clinic_name="Demo Movement Clinic",
+        )
+        user.clinic.contact = "12 Harbour Street, Aarhus · +45 12 34 56 78 · demo@example.com"
+    clients = {
+        c.name: c
+        for c in db.session.scalars(select(Client).where(Client.clinic_id == user.clinic_id))
+    }
+    for name, email, dob, consent, notes in DEMO_CLIENTS:
+        if name not in clients:
+            clients[name] = create_client(
+                user.clinic_id,
+                {
+                    "name": name,
+                    "email": email,
+                    "phone": None,
+                    "date_of_birth": dob,
+                    "notes": notes,
+                    "email_consent": consent,
+                    "primary_trainer_id": user.id,
+                },
+            )
+    maria = clients["Maria Jensen"]
+    assessed = db.session.scalar(select(Assessment.id).where(Assessment.client_id == maria.id))
+    if assessed is None:
+        assessment = record_assessment(maria, trainer_id=user.id, answers=DEMO_ANSWERS)
+        confirm_imbalances(assessment, suggested_imbalances(result_from_dict(assessment.result)))
+        build_from_assessment(
+            assessment,
+            clinic_catalog(user.clinic_id),
+            BuildOptions(sessions_per_week=3, weeks=6),
+            user_id=user.id,
+            title="Back-care program",
+        )
+    db.session.flush()
+    return user
