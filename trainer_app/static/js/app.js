@@ -2,9 +2,11 @@
 (function () {
   "use strict";
   // Elements with data-poll-url refresh themselves until the server stops sending data-poll-url.
-  function poll(el) {
+  // The first checks come quickly (a cached plan is ready at once), then back off to 3 s.
+  function poll(el, delay) {
     var url = el.getAttribute("data-poll-url");
     if (!url) { return; }
+    delay = delay || 500;
     window.setTimeout(function () {
       fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
@@ -12,12 +14,12 @@
           var holder = document.createElement("div");
           holder.innerHTML = html;
           var fresh = holder.firstElementChild;
-          if (fresh) { el.replaceWith(fresh); poll(fresh); }
+          if (fresh) { el.replaceWith(fresh); poll(fresh, Math.min(delay * 1.5, 3000)); }
         })
-        .catch(function () { poll(el); });
-    }, 1500);
+        .catch(function () { poll(el, 3000); });
+    }, delay);
   }
-  document.querySelectorAll("[data-poll-url]").forEach(poll);
+  document.querySelectorAll("[data-poll-url]").forEach(function (el) { poll(el); });
   // Forms with data-confirm ask before submitting.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
