@@ -36,7 +36,7 @@ from weasyprint.text.fonts import FontConfiguration
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
 from trainer_app.plans.fetcher import STATIC_DIR, FetchRefused, SafeURLFetcher
 
-TEMPLATE_VERSION = "plan-1"
+TEMPLATE_VERSION = "plan-2"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_ACCENT = "#2f6f8f"
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}

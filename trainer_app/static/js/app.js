@@ -11,9 +11,10 @@
       fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) {
-          var holder = document.createElement("div");
-          holder.innerHTML = html;
-          var fresh = holder.firstElementChild;
+          // A <template> parses table rows too (a <div> would drop a bare <tr>).
+          var holder = document.createElement("template");
+          holder.innerHTML = html.trim();
+          var fresh = holder.content.firstElementChild;
           if (fresh) { el.replaceWith(fresh); poll(fresh, Math.min(delay * 1.5, 3000)); }
         })
         .catch(function () { poll(el, 3000); });

@@ -1,0 +1,60 @@
+"""Make a PDF in the browser: the page follows the render by itself, then the plan is emailed."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+import worker.tasks  # noqa: F401  (email is sent inline by the test app)
+from tests.support.factories import Factories
+from trainer_app.extensions import db
+from trainer_app.plans import service as plans
+from trainer_app.plans.models import PlanDocument
+from trainer_app.programs.models import ProgramVersion
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def test_pdf_status_updates_without_reload_then_email(
+    app, live_server, page, factories, monkeypatch
+):
+    # Leave the render to the test, so the page has to notice it by polling.
+    monkeypatch.setattr("trainer_app.plans.views.enqueue", lambda *a, **k: True)
+    trainer = factories.user(name="Ana Trainer")
+    client = factories.client_record(
+        trainer, name="Maria Jensen", email="maria@example.com", email_consent=True
+    )
+    version_id = factories.program_version(trainer, client, title="Back-care program")
+    with app.app_context():
+        program_id = db.session.get(ProgramVersion, version_id).program_id
+
+    page.goto(live_server + "/account/sign-in")
+    page.get_by_label("Email", exact=True).fill(trainer.email)
+    page.get_by_label("Password").fill(Factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server}/programs/{program_id}")
+    page.get_by_label("Paper size").select_option("Letter")
+    page.get_by_role("button", name="Make PDF").click()
+    assert page.get_by_text("Queued").is_visible()
+
+    with app.app_context():
+        document_id = db.session.scalar(select(PlanDocument.id))
+        assert plans.render_document(document_id, claim_id="test") == "ready"
+    page.get_by_role("link", name="Download PDF").wait_for(timeout=15_000)
+    assert page.get_by_text("Queued").count() == 0
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename == "plan-maria-jensen-v1.pdf"
+
+    page.get_by_role("button", name="Email plan to client").click()
+    assert page.get_by_text("The plan is on its way to maria@example.com.").is_visible()
+    assert page.locator("#deliveries").get_by_text("Sent", exact=True).is_visible()
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "program-pdf-emailed.png"), full_page=True)
+    page.goto(live_server + "/deliveries/outbox")
+    page.get_by_role("link", name="Your exercise plan from").click()
+    assert page.get_by_text("exercise-plan-v1.pdf").is_visible()
+    assert page.console_errors == [], page.console_errors
