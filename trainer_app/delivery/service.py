@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.clients.models import Client
@@ -24,6 +24,7 @@ from trainer_app.delivery.mailer import (
     Address,
     Attachment,
     MailError,
+    OutgoingEmail,
     PermanentMailError,
     build_message,
     make_message_id,
@@ -42,6 +43,7 @@ from trainer_app.mail import compose, current_transport
 from trainer_app.plans.models import READY, PlanDocument
 from trainer_app.plans.service import pdf_bytes
 from trainer_app.programs.builder import draft_from_dict
+from trainer_app.programs.models import ProgramVersion
 from trainer_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -105,13 +107,19 @@ def request_delivery(
     return delivery, True
 
 
-def claim_for_send(delivery_id: int, claim_id: str) -> bool:
-    """Atomically take a delivery that is due; commits so no other task can take it.
+def _mail_domain() -> str:
+    return current_app.config["MAIL_FROM"].rpartition("@")[2]
 
-    A message redelivered after its worker died (same task id) takes back its own claim.
+
+def claim_for_send(delivery_id: int, claim_id: str) -> DeliveryAttempt | None:
+    """Atomically take a delivery that is due and open its attempt; None if not ours.
+
+    One commit makes the claim, the Message-ID and the attempt row visible before anything
+    reaches the mail server. A message redelivered after its worker died (same task id)
+    takes back its own claim.
     """
     now = utcnow()
-    result = db.session.execute(
+    attempts = db.session.scalar(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
@@ -131,11 +139,21 @@ def claim_for_send(delivery_id: int, claim_id: str) -> bool:
             claimed_by=claim_id,
             claimed_at=now,
             attempts=Delivery.attempts + 1,
+            message_id=make_message_id(str(delivery_id), _mail_domain()),
         )
+        .returning(Delivery.attempts)
         .execution_options(synchronize_session=False)
     )
+    if attempts is None:
+        db.session.commit()
+        return None
+    clinic_id = db.session.scalar(select(Delivery.clinic_id).where(Delivery.id == delivery_id))
+    attempt = DeliveryAttempt(
+        clinic_id=clinic_id, delivery_id=delivery_id, number=attempts, started_at=now
+    )
+    db.session.add(attempt)
     db.session.commit()
-    return result.rowcount == 1
+    return attempt
 
 
 def _backoff(attempt: int) -> float:
@@ -146,7 +164,22 @@ def _backoff(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not security)
 
 
-def _message(delivery: Delivery):
+def _load_for_send(delivery_id: int) -> Delivery:
+    """The delivery with everything its message needs, in one query."""
+    version = joinedload(Delivery.document).joinedload(PlanDocument.program_version)
+    return db.session.scalar(
+        select(Delivery)
+        .where(Delivery.id == delivery_id)
+        .options(
+            joinedload(Delivery.client).joinedload(Client.primary_trainer),
+            version.joinedload(ProgramVersion.created_by),
+            joinedload(Delivery.document).undefer(PlanDocument.pdf),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+def _message(delivery: Delivery) -> OutgoingEmail:
     document = delivery.document
     version = document.program_version
     clinic = db.session.get(Clinic, delivery.clinic_id)
@@ -155,16 +188,14 @@ def _message(delivery: Delivery):
     pdf = pdf_bytes(document)
     if pdf is None:
         raise PermanentMailError("The PDF of this plan is no longer available.")
-    mail_from = current_app.config["MAIL_FROM"]
-    filename = f"exercise-plan-v{version.number}.pdf"
     return compose(
         "plan",
         to_name=delivery.to_name,
         to_email=delivery.to_email,
         sender_name=clinic.name,
         reply_to=Address(trainer.name, trainer.email) if trainer else None,
-        attachments=(Attachment(filename, "application/pdf", pdf),),
-        message_id=make_message_id(str(delivery.id), mail_from.rpartition("@")[2]),
+        attachments=(Attachment(f"exercise-plan-v{version.number}.pdf", "application/pdf", pdf),),
+        message_id=delivery.message_id,
         context={
             "clinic_name": clinic.name,
             "client_name": delivery.to_name,
@@ -178,22 +209,16 @@ def _message(delivery: Delivery):
 
 def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:
     """Worker body: claim, send once, record the attempt and the outcome."""
-    if not claim_for_send(delivery_id, claim_id):
+    attempt = claim_for_send(delivery_id, claim_id)
+    if attempt is None:
         return SendOutcome("skipped")
-    delivery = db.session.get(Delivery, delivery_id)
-    attempt = DeliveryAttempt(
-        clinic_id=delivery.clinic_id, delivery_id=delivery.id, number=delivery.attempts
-    )
-    db.session.add(attempt)
-    db.session.commit()
+    delivery = _load_for_send(delivery_id)
     try:
         reason = cannot_email_reason(delivery.client)
         if reason:
             raise PermanentMailError(reason)
-        email = _message(delivery)
-        delivery.message_id = email.message_id
-        db.session.commit()
-        current_transport(delivery.clinic_id).send(build_message(email))
+        message = build_message(_message(delivery))
+        current_transport(delivery.clinic_id).send(message)
     except MailError as exc:
         return _record_failure(delivery, attempt, exc)
     now = utcnow()
@@ -204,7 +229,7 @@ def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:
     attempt.outcome = "sent"
     attempt.finished_at = now
     db.session.commit()
-    log.info("delivery %s sent on attempt %s", delivery.id, attempt.number)
+    log.info("delivery %s sent on attempt %s", delivery_id, attempt.number)
     return SendOutcome(SENT)
 
 
