@@ -14,17 +14,17 @@ from trainer_app.plans import service as plans
 from trainer_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# A database outage is transient: retry with backoff rather than lose the job.
+RETRY_ON_DATABASE_OUTAGE = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(
-    name=plans.RENDER_TASK,
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name=plans.RENDER_TASK, queue="pdf", bind=True, **RETRY_ON_DATABASE_OUTAGE)
 def render_plan_document(self, document_id: int) -> str:
     """Render one plan document (a database outage is retried with backoff)."""
     try:
@@ -33,15 +33,7 @@ def render_plan_document(self, document_id: int) -> str:
         db.session.remove()
 
 
-@shared_task(
-    name=delivery.SEND_TASK,
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name=delivery.SEND_TASK, queue="email", bind=True, **RETRY_ON_DATABASE_OUTAGE)
 def send_delivery(self, delivery_id: int) -> str:
     """Send one delivery; a transient mail failure schedules the next attempt."""
     try:

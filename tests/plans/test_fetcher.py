@@ -1,13 +1,13 @@
 """SafeURLFetcher: static files and small PNG/JPEG data URIs only; refusals stop the render."""
 
 import base64
-import importlib.util
 import urllib.request
-from pathlib import Path
 
 import pytest
 from weasyprint.urls import FatalURLFetchingError
 
+from tests.plans import sample_context as samples
+from tests.plans import servers
 from trainer_app.plans.fetcher import (
     MAX_DATA_URI_BYTES,
     STATIC_DIR,
@@ -15,19 +15,6 @@ from trainer_app.plans.fetcher import (
     SafeURLFetcher,
 )
 from trainer_app.plans.render import RenderError, render_pdf
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        f"plans_test_{name}", Path(__file__).with_name(f"{name}.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("sample_context")
-servers = _load("servers")
 
 PNG = samples.tiny_png(4, 4)
 CSS_URL = (STATIC_DIR / "pdf" / "plan.css").as_uri()

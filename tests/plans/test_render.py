@@ -2,7 +2,6 @@
 
 import copy
 import faulthandler
-import importlib.util
 import io
 import os
 import re
@@ -13,6 +12,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from tests.plans import sample_context as samples
+from tests.plans import servers
 from trainer_app.plans import render
 from trainer_app.plans.render import (
     TEMPLATE_VERSION,
@@ -23,19 +24,6 @@ from trainer_app.plans.render import (
     render_pdf,
     render_plan,
 )
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        f"plans_test_{name}", Path(__file__).with_name(f"{name}.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("sample_context")
-servers = _load("servers")
 
 
 def pdftotext(pdf: bytes) -> str:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from trainer_app.datafile import IDENT, Fields, describe
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "questionnaire.yaml"
 
@@ -23,7 +25,7 @@ NUMBER_TYPES = ("seconds", "reps", "degrees")
 UNITS = {"seconds": "s", "reps": "reps", "degrees": "°"}
 SIDES = ("left", "right")
 
-_ID = re.compile(r"^[a-z][a-z0-9_]{0,59}\Z")
+_ID = IDENT
 _VERSION = re.compile(r"^[0-9]{4}\.[0-9]{1,2}\.[0-9]+\Z")
 _YES = {"yes", "y", "true", "1", "on"}
 _NO = {"no", "n", "false", "0", "off"}
@@ -115,47 +117,21 @@ class Questionnaire:
 # --------------------------------------------------------------------------- loading
 
 
-class _Fields:
+class _Fields(Fields):
     """Typed access to one YAML mapping; errors carry the dotted path of the field."""
 
     def __init__(self, raw: Any, where: str) -> None:
-        if not isinstance(raw, Mapping):
-            raise QuestionnaireError(f"{where}: must be a mapping, got {_kind(raw)}")
-        self.raw, self.where = raw, where
+        self.where = where
+        super().__init__(raw)
+
+    def not_a_mapping(self, raw: Any) -> QuestionnaireError:
+        return QuestionnaireError(f"{self.where}: must be a mapping, got {_kind(raw)}")
 
     def error(self, name: str, message: str) -> QuestionnaireError:
         return QuestionnaireError(f"{self.where}.{name}: {message}")
 
-    def only(self, required: Iterable[str], optional: Iterable[str] = ()) -> None:
-        required, optional = tuple(required), tuple(optional)
-        for key in self.raw:
-            if key not in required and key not in optional:
-                allowed = ", ".join(required + optional)
-                raise self.error(str(key), f"unknown field (allowed: {allowed})")
-        for name in required:
-            if name not in self.raw:
-                raise self.error(name, "missing required field")
-
-    def text(self, name: str, max_len: int = 600) -> str:
-        value = self.raw.get(name)
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(name, f"must be a non-empty string, got {_kind(value)}")
-        value = " ".join(value.split())
-        if len(value) > max_len:
-            raise self.error(name, f"must be at most {max_len} characters")
-        return value
-
     def ident(self, name: str) -> str:
-        value = self.raw.get(name)
-        if not isinstance(value, str) or not _ID.match(value):
-            raise self.error(name, f"must be an id (lower-case letters, digits, _), got {value!r}")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.raw.get(name, default)
-        if not isinstance(value, bool):
-            raise self.error(name, f"must be true or false, got {_kind(value)}")
-        return value
+        return self.identifier(name, "an id")
 
     def integer(self, name: str, low: int, high: int, default: int | None = None) -> int:
         value = self.raw.get(name, default)
@@ -180,12 +156,7 @@ class _Fields:
         return value
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, str):
-        return "an empty string" if not value.strip() else f"the string {value!r}"
-    return type(value).__name__
+_kind = describe
 
 
 def _question(raw: Any, where: str) -> Question:

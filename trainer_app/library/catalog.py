@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from trainer_app.datafile import IDENT, Fields, describe
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 REGIONS: dict[str, str] = {
@@ -66,7 +68,7 @@ BUILTIN_MISTAKES = (2, 4)
 MAX_LIST_ITEMS = 10
 MAX_TEXT = 500
 
-_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+_SLUG = IDENT
 
 
 class CatalogError(ValueError):
@@ -184,52 +186,29 @@ def _fail(where: str, entry: str, field: str, message: str) -> CatalogError:
     return CatalogError(f"{where}: {entry}.{field}: {message}")
 
 
-class _Fields:
+class _Fields(Fields):
     """Typed access to one mapping, failing with the file / entry / field in the message."""
+
+    max_text = MAX_TEXT
 
     def __init__(self, raw: Any, *, where: str, entry: str, prefix: str = "") -> None:
         self.where, self.entry, self.prefix = where, entry, prefix
-        if not isinstance(raw, Mapping):
-            label = prefix.rstrip(".") or "entry"
-            raise CatalogError(f"{where}: {entry}: {label} must be a mapping, got {_kind(raw)}")
-        self.raw = raw
+        super().__init__(raw)
+
+    def not_a_mapping(self, raw: Any) -> CatalogError:
+        label = self.prefix.rstrip(".") or "entry"
+        return CatalogError(
+            f"{self.where}: {self.entry}: {label} must be a mapping, got {_kind(raw)}"
+        )
 
     def error(self, field: str, message: str) -> CatalogError:
         return _fail(self.where, self.entry, self.prefix + field, message)
 
-    def only(self, required: Iterable[str], optional: Iterable[str] = ()) -> None:
-        required, optional = tuple(required), tuple(optional)
-        unknown = [str(k) for k in self.raw if k not in required and k not in optional]
-        if unknown:
-            allowed = ", ".join(required + optional)
-            raise self.error(unknown[0], f"unknown field (allowed: {allowed})")
-        for name in required:
-            if name not in self.raw:
-                raise self.error(name, "missing required field")
-
-    def text(self, name: str, *, max_len: int = MAX_TEXT) -> str:
-        value = self.raw.get(name)
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(name, f"must be a non-empty string, got {_kind(value)}")
-        value = " ".join(value.split())
-        if len(value) > max_len:
-            raise self.error(name, f"must be at most {max_len} characters")
-        return value
-
     def slug(self, name: str) -> str:
-        value = self.raw.get(name)
-        if not isinstance(value, str) or not _SLUG.match(value):
-            raise self.error(name, f"must be a slug (lower-case letters, digits, _), got {value!r}")
-        return value
+        return self.identifier(name, "a slug")
 
     def optional_slug(self, name: str) -> str | None:
         return None if self.raw.get(name) is None else self.slug(name)
-
-    def flag(self, name: str, default: bool | None = None) -> bool:
-        value = self.raw.get(name, default)
-        if not isinstance(value, bool):
-            raise self.error(name, f"must be true or false, got {_kind(value)}")
-        return value
 
     def choice(self, name: str, choices: Iterable[str], default: str | None = None) -> str:
         choices = tuple(choices)
@@ -292,12 +271,7 @@ class _Fields:
         return value
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, str):
-        return "an empty string" if not value.strip() else f"the string {value!r}"
-    return type(value).__name__
+_kind = describe
 
 
 _EXERCISE_REQUIRED = (
