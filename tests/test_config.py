@@ -69,3 +69,24 @@ def test_cli_demo_is_safe_to_rerun(runner):
 
         # One client is assessed and programmed so a newcomer can click through at once.
         assert db.session.scalar(select(func.count()).select_from(Program)) == 1
+
+
+def test_visibility_timeout_must_exceed_the_hard_time_limit(make_app):
+    from trainer_app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="CELERY_VISIBILITY_TIMEOUT"):
+        make_app(CELERY_VISIBILITY_TIMEOUT=60)
+
+
+def test_broken_content_file_stops_start_up(make_app, monkeypatch, tmp_path):
+    from trainer_app.library import catalog
+
+    (tmp_path / "exercises.yaml").write_text("version: '2026.11.1'\nexercises: [{slug: 'x'}]\n")
+    monkeypatch.setattr(catalog, "DATA_DIR", tmp_path)
+    catalog.default_catalog.cache_clear()
+    try:
+        with pytest.raises(catalog.CatalogError):
+            make_app()
+    finally:
+        monkeypatch.undo()
+        catalog.default_catalog.cache_clear()

@@ -46,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     Bootstrap5(app)
 
+    _check_content()
+
     from trainer_app.jobs import celery_init_app
 
     celery_init_app(app)
@@ -62,6 +64,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _check_content() -> None:
+    """Load the reviewed content files now, so a broken edit stops start-up with its reason."""
+    from trainer_app.assessments.questionnaire import default_questionnaire
+    from trainer_app.library.catalog import default_catalog
+
+    default_catalog()
+    default_questionnaire()
 
 
 def _register_blueprints(app: Flask) -> None:

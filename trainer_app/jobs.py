@@ -12,6 +12,8 @@ from pathlib import Path
 from celery import Celery, Task
 from flask import Flask, current_app
 
+from trainer_app.config import ConfigError
+
 log = logging.getLogger(__name__)
 
 # The Redis visibility timeout (CELERY_VISIBILITY_TIMEOUT, default 3600 s) must exceed the hard
@@ -30,6 +32,11 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery = Celery(app.name, task_cls=FlaskTask)
     broker_url = app.config["CELERY_BROKER_URL"]
+    if app.config["CELERY_VISIBILITY_TIMEOUT"] <= HARD_TIME_LIMIT:
+        raise ConfigError(
+            f"CELERY_VISIBILITY_TIMEOUT must be longer than the tasks' hard time limit "
+            f"({HARD_TIME_LIMIT} s), or a slow task would be handed to a second worker."
+        )
     transport_options: dict = {"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]}
     if broker_url.startswith("filesystem://"):
         folder = Path(app.config["CELERY_QUEUE_FOLDER"])

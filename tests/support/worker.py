@@ -82,7 +82,7 @@ def worker_env(broker_url, tmp_path):
         "RATELIMIT_ENABLED": "0",
         "SECRET_KEY": "worker-test-secret",
         "RELAY_AFTER_SECONDS": "1",
-        "CELERY_VISIBILITY_TIMEOUT": "30",
+        "CELERY_VISIBILITY_TIMEOUT": "300",
     }
     return env
 
