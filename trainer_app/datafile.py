@@ -7,6 +7,7 @@ must fail at start-up with the file, the entry and the field named, so both buil
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
-class Fields:
+class Fields(ABC):
     """Typed access to one mapping; subclasses say how an error names its place."""
 
     max_text = 600
@@ -32,11 +33,13 @@ class Fields:
             raise self.not_a_mapping(raw)
         self.raw = raw
 
+    @abstractmethod
     def not_a_mapping(self, raw: Any) -> Exception:
-        raise NotImplementedError  # pragma: no cover - every subclass names its place
+        """The error for a value that should have been a mapping."""
 
+    @abstractmethod
     def error(self, name: str, message: str) -> Exception:
-        raise NotImplementedError  # pragma: no cover - every subclass names its place
+        """The error for field ``name``, naming its file and entry."""
 
     def only(self, required: Iterable[str], optional: Iterable[str] = ()) -> None:
         """No unknown fields, and every required one present."""
