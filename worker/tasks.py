@@ -24,7 +24,7 @@ RETRY_ON_DATABASE_OUTAGE = {
 }
 
 
-@shared_task(name=plans.RENDER_TASK, queue="pdf", bind=True, **RETRY_ON_DATABASE_OUTAGE)
+@shared_task(name=plans.RENDER_TASK, bind=True, **RETRY_ON_DATABASE_OUTAGE)
 def render_plan_document(self, document_id: int) -> str:
     """Render one plan document (a database outage is retried with backoff)."""
     try:
@@ -33,7 +33,7 @@ def render_plan_document(self, document_id: int) -> str:
         db.session.remove()
 
 
-@shared_task(name=delivery.SEND_TASK, queue="email", bind=True, **RETRY_ON_DATABASE_OUTAGE)
+@shared_task(name=delivery.SEND_TASK, bind=True, **RETRY_ON_DATABASE_OUTAGE)
 def send_delivery(self, delivery_id: int) -> str:
     """Send one delivery; a transient mail failure schedules the next attempt."""
     try:
