@@ -252,7 +252,7 @@ def _commit(events, index: int) -> float:
 
 
 PROFILE_ROWS = (
-    ("claim: UPDATE + attempt row + Message-ID, one commit", lambda e: _sum(e, "claim_for_send")),
+    ("claim: UPDATE + attempt row, one commit", lambda e: _sum(e, "claim_for_send")),
     ("compose (_message) total", lambda e: _sum(e, "_message")),
     ("  load PDF bytes from PostgreSQL", lambda e: _sum(e, "pdf_bytes")),
     ("  Jinja (subject, text, html)", lambda e: _sum(e, "render_email")),

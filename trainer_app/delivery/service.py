@@ -97,6 +97,9 @@ def request_delivery(
         to_email=client.email,
         status=QUEUED,
         created_by_id=user.id,
+        # Fixed with the row and random per click: every send of this delivery carries it, and
+        # it never repeats across deliveries or installations (mail clients dedupe on it).
+        message_id=make_message_id(key.replace(":", "-"), _mail_domain()),
     )
     db.session.add(delivery)
     try:
@@ -114,8 +117,8 @@ def _mail_domain() -> str:
 def claim_for_send(delivery_id: int, claim_id: str) -> DeliveryAttempt | None:
     """Atomically take a delivery that is due and open its attempt; None if not ours.
 
-    One commit makes the claim, the Message-ID and the attempt row visible before anything
-    reaches the mail server. A message redelivered after its worker died (same task id)
+    One commit makes the claim and the attempt row visible before anything reaches the mail
+    server. A message redelivered after its worker died (same task id)
     takes back its own claim.
     """
     now = utcnow()
@@ -139,7 +142,6 @@ def claim_for_send(delivery_id: int, claim_id: str) -> DeliveryAttempt | None:
             claimed_by=claim_id,
             claimed_at=now,
             attempts=Delivery.attempts + 1,
-            message_id=make_message_id(str(delivery_id), _mail_domain()),
         )
         .returning(Delivery.attempts)
         .execution_options(synchronize_session=False)
