@@ -60,6 +60,12 @@ def register_commands(app: Flask) -> None:
             "trainer_app.wsgi:app",
         ]
         procs = [subprocess.Popen(worker_cmd, env=env), subprocess.Popen(web_cmd, env=env)]
+
+        def stop(_signum, _frame):
+            # A SIGTERM (process manager, `timeout`) stops both children, like Ctrl-C does.
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         click.echo(f"Serving on http://{host}:{port}/  (Ctrl-C stops web and worker)")
         try:
             while all(p.poll() is None for p in procs):
