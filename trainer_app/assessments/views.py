@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from trainer_app.assessments import service
 from trainer_app.assessments.forms import (
@@ -82,14 +81,6 @@ def _confirm_form(assessment: Assessment, result) -> ConfirmForm:
     return form
 
 
-def _program_url(assessment: Assessment) -> str:
-    # The programs blueprint owns this page; fall back to its agreed path until it is wired.
-    try:
-        return url_for("programs.new", assessment_id=assessment.id)
-    except BuildError:
-        return f"/programs/new/{assessment.id}"
-
-
 def _render_detail(
     assessment: Assessment,
     *,
@@ -115,7 +106,11 @@ def _render_detail(
         confirm_form=confirm_form or _confirm_form(assessment, result),
         selected=selected if selected is not None else service.preselected_imbalances(assessment),
         previous=previous,
-        program_url=_program_url(assessment) if assessment.confirmed_at else None,
+        program_url=(
+            url_for("programs.new", assessment_id=assessment.id)
+            if assessment.confirmed_at
+            else None
+        ),
     )
 
 
