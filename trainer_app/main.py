@@ -44,10 +44,9 @@ def healthz():
 @bp.app_context_processor
 def navigation() -> dict:
     """Menu entries for the base layout (the outbox only while mail is kept locally)."""
-    account_items = [
-        ("clinics.settings", "Clinic settings"),
-        ("accounts.change_password", "Change password"),
-    ]
+    account_items = [("accounts.change_password", "Change password")]
+    if current_user.is_authenticated and current_user.role == "owner":
+        account_items[:0] = [("clinics.settings", "Clinic settings"), ("clinics.team", "Team")]
     if current_app.config["TRAINER_ENV"] != "production" and not current_app.config["SMTP_URL"]:
         account_items.insert(1, ("delivery.outbox", "Outbox (development)"))
     return {

@@ -26,7 +26,13 @@ class Factories:
         self.app = app
 
     def user(
-        self, *, name: str | None = None, email: str | None = None, clinic=None, clinic_name=None
+        self,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        clinic=None,
+        clinic_name=None,
+        role: str = "owner",
     ):
         from trainer_app.accounts.models import Clinic, User
 
@@ -42,6 +48,7 @@ class Factories:
                 name=name or f"Trainer {n}",
                 email=email or f"trainer{n}@example.com",
                 password_hash=_password_hash(self.PASSWORD),
+                role=role,
             )
             db.session.add(user)
             db.session.commit()

@@ -108,7 +108,7 @@ def reset_request():
     if form.validate_on_submit():
         user = service.find_user_by_email(form.email.data)
         if user is not None and user.is_active:
-            token = service.make_reset_token(user, current_app.config["SECRET_KEY"])
+            token = service.make_password_token(user, current_app.config["SECRET_KEY"])
             reset_url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(
                 "accounts.reset_password", token=token
             )
@@ -136,7 +136,7 @@ def reset_request():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    user = service.user_for_reset_token(
+    user = service.user_for_password_token(
         token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
     if user is None:
@@ -151,3 +151,24 @@ def reset_password(token: str):
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    user = service.user_for_password_token(
+        token, current_app.config["SECRET_KEY"], service.INVITE_MAX_AGE, service.INVITE_SALT
+    )
+    if user is None:
+        flash(
+            "That invitation has expired or was already used. Ask your clinic for a new one.",
+            "warning",
+        )
+        return redirect(url_for("accounts.login"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        service.set_password(user, form.password.data)
+        start_session(user, remember=False)
+        db.session.commit()
+        flash(f"Welcome to {user.clinic.name}, {user.name}.", "success")
+        return redirect(url_for("main.dashboard"))
+    return render_template("accounts/accept_invitation.html", form=form, user=user)

@@ -2,8 +2,8 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from trainer_app.formutil import select_choices
 
@@ -38,3 +38,14 @@ class ClinicSettingsForm(FlaskForm):
         render_kw={"accept": "image/png,image/jpeg"},
     )
     remove_logo = BooleanField("Remove the current logo")
+
+
+class AddTrainerForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the trainer's name."), Length(max=120)]
+    )
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter the trainer's email address."), Email(), Length(max=254)],
+        description="They get an email with a link to choose their password.",
+    )

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from trainer_app.clinics.forms import ClinicSettingsForm
+from trainer_app.accounts import service as service_accounts
+from trainer_app.accounts.models import User
+from trainer_app.clinics.forms import AddTrainerForm, ClinicSettingsForm
 from trainer_app.clinics.service import LogoError, update_settings
+from trainer_app.delivery.mailer import Address
 from trainer_app.extensions import db
+from trainer_app.mail import MailNotSent, send_template_email
+from trainer_app.tenancy import get_or_404, scoped
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinic")
 
 
-@bp.route("/settings", methods=["GET", "POST"])
+@bp.before_request
 @login_required
-def settings():
+def _owner_only() -> None:
+    """Clinic settings and the team are the owner's; to anyone else they do not exist."""
     if current_user.role != "owner":
         abort(404)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
     clinic = current_user.clinic
     form = ClinicSettingsForm(obj=clinic)
     if form.validate_on_submit():
@@ -39,3 +49,84 @@ def settings():
     if clinic.logo:
         logo_uri = f"data:{clinic.logo_mime};base64," + base64.b64encode(clinic.logo).decode()
     return render_template("clinics/settings.html", form=form, clinic=clinic, logo_uri=logo_uri)
+
+
+def _send_invitation(user: User) -> bool:
+    token = service_accounts.make_password_token(
+        user, current_app.config["SECRET_KEY"], service_accounts.INVITE_SALT
+    )
+    link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(
+        "accounts.accept_invitation", token=token
+    )
+    try:
+        send_template_email(
+            "invite",
+            clinic_id=user.clinic_id,
+            to_name=user.name,
+            to_email=user.email,
+            sender_name=user.clinic.name,
+            reply_to=Address(current_user.name, current_user.email),
+            context={
+                "trainer_name": user.name,
+                "owner_name": current_user.name,
+                "clinic_name": user.clinic.name,
+                "invite_url": link,
+                "expires_days": service_accounts.INVITE_MAX_AGE // 86400,
+            },
+        )
+    except MailNotSent as exc:
+        flash(f"The invitation email could not be sent: {exc.reason} Try again later.", "warning")
+        return False
+    return True
+
+
+@bp.route("/team", methods=["GET", "POST"])
+def team():
+    form = AddTrainerForm()
+    if form.validate_on_submit():
+        try:
+            user = service_accounts.add_trainer(
+                current_user.clinic, name=form.name.data, email=form.email.data
+            )
+        except service_accounts.EmailTaken as exc:
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            if _send_invitation(user):
+                flash(
+                    f"{user.name} is invited; the link in their email is valid for 7 days.",
+                    "success",
+                )
+            return redirect(url_for("clinics.team"))
+    members = db.session.scalars(scoped(User).order_by(User.name)).all()
+    return render_template("clinics/team.html", form=form, members=members)
+
+
+@bp.post("/team/<int:user_id>/invite")
+def resend_invitation(user_id: int):
+    user = get_or_404(User, user_id)
+    if _send_invitation(user):
+        flash(f"A new invitation is on its way to {user.email}.", "success")
+    return redirect(url_for("clinics.team"))
+
+
+@bp.post("/team/<int:user_id>/deactivate")
+def deactivate(user_id: int):
+    user = get_or_404(User, user_id)
+    try:
+        service_accounts.set_active(user, False)
+    except ValueError as exc:
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(f"{user.name} can no longer sign in; their clients stay with the clinic.", "info")
+    return redirect(url_for("clinics.team"))
+
+
+@bp.post("/team/<int:user_id>/activate")
+def activate(user_id: int):
+    user = get_or_404(User, user_id)
+    service_accounts.set_active(user, True)
+    db.session.commit()
+    flash(f"{user.name} can sign in again.", "success")
+    return redirect(url_for("clinics.team"))
