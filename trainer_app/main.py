@@ -1,6 +1,6 @@
 """The landing page and the signed-in dashboard."""
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -44,6 +44,8 @@ def healthz():
 @bp.app_context_processor
 def navigation() -> dict:
     """Menu entries for the base layout (the outbox only while mail is kept locally)."""
+    if not has_request_context():
+        return {}  # emails rendered by a worker have no page navigation
     account_items = [("accounts.change_password", "Change password")]
     if current_user.is_authenticated and current_user.role == "owner":
         account_items[:0] = [("clinics.settings", "Clinic settings"), ("clinics.team", "Team")]

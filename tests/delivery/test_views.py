@@ -91,3 +91,23 @@ def test_outbox_is_off_when_mail_really_goes_out(make_app, auth, factories):
     browser.post("/account/sign-in", data={"email": user.email, "password": factories.PASSWORD})
     assert browser.get("/deliveries/outbox").status_code == 404
     assert "Outbox" not in browser.get("/dashboard").get_data(as_text=True)
+
+
+def test_email_templates_render_in_a_worker_without_a_request(app):
+    """Workers render mail with no request and no signed-in user (page helpers must not run)."""
+    from trainer_app.mail import render_email
+
+    with app.app_context():
+        subject, text, html = render_email(
+            "plan",
+            {
+                "clinic_name": "Core Studio",
+                "client_name": "Maria",
+                "trainer_name": "Ana",
+                "trainer_email": "ana@example.com",
+                "sessions_per_week": 3,
+                "weeks": 6,
+            },
+        )
+    assert subject == "Your exercise plan from Core Studio"
+    assert "3 sessions a week for 6 weeks" in text and "Maria" in html
