@@ -32,6 +32,7 @@ def register_commands(app: Flask) -> None:
         import signal
         import subprocess
         import sys
+        import time
 
         env = dict(os.environ, TRAINER_INSTANCE_PATH=app.instance_path)
         worker_cmd = [
@@ -59,7 +60,10 @@ def register_commands(app: Flask) -> None:
             "-",
             "trainer_app.wsgi:app",
         ]
-        procs = [subprocess.Popen(worker_cmd, env=env), subprocess.Popen(web_cmd, env=env)]
+        procs = {
+            "worker": subprocess.Popen(worker_cmd, env=env),
+            "web": subprocess.Popen(web_cmd, env=env),
+        }
 
         def stop(_signum, _frame):
             # A SIGTERM (process manager, `timeout`) stops both children, like Ctrl-C does.
@@ -67,26 +71,29 @@ def register_commands(app: Flask) -> None:
 
         signal.signal(signal.SIGTERM, stop)
         click.echo(f"Serving on http://{host}:{port}/  (Ctrl-C stops web and worker)")
+        died = None
         try:
-            while all(p.poll() is None for p in procs):
-                try:
-                    procs[1].wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    continue
+            while died is None:
+                died = next((name for name, p in procs.items() if p.poll() is not None), None)
+                if died is None:
+                    time.sleep(1)
         except KeyboardInterrupt:
             pass
         finally:
-            for p in procs:
+            for p in procs.values():
                 if p.poll() is None:
                     p.send_signal(signal.SIGTERM)
-            for p in procs:
+            for p in procs.values():
                 try:
-                    p.wait(timeout=20)
+                    p.wait(timeout=60)  # the worker finishes the task in hand first
                 except subprocess.TimeoutExpired:
                     p.kill()
-        codes = [p.returncode for p in procs]
-        if any(code not in (0, -signal.SIGTERM) for code in codes):
-            raise click.ClickException(f"a process stopped unexpectedly (exit codes {codes})")
+                    p.wait()
+        if died is not None:
+            code = procs[died].returncode
+            raise click.ClickException(
+                f"the {died} process stopped unexpectedly (exit code {code})"
+            )
 
     @app.cli.command("create-user")
     @click.option("--name", required=True)
