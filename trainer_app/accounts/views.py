@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from trainer_app.accounts import service
+from trainer_app.accounts import emails, service
 from trainer_app.accounts.forms import (
     ChangePasswordForm,
     ResetPasswordForm,
@@ -18,7 +18,7 @@ from trainer_app.accounts.forms import (
 from trainer_app.accounts.passwords import verify_password
 from trainer_app.accounts.sessions import end_other_sessions, end_session, start_session
 from trainer_app.extensions import db, limiter
-from trainer_app.mail import MailNotSent, send_template_email
+from trainer_app.mail import MailNotSent
 from trainer_app.security import is_safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -108,24 +108,8 @@ def reset_request():
     if form.validate_on_submit():
         user = service.find_user_by_email(form.email.data)
         if user is not None and user.is_active:
-            token = service.make_password_token(user, current_app.config["SECRET_KEY"])
-            reset_url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(
-                "accounts.reset_password", token=token
-            )
             try:
-                send_template_email(
-                    "password_reset",
-                    clinic_id=user.clinic_id,
-                    to_name=user.name,
-                    to_email=user.email,
-                    sender_name=user.clinic.name,
-                    context={
-                        "trainer_name": user.name,
-                        "clinic_name": user.clinic.name,
-                        "reset_url": reset_url,
-                        "expires_minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
-                    },
-                )
+                emails.send_password_reset(user)
             except MailNotSent:
                 log.exception("password reset mail for user %s not sent", user.id)
         # The same answer whether or not the account exists, so nobody can probe for accounts.

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from trainer_app.accounts import emails
 from trainer_app.accounts import service as service_accounts
 from trainer_app.accounts.models import User
 from trainer_app.clinics.forms import AddTrainerForm, ClinicSettingsForm
 from trainer_app.clinics.service import LogoError, update_settings
-from trainer_app.delivery.mailer import Address
 from trainer_app.extensions import db
-from trainer_app.mail import MailNotSent, send_template_email
+from trainer_app.mail import MailNotSent
 from trainer_app.tenancy import get_or_404, scoped
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinic")
@@ -52,28 +52,8 @@ def settings():
 
 
 def _send_invitation(user: User) -> bool:
-    token = service_accounts.make_password_token(
-        user, current_app.config["SECRET_KEY"], service_accounts.INVITE_SALT
-    )
-    link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(
-        "accounts.accept_invitation", token=token
-    )
     try:
-        send_template_email(
-            "invite",
-            clinic_id=user.clinic_id,
-            to_name=user.name,
-            to_email=user.email,
-            sender_name=user.clinic.name,
-            reply_to=Address(current_user.name, current_user.email),
-            context={
-                "trainer_name": user.name,
-                "owner_name": current_user.name,
-                "clinic_name": user.clinic.name,
-                "invite_url": link,
-                "expires_days": service_accounts.INVITE_MAX_AGE // 86400,
-            },
-        )
+        emails.send_invitation(user, invited_by=current_user)
     except MailNotSent as exc:
         flash(f"The invitation email could not be sent: {exc.reason} Try again later.", "warning")
         return False
