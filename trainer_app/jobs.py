@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from trainer_app.config import ConfigError
+from trainer_app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,21 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+def record_once(row, key_column) -> tuple[Any, bool]:
+    """Add a job row whose unique key a concurrent request may have just used.
+
+    Returns (row, True), or (the row that won the race, False); the caller commits.
+    """
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        key = getattr(row, key_column.key)
+        return db.session.scalar(select(key_column.class_).where(key_column == key)), False
+    return row, True
 
 
 def enqueue(task_name: str, *ids: int, queue: str, countdown: float | None = None) -> bool:

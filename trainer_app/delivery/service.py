@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from trainer_app.accounts.models import Clinic, User
@@ -39,6 +38,7 @@ from trainer_app.delivery.models import (
     DeliveryAttempt,
 )
 from trainer_app.extensions import db
+from trainer_app.jobs import record_once
 from trainer_app.mail import compose, current_transport
 from trainer_app.plans.models import READY, PlanDocument
 from trainer_app.plans.service import pdf_bytes
@@ -101,13 +101,7 @@ def request_delivery(
         # it never repeats across deliveries or installations (mail clients dedupe on it).
         message_id=make_message_id(key.replace(":", "-"), _mail_domain()),
     )
-    db.session.add(delivery)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()  # the same click raced in from another request
-        return db.session.scalar(select(Delivery).where(Delivery.idempotency_key == key)), False
-    return delivery, True
+    return record_once(delivery, Delivery.idempotency_key)
 
 
 def _mail_domain() -> str:
@@ -118,8 +112,7 @@ def claim_for_send(delivery_id: int, claim_id: str) -> DeliveryAttempt | None:
     """Atomically take a delivery that is due and open its attempt; None if not ours.
 
     One commit makes the claim and the attempt row visible before anything reaches the mail
-    server. A message redelivered after its worker died (same task id)
-    takes back its own claim.
+    server. A message redelivered after its worker died (same task id) takes back its claim.
     """
     now = utcnow()
     attempts = db.session.scalar(

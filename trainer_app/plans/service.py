@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.extensions import db
+from trainer_app.jobs import record_once
 from trainer_app.library.service import clinic_catalog
 from trainer_app.plans.context import plan_context
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING, PlanDocument
@@ -101,14 +101,8 @@ def request_document(
     source = _ready_source(version.clinic_id, document.fingerprint, exclude_id=None)
     if source is not None:
         _mark_reused(document, source, utcnow())
-    db.session.add(document)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Two identical requests raced; the other one's row is the document.
-        db.session.rollback()
-        return db.session.scalar(select(PlanDocument).where(PlanDocument.request_key == key)), False
-    return document, document.status == QUEUED
+    document, created = record_once(document, PlanDocument.request_key)
+    return document, created and document.status == QUEUED
 
 
 def _stale_before(now: datetime) -> datetime:
