@@ -14,7 +14,6 @@ from trainer_app.delivery.models import Delivery, DeliveryAttempt
 from trainer_app.extensions import db
 from trainer_app.plans import service as plans
 from trainer_app.plans.models import PlanDocument
-from trainer_app.programs.models import ProgramVersion
 
 pytestmark = pytest.mark.smtp
 
@@ -29,24 +28,6 @@ def mail_app(app, make_app, smtp_server):
     )
 
 
-def render_ready_document(app, factories, trainer, client, key="document-key-0001") -> int:
-    """Build a program for ``client`` and render its PDF; returns the document id."""
-    from trainer_app.accounts.models import User
-
-    version_id = factories.program_version(trainer, client)
-    with app.app_context():
-        document, _ = plans.request_document(
-            db.session.get(ProgramVersion, version_id),
-            user=db.session.get(User, trainer.id),
-            paper="A4",
-            large_print=False,
-            request_key=key,
-        )
-        db.session.commit()
-        plans.render_document(document.id, claim_id="render-1")
-        return document.id
-
-
 @pytest.fixture
 def ready_document(mail_app, factories):
     """A rendered plan for a consenting client; returns (trainer, document id)."""
@@ -54,7 +35,7 @@ def ready_document(mail_app, factories):
     client = factories.client_record(
         trainer, name="Maria Jensen", email="maria@example.com", email_consent=True
     )
-    return trainer, render_ready_document(mail_app, factories, trainer, client)
+    return trainer, factories.ready_document(trainer, client)
 
 
 def signed_in(mail_app, trainer, factories):
@@ -142,9 +123,7 @@ def test_message_over_the_size_limit_fails_with_a_clear_reason(
     mail_app = make_app(SMTP_URL=f"smtp://{small.url_host}")
     trainer = factories.user()
     client = factories.client_record(trainer, email="c@example.com", email_consent=True)
-    document_id = render_ready_document(
-        mail_app, factories, trainer, client, key="document-key-size1"
-    )
+    document_id = factories.ready_document(trainer, client, key="document-key-size1")
     click_send(signed_in(mail_app, trainer, factories), document_id)
     [delivery] = rows(mail_app, Delivery)
     assert delivery.status == "failed"
@@ -197,9 +176,7 @@ def test_crlf_in_names_cannot_add_headers_or_recipients(app, make_app, factories
         email="maria@example.com",
         email_consent=True,
     )
-    document_id = render_ready_document(
-        mail_app, factories, trainer, client, key="document-key-crlf1"
-    )
+    document_id = factories.ready_document(trainer, client, key="document-key-crlf1")
     click_send(signed_in(mail_app, trainer, factories), document_id)
     [received] = smtp_server.handler.received
     assert received.rcpt_tos == ["maria@example.com"]
@@ -224,7 +201,7 @@ def test_button_says_why_it_is_disabled_and_post_sends_nothing(
 ):
     trainer = factories.user()
     client = factories.client_record(trainer, **fields)
-    document_id = render_ready_document(mail_app, factories, trainer, client, key="document-why01")
+    document_id = factories.ready_document(trainer, client, key="document-why01")
     browser = signed_in(mail_app, trainer, factories)
     with mail_app.app_context():
         program_id = db.session.get(PlanDocument, document_id).program_version.program_id

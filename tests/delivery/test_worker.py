@@ -16,8 +16,6 @@ from tests.support.factories import Factories
 from tests.support.worker import wait_for
 from trainer_app.delivery.models import Delivery, DeliveryAttempt
 from trainer_app.extensions import db
-from trainer_app.plans import service as plans
-from trainer_app.programs.models import ProgramVersion
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.smtp]
 FAST_RETRIES = {
@@ -57,20 +55,7 @@ def setup(worker_app, smtp_port):
     factories = Factories(worker_app)
     trainer = factories.user()
     client = factories.client_record(trainer, email="maria@example.com", email_consent=True)
-    version_id = factories.program_version(trainer, client)
-    with worker_app.app_context():
-        from trainer_app.accounts.models import User
-
-        document, _ = plans.request_document(
-            db.session.get(ProgramVersion, version_id),
-            user=db.session.get(User, trainer.id),
-            paper="A4",
-            large_print=False,
-            request_key="worker-document-01",
-        )
-        db.session.commit()
-        plans.render_document(document.id, claim_id="render")
-        document_id = document.id
+    document_id = factories.ready_document(trainer, client, key="worker-document-01")
     browser = worker_app.test_client()
     browser.post("/account/sign-in", data={"email": trainer.email, "password": Factories.PASSWORD})
     return browser, document_id

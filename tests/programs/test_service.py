@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.factories import baseline_answers
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import result_to_dict, score
@@ -20,25 +21,14 @@ CATALOG = default_catalog()
 
 def answers(**overrides):
     """A client with morning stiffness, weak glutes (left weaker) and a weak core."""
-    data = {question.id: False for question in (*Q.screening, *Q.red_flags)}
-    for group in Q.indicators.values():
-        for ind in group:
-            for key in ind.answer_keys():
-                if ind.type == "yes_no":
-                    data[key] = not ind.sign
-                elif ind.type == "choice":
-                    data[key] = "none"
-                else:
-                    data[key] = max(ind.good or 0, ind.below) + 10
-    data.update(
+    return baseline_answers(
         morning_stiffness=True,
         pain_standing_sitting=True,
         single_leg_bridge_hold_left=8,
         single_leg_bridge_hold_right=14,
         front_plank_hold=15,
+        **overrides,
     )
-    data.update(overrides)
-    return data
 
 
 def assessment(

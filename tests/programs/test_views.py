@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.factories import baseline_answers
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import result_to_dict, score
@@ -24,25 +25,14 @@ BUILD = {"level": "beginner", "sessions_per_week": "3", "weeks": "4", "max_exerc
 
 def answers(**overrides):
     """A client with back stiffness, weak glutes (left weaker) and a weak core."""
-    data = {question.id: False for question in (*Q.screening, *Q.red_flags)}
-    for group in Q.indicators.values():
-        for ind in group:
-            for key in ind.answer_keys():
-                if ind.type == "yes_no":
-                    data[key] = not ind.sign
-                elif ind.type == "choice":
-                    data[key] = "none"
-                else:
-                    data[key] = max(ind.good or 0, ind.below) + 10
-    data.update(
+    return baseline_answers(
         morning_stiffness=True,
         recurring_tightness=True,
         single_leg_bridge_hold_left=8,
         single_leg_bridge_hold_right=14,
         front_plank_hold=15,
+        **overrides,
     )
-    data.update(overrides)
-    return data
 
 
 def make_assessment(

@@ -131,4 +131,44 @@ def _program_version(factories: Factories, user, client=None, **kwargs):
         return version.id
 
 
+def _ready_document(factories: Factories, user, client=None, *, key: str = "document-key-0001"):
+    """A program for ``client`` with its PDF requested and rendered; returns the document id."""
+    from trainer_app.accounts.models import User
+    from trainer_app.plans import service as plans
+    from trainer_app.programs.models import ProgramVersion
+
+    version_id = factories.program_version(user, client)
+    with factories.app.app_context():
+        document, _ = plans.request_document(
+            db.session.get(ProgramVersion, version_id),
+            user=db.session.get(User, user.id),
+            paper="A4",
+            large_print=False,
+            request_key=key,
+        )
+        db.session.commit()
+        plans.render_document(document.id, claim_id="render-in-test")
+        return document.id
+
+
+def baseline_answers(**overrides) -> dict:
+    """Answers with nothing wrong (every test passed, no red flag), then ``overrides``."""
+    from trainer_app.assessments.questionnaire import default_questionnaire
+
+    questionnaire = default_questionnaire()
+    data = {q.id: False for q in (*questionnaire.screening, *questionnaire.red_flags)}
+    for group in questionnaire.indicators.values():
+        for ind in group:
+            for key in ind.answer_keys():
+                if ind.type == "yes_no":
+                    data[key] = not ind.sign
+                elif ind.type == "choice":
+                    data[key] = "none"
+                else:
+                    data[key] = max(ind.good or 0, ind.below) + 10
+    data.update(overrides)
+    return data
+
+
 Factories.program_version = _program_version
+Factories.ready_document = _ready_document
