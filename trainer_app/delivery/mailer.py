@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -91,9 +92,11 @@ class OutgoingEmail:
 
 
 # Control characters (C0, C1, DEL), line and paragraph separators and the bidi embedding /
-# override / isolate characters. Any of them in a header value could break the header onto
-# a new line (CVE-2024-6923 on older Pythons) or disguise a name, so they become spaces.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# override / isolate / mark characters. Any of them in a header value could break the header
+# onto a new line or disguise a name, so they become spaces.
+_BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
@@ -105,6 +108,24 @@ def one_line(value: str) -> str:
     """Return ``value`` as a single header-safe line: control characters become spaces."""
     cleaned = "".join(" " if _is_unsafe_char(ch) else ch for ch in value)
     return re.sub(r" {2,}", " ", cleaned).strip()
+
+
+def no_encoded_words(value: str) -> str:
+    """Return ``value`` with every ``=?`` broken by a space, so nothing in it is an encoded word.
+
+    The email package decodes RFC 2047 encoded words (``=?utf-8?b?...?=``) found in a header
+    value it is given, and Python before 3.11.10 then writes any CR/LF they decode to as raw
+    line breaks (CVE-2024-6923): a display name could add headers or a body of its own. An
+    encoded word always starts with ``=?``; text that holds none is taken literally.
+    """
+    while "=?" in value:
+        value = value.replace("=?", "= ?")
+    return value
+
+
+def header_text(value: str) -> str:
+    """Return user text fit for a header: one line, no encoded-word syntax."""
+    return no_encoded_words(one_line(value))
 
 
 # RFC 5322 dot-atom local part (ASCII) and an LDH host name; IDN domains are converted to
@@ -189,7 +210,9 @@ def validate_address(value: str) -> str:
 def _header_address(address: Address) -> HeaderAddress:
     addr_spec = validate_address(address.email)
     local, domain = addr_spec.split("@")
-    return HeaderAddress(display_name=one_line(address.name or ""), username=local, domain=domain)
+    return HeaderAddress(
+        display_name=header_text(address.name or ""), username=local, domain=domain
+    )
 
 
 _KEY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -225,34 +248,68 @@ def _split_content_type(content_type: str) -> tuple[str, str]:
 
 
 def _safe_filename(filename: str) -> str:
-    name = one_line(filename).replace("/", "_").replace("\\", "_").strip(". ")
+    name = header_text(filename).replace("/", "_").replace("\\", "_").strip(". ")
     return name or "attachment"
 
 
 # 7-bit clean bodies (quoted-printable or base64), so the message goes through any server,
 # with or without 8BITMIME; message_bytes() gives it the CRLF line endings of the wire.
 _POLICY = email.policy.default.clone(cte_type="7bit")
+_BLIND = ("bcc", "resent-bcc")
 
 
-def build_message(email_: OutgoingEmail) -> EmailMessage:
+@dataclass(frozen=True)
+class ExpectedHeaders:
+    """What a message must look like once its bytes are parsed again (see message_bytes)."""
+
+    names: tuple[str, ...]  # the top-level header names, lower case, sorted
+    from_: tuple[tuple[str, str], ...]  # (display name, addr-spec) pairs
+    to: tuple[tuple[str, str], ...]
+    reply_to: tuple[tuple[str, str], ...]
+    subject: str
+    message_id: str
+    attachments: int
+
+
+class BuiltMessage(EmailMessage):
+    """A message from :func:`build_message`; ``expected`` is what its bytes must parse back to."""
+
+    expected: ExpectedHeaders | None = None
+
+
+def _pairs(*addresses: HeaderAddress) -> tuple[tuple[str, str], ...]:
+    return tuple((_squeeze(a.display_name), a.addr_spec) for a in addresses)
+
+
+def _squeeze(text: str) -> str:
+    # The email package folds a long name into several encoded words and, reading them back,
+    # may add or drop white space between them; any other change counts.
+    return "".join(str(text).split())
+
+
+def build_message(email_: OutgoingEmail) -> BuiltMessage:
     """Return the MIME message: text (+ HTML alternative) and attachments, headers made safe.
 
     :raise InvalidAddress: the sender, recipient or reply-to address is not valid.
     :raise ValueError: a malformed Message-ID or attachment content type.
     """
-    msg = EmailMessage(policy=_POLICY)
-    msg["From"] = _header_address(email_.sender)
-    msg["To"] = _header_address(email_.to)
-    if email_.reply_to is not None:
-        msg["Reply-To"] = _header_address(email_.reply_to)
-    msg["Subject"] = one_line(email_.subject)
+    msg = BuiltMessage(policy=_POLICY)
+    sender = _header_address(email_.sender)
+    to = _header_address(email_.to)
+    reply_to = _header_address(email_.reply_to) if email_.reply_to is not None else None
+    subject = header_text(email_.subject)
+    msg["From"] = sender
+    msg["To"] = to
+    if reply_to is not None:
+        msg["Reply-To"] = reply_to
+    msg["Subject"] = subject
     msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
     if email_.message_id is not None:
         if not _MESSAGE_ID_RE.fullmatch(email_.message_id):
             raise ValueError(f"The Message-ID {_shown(email_.message_id)} is not valid.")
         msg["Message-ID"] = email_.message_id
     else:
-        msg["Message-ID"] = email.utils.make_msgid(domain=msg["From"].addresses[0].domain)
+        msg["Message-ID"] = email.utils.make_msgid(domain=sender.domain)
 
     msg.set_content(_normalise_newlines(email_.text))
     if email_.html is not None:
@@ -265,6 +322,17 @@ def build_message(email_: OutgoingEmail) -> EmailMessage:
             subtype=subtype,
             filename=_safe_filename(attachment.filename),
         )
+    # Recorded from what we meant to send, not read back from the message object: the object
+    # already holds whatever the email package made of the values.
+    msg.expected = ExpectedHeaders(
+        names=tuple(sorted(name.lower() for name in msg)),
+        from_=_pairs(sender),
+        to=_pairs(to),
+        reply_to=_pairs(reply_to) if reply_to is not None else (),
+        subject=_squeeze(subject),
+        message_id=str(msg["Message-ID"]).strip(),
+        attachments=len(email_.attachments),
+    )
     return msg
 
 
@@ -272,13 +340,92 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _expected_from_object(msg: EmailMessage) -> ExpectedHeaders:
+    """The expectation for a message built by other code: its own headers, as objects."""
+
+    def pairs(name: str) -> tuple[tuple[str, str], ...]:
+        header = msg.get(name)
+        addresses = getattr(header, "addresses", None) or ()
+        return _pairs(*addresses)
+
+    return ExpectedHeaders(
+        names=tuple(sorted(k.lower() for k in msg if k.lower() not in _BLIND)),
+        from_=pairs("From"),
+        to=pairs("To"),
+        reply_to=pairs("Reply-To"),
+        subject=_squeeze(msg.get("Subject", "")),
+        message_id=str(msg.get("Message-ID", "")).strip(),
+        attachments=len(list(msg.iter_attachments())),
+    )
+
+
+def _parsed_pairs(parsed: EmailMessage, name: str) -> tuple[tuple[str, str], ...] | None:
+    headers = parsed.get_all(name) or []
+    if not headers:
+        return ()
+    if len(headers) > 1 or getattr(headers[0], "defects", None):
+        return None
+    return _pairs(*getattr(headers[0], "addresses", ()))
+
+
+def check_generated(data: bytes, expected: ExpectedHeaders) -> None:
+    """Parse the generated bytes again and refuse them unless they are the message we built.
+
+    Exactly the expected headers, each once; the same From, To, Reply-To, Subject and
+    Message-ID; a text body; the expected number of attachments.
+
+    :raise PermanentMailError: naming what differs (header names only, no addresses).
+    """
+    parsed = BytesParser(policy=email.policy.default).parsebytes(data)
+    problems: list[str] = []
+    names = tuple(sorted(name.lower() for name in parsed))
+    if names != expected.names:
+        extra = sorted(set(names) - set(expected.names))
+        missing = sorted(set(expected.names) - set(names))
+        detail = []
+        if extra:
+            detail.append("unexpected " + ", ".join(extra))
+        if missing:
+            detail.append("missing " + ", ".join(missing))
+        if not detail:
+            detail.append("a header appears twice")
+        problems.append("headers (" + "; ".join(detail) + ")")
+    for label, name, pairs in (
+        ("From", "From", expected.from_),
+        ("To", "To", expected.to),
+        ("Reply-To", "Reply-To", expected.reply_to),
+    ):
+        if _parsed_pairs(parsed, name) != pairs:
+            problems.append(label)
+    if _squeeze(parsed.get("Subject", "")) != expected.subject:
+        problems.append("Subject")
+    if str(parsed.get("Message-ID", "")).strip() != expected.message_id:
+        problems.append("Message-ID")
+    if parsed.get_body(("plain", "html")) is None:
+        problems.append("body")
+    if len(list(parsed.iter_attachments())) != expected.attachments:
+        problems.append("attachments")
+    if problems:
+        raise PermanentMailError(
+            "The message was not sent: once generated it no longer matched what was built "
+            f"({', '.join(problems)} differ). A name or subject may hold text that mail "
+            "software misreads; check the names on the client, trainer and clinic."
+        )
+
+
 def message_bytes(msg: EmailMessage) -> bytes:
-    """Return the message as it goes on the wire: CRLF line endings, no Bcc header."""
+    """Return the message as it goes on the wire: CRLF line endings, no Bcc header, checked.
+
+    :raise PermanentMailError: the bytes do not parse back to the message that was built.
+    """
+    expected = getattr(msg, "expected", None) or _expected_from_object(msg)
     if "Bcc" in msg or "Resent-Bcc" in msg:
         msg = copy.copy(msg)
         del msg["Bcc"]
         del msg["Resent-Bcc"]
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    check_generated(data, expected)
+    return data
 
 
 def _envelope(msg: EmailMessage) -> tuple[str, list[str]]:
