@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TypeVar
 
 from flask import abort
@@ -29,3 +30,12 @@ def get_or_404(model: type[M], ident: int) -> M:
     if row is None:
         abort(404)
     return row
+
+
+def clinic_key(clinic_id: int, key: str) -> str:
+    """A request key made unique across clinics, always 64 characters (the key columns' size).
+
+    A hash rather than ``f"{clinic_id}:{key}"``: a 64-character key from a form plus the
+    prefix overflowed the column (a 500 on PostgreSQL).
+    """
+    return hashlib.sha256(f"{clinic_id}:{key}".encode()).hexdigest()

@@ -11,6 +11,7 @@ from tests.support.factories import Factories
 from tests.support.worker import wait_for
 from trainer_app.extensions import db
 from trainer_app.plans.models import PlanDocument
+from trainer_app.tenancy import clinic_key
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres]
 
@@ -39,11 +40,10 @@ def _make(browser, version_id, key):
     assert response.status_code == 302
 
 
-def _document_id(app, key_suffix: str) -> int:
+def _document_id(app, key: str) -> int:
     with app.app_context():
-        doc = db.session.scalar(
-            select(PlanDocument).where(PlanDocument.request_key.endswith(key_suffix))
-        )
+        documents = db.session.scalars(select(PlanDocument)).all()
+        [doc] = [d for d in documents if d.request_key == clinic_key(d.clinic_id, key)]
         return doc.id
 
 

@@ -44,6 +44,7 @@ from trainer_app.plans.models import READY, PlanDocument
 from trainer_app.plans.service import pdf_bytes
 from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import ProgramVersion
+from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def request_delivery(
 
     The same key (a double click, a retried request) returns the first delivery.
     """
-    key = f"{document.clinic_id}:{idempotency_key}"
+    key = clinic_key(document.clinic_id, idempotency_key)
     existing = db.session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
     if existing is not None:
         return existing, False
@@ -99,7 +100,7 @@ def request_delivery(
         created_by_id=user.id,
         # Fixed with the row and random per click: every send of this delivery carries it, and
         # it never repeats across deliveries or installations (mail clients dedupe on it).
-        message_id=make_message_id(key.replace(":", "-"), _mail_domain()),
+        message_id=make_message_id(key, _mail_domain()),
     )
     return record_once(delivery, Delivery.idempotency_key)
 

@@ -20,6 +20,7 @@ from trainer_app.plans.context import plan_context
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING, PlanDocument
 from trainer_app.plans.render import RenderError, fingerprint, render_plan
 from trainer_app.programs.models import ProgramVersion
+from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def request_document(
     The same request key (a double click, a retried POST) returns the first document. An
     unchanged plan that was already rendered is served again at once, without a render.
     """
-    key = f"{version.clinic_id}:{request_key}"
+    key = clinic_key(version.clinic_id, request_key)
     existing = db.session.scalar(select(PlanDocument).where(PlanDocument.request_key == key))
     if existing is not None:
         return existing, False
