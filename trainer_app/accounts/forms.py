@@ -1,8 +1,9 @@
 """Account forms: sign-up, sign-in, passwords."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from trainer_app.formutil import EmailAddress, SafeForm
 
 PASSWORD_RULES = [
     DataRequired(message="Enter a password."),
@@ -10,7 +11,7 @@ PASSWORD_RULES = [
 ]
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(SafeForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)])
     clinic_name = StringField(
         "Clinic or business name",
@@ -18,7 +19,7 @@ class SignUpForm(FlaskForm):
     )
     email = EmailField(
         "Email",
-        validators=[DataRequired("Enter your email address."), Email(), Length(max=254)],
+        validators=[DataRequired("Enter your email address."), EmailAddress(), Length(max=254)],
     )
     password = PasswordField("Password", validators=PASSWORD_RULES)
     confirm = PasswordField(
@@ -28,14 +29,17 @@ class SignUpForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Email()])
+class SignInForm(SafeForm):
+    # No address rule here: the credentials decide, and an older account keeps signing in.
+    email = EmailField(
+        "Email", validators=[DataRequired("Enter your email address."), Length(max=254)]
+    )
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     remember = BooleanField("Remember me on this device")
     submit = SubmitField("Sign in")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SafeForm):
     current = PasswordField("Current password", validators=[DataRequired("Enter your password.")])
     password = PasswordField("New password", validators=PASSWORD_RULES)
     confirm = PasswordField(
@@ -45,12 +49,14 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class ResetRequestForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Email()])
+class ResetRequestForm(SafeForm):
+    email = EmailField(
+        "Email", validators=[DataRequired("Enter your email address."), EmailAddress()]
+    )
     submit = SubmitField("Send reset link")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SafeForm):
     password = PasswordField("New password", validators=PASSWORD_RULES)
     confirm = PasswordField(
         "Repeat new password",

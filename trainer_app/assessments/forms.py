@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from trainer_app.assessments.questionnaire import SIDES, Indicator, Question, Questionnaire
 from trainer_app.assessments.service import CLEARANCE_MAX, NOTES_MAX
+from trainer_app.formutil import SafeForm
 from trainer_app.library.catalog import Catalog
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(SafeForm):
     notes = TextAreaField(
         "Notes",
         validators=[Length(max=NOTES_MAX)],
@@ -28,7 +28,7 @@ class AssessmentForm(FlaskForm):
     )
 
 
-class ClearanceForm(FlaskForm):
+class ClearanceForm(SafeForm):
     note = TextAreaField(
         "Clearance note",
         validators=[
@@ -40,7 +40,7 @@ class ClearanceForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(SafeForm):
     # Choices are set per assessment; the template draws the checkboxes with their scores.
     imbalances = SelectMultipleField("Imbalances to treat", choices=[], validate_choice=True)
 

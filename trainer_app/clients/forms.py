@@ -2,11 +2,10 @@
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from trainer_app.formutil import select_choices
+from trainer_app.formutil import EmailAddress, SafeForm, select_choices
 
 
 def _not_in_future(_form, field) -> None:
@@ -16,13 +15,13 @@ def _not_in_future(_form, field) -> None:
         raise ValidationError("Enter a date after 1900.")
 
 
-class ClientForm(FlaskForm):
+class ClientForm(SafeForm):
     name = StringField(
         "Full name", validators=[DataRequired("Enter the client's name."), Length(max=120)]
     )
     email = EmailField(
         "Email",
-        validators=[Optional(), Email("Enter a valid email address."), Length(max=254)],
+        validators=[Optional(), EmailAddress(), Length(max=254)],
         description="Needed to email plans.",
     )
     phone = StringField(
@@ -43,7 +42,7 @@ class ClientForm(FlaskForm):
             raise ValidationError("Add an email address before recording consent to email.")
 
 
-class SearchForm(FlaskForm):
+class SearchForm(SafeForm):
     class Meta:
         csrf = False
 

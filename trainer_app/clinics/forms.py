@@ -1,14 +1,13 @@
 """Clinic settings form."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Regexp
+from wtforms.validators import DataRequired, Length, Regexp
 
-from trainer_app.formutil import select_choices
+from trainer_app.formutil import EmailAddress, SafeForm, select_choices
 
 
-class ClinicSettingsForm(FlaskForm):
+class ClinicSettingsForm(SafeForm):
     name = StringField(
         "Clinic name", validators=[DataRequired("Enter the clinic's name."), Length(max=120)]
     )
@@ -40,12 +39,16 @@ class ClinicSettingsForm(FlaskForm):
     remove_logo = BooleanField("Remove the current logo")
 
 
-class AddTrainerForm(FlaskForm):
+class AddTrainerForm(SafeForm):
     name = StringField(
         "Name", validators=[DataRequired("Enter the trainer's name."), Length(max=120)]
     )
     email = EmailField(
         "Email",
-        validators=[DataRequired("Enter the trainer's email address."), Email(), Length(max=254)],
+        validators=[
+            DataRequired("Enter the trainer's email address."),
+            EmailAddress(),
+            Length(max=254),
+        ],
         description="They get an email with a link to choose their password.",
     )

@@ -2,12 +2,13 @@
 
 import secrets
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Regexp
 
+from trainer_app.formutil import SafeForm
 
-class SendPlanForm(FlaskForm):
+
+class SendPlanForm(SafeForm):
     idempotency_key = HiddenField(
         validators=[
             DataRequired("The form is missing its key; reload the page."),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -17,14 +16,14 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from trainer_app.formutil import select_choices
+from trainer_app.formutil import SafeForm, select_choices
 from trainer_app.library.catalog import EQUIPMENT, KINDS, LEVELS, REGIONS, Catalog
 
 KIND_LABELS = {"strength": "Strength", "release": "Release (stretch / foam roll)"}
 SOURCE_LABELS = {"builtin": "Built-in", "clinic": "Clinic's own"}
 
 
-class FilterForm(FlaskForm):
+class FilterForm(SafeForm):
     """GET filters of the library page; unknown values are ignored, not errors."""
 
     class Meta:
@@ -70,7 +69,7 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ClinicExerciseForm(FlaskForm):
+class ClinicExerciseForm(SafeForm):
     """The same fields as a built-in exercise; the rules live in catalog.validate_exercise."""
 
     name = StringField("Name", render_kw={"maxlength": 80})

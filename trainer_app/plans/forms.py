@@ -2,15 +2,14 @@
 
 import secrets
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, Regexp
 
 from trainer_app.accounts.models import PAPER_SIZES
-from trainer_app.formutil import select_choices
+from trainer_app.formutil import SafeForm, select_choices
 
 
-class MakePdfForm(FlaskForm):
+class MakePdfForm(SafeForm):
     paper = SelectField(
         "Paper size",
         choices=select_choices([("A4", "A4"), ("Letter", "US Letter")]),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -28,7 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from trainer_app.formutil import select_choices
+from trainer_app.formutil import SafeForm, select_choices
 from trainer_app.library.catalog import EQUIPMENT, KINDS, REGIONS
 from trainer_app.programs import builder
 from trainer_app.programs.builder import ProgramItem
@@ -61,7 +60,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BuildForm(FlaskForm):
+class BuildForm(SafeForm):
     level = SelectField(
         "Level",
         choices=select_choices([(level, level.title()) for level in builder.LEVELS]),
@@ -119,7 +118,7 @@ class ItemForm(Form):
     remove = BooleanField("Remove")
 
 
-class EditForm(FlaskForm):
+class EditForm(SafeForm):
     base_version = _Int(validators=[InputRequired()])
     items = FieldList(FormField(ItemForm), min_entries=0)
     change_note = StringField(
@@ -178,7 +177,7 @@ class EditForm(FlaskForm):
         return ok
 
 
-class SearchForm(FlaskForm):
+class SearchForm(SafeForm):
     """Find library exercises to add (a GET form; no CSRF needed for reading)."""
 
     class Meta:
@@ -203,7 +202,7 @@ class SearchForm(FlaskForm):
     )
 
 
-class AddForm(FlaskForm):
+class AddForm(SafeForm):
     exercise_slug = HiddenField(validators=[DataRequired("Choose an exercise.")])
     base_version = _Int(validators=[InputRequired()])
     reason = StringField(
