@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import worker.tasks  # noqa: F401  (registers the tasks that eager mode runs inside requests)
 from tests.support import services
 from tests.support.factories import Factories
 

@@ -118,6 +118,10 @@ def _register_errors(app: Flask) -> None:
     def csrf_failed(_error):
         return render_template("errors/csrf.html"), 400
 
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return render_template("errors/403.html"), 403
+
     @app.errorhandler(404)
     def not_found(_error):
         return render_template("errors/404.html"), 404

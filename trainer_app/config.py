@@ -77,6 +77,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SMTP_URL": env.get("SMTP_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "plans@trainer.invalid"),
         "OUTBOX_FOLDER": str(instance_path / "outbox"),
+        "ACCOUNT_MAIL_FOLDER": str(instance_path / "account-mail"),
+        "INVITE_RATE_LIMIT": env.get("INVITE_RATE_LIMIT", "20 per hour"),
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "RELAY_AFTER_SECONDS": int(env.get("RELAY_AFTER_SECONDS", 60)),

@@ -68,7 +68,11 @@ def celery_init_app(app: Flask) -> Celery:
         task_eager_propagates=True,
         task_default_queue="celery",
         # Renders and emails get their own queues, so a deployment can size workers per queue.
-        task_routes={"plans.render": {"queue": "pdf"}, "delivery.send": {"queue": "email"}},
+        task_routes={
+            "plans.render": {"queue": "pdf"},
+            "delivery.send": {"queue": "email"},
+            "accounts.send_email": {"queue": "email"},
+        },
         beat_schedule_filename=str(Path(app.instance_path) / "celerybeat-schedule"),
         beat_schedule={
             "relay-queued-jobs": {

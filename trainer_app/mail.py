@@ -1,4 +1,9 @@
-"""The app's one way to send mail: render templates/email/<name>/, pick the transport, send."""
+"""The app's one way to send mail: render templates/email/<name>/, pick the transport, send.
+
+Two kinds of mail, two places without SMTP_URL: plan emails go to the clinic's outbox (its
+owner may read them in the app), account emails (password links) to a folder only the
+server operator can read, never shown in the app.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,11 @@ from flask import current_app, render_template
 from trainer_app.delivery.mailer import (
     Address,
     Attachment,
-    MailError,
+    OutboxTransport,
     OutgoingEmail,
-    build_message,
+    SmtpTransport,
     transport_from_url,
 )
-
-
-class MailNotSent(RuntimeError):
-    """The transport refused or failed; ``reason`` is in plain words."""
-
-    def __init__(self, reason: str, *, permanent: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
 
 
 def render_email(name: str, context: dict) -> tuple[str, str, str]:
@@ -33,14 +29,20 @@ def render_email(name: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def outbox_folder(clinic_id: int | None) -> Path:
-    """The embedded outbox of one clinic (each clinic sees only its own mail)."""
-    return Path(current_app.config["OUTBOX_FOLDER"]) / str(clinic_id or "system")
+def outbox_folder(clinic_id: int) -> Path:
+    """The embedded outbox of one clinic (each clinic sees only its own plan emails)."""
+    return Path(current_app.config["OUTBOX_FOLDER"]) / str(int(clinic_id))
 
 
-def current_transport(clinic_id: int | None = None):
+def current_transport(clinic_id: int) -> SmtpTransport | OutboxTransport:
     """SMTP when SMTP_URL is set, else the clinic's folder in the instance outbox."""
     return transport_from_url(current_app.config.get("SMTP_URL"), outbox_folder(clinic_id))
+
+
+def account_transport() -> SmtpTransport | OutboxTransport:
+    """SMTP when SMTP_URL is set, else the operator-only account-mail folder."""
+    folder = Path(current_app.config["ACCOUNT_MAIL_FOLDER"])
+    return transport_from_url(current_app.config.get("SMTP_URL"), folder)
 
 
 def compose(
@@ -66,16 +68,3 @@ def compose(
         attachments=attachments,
         message_id=message_id,
     )
-
-
-def send(email: OutgoingEmail, *, clinic_id: int | None = None) -> None:
-    """Send now through the configured transport; raise MailNotSent with the reason."""
-    try:
-        current_transport(clinic_id).send(build_message(email))
-    except MailError as exc:
-        raise MailNotSent(exc.reason, permanent=exc.permanent) from exc
-
-
-def send_template_email(name: str, *, clinic_id: int | None = None, **kwargs) -> None:
-    """Compose and send in one step (used for account mail such as password resets)."""
-    send(compose(name, **kwargs), clinic_id=clinic_id)

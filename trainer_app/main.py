@@ -49,8 +49,9 @@ def navigation() -> dict:
     account_items = [("accounts.change_password", "Change password")]
     if current_user.is_authenticated and current_user.role == "owner":
         account_items[:0] = [("clinics.settings", "Clinic settings"), ("clinics.team", "Team")]
-    if current_app.config["TRAINER_ENV"] != "production" and not current_app.config["SMTP_URL"]:
-        account_items.insert(1, ("delivery.outbox", "Outbox (development)"))
+        local_mail = not current_app.config["SMTP_URL"]
+        if current_app.config["TRAINER_ENV"] != "production" and local_mail:
+            account_items.insert(2, ("delivery.outbox", "Outbox (development)"))
     return {
         "nav_items": [
             ("main.dashboard", "Dashboard"),

@@ -1,6 +1,12 @@
 """Import every domain's models so the metadata (and Alembic) sees all tables."""
 
-from trainer_app.accounts.models import Clinic, LoginSession, User  # noqa: F401
+from trainer_app.accounts.models import (  # noqa: F401
+    AccountEmail,
+    Clinic,
+    Invitation,
+    LoginSession,
+    User,
+)
 from trainer_app.assessments.models import Assessment  # noqa: F401
 from trainer_app.clients.models import Client  # noqa: F401
 from trainer_app.delivery.models import Delivery, DeliveryAttempt  # noqa: F401

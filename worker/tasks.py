@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
+from trainer_app.accounts import emails as account_emails
 from trainer_app.delivery import service as delivery
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
@@ -46,6 +47,18 @@ def send_delivery(self, delivery_id: int) -> str:
         db.session.remove()
 
 
+@shared_task(name=account_emails.SEND_TASK, bind=True, **RETRY_ON_DATABASE_OUTAGE)
+def send_account_email(self, email_id: int) -> str:
+    """Send one account email (its link is made here, never carried in the message)."""
+    try:
+        outcome = account_emails.send_account_email(email_id, claim_id=self.request.id)
+        if outcome.retry_in is not None:
+            enqueue(account_emails.SEND_TASK, email_id, queue="email", countdown=outcome.retry_in)
+        return outcome.status
+    finally:
+        db.session.remove()
+
+
 @shared_task(name="trainer.relay")
 def relay() -> dict:
     """Publish again every job that is still queued after a while (broker was down, etc.)."""
@@ -53,12 +66,16 @@ def relay() -> dict:
         now = utcnow()
         documents = plans.due_for_relay(now)
         deliveries = delivery.due_for_relay(now)
+        mails = account_emails.due_for_relay(now)
         db.session.commit()
         published = {
             "documents": sum(enqueue(plans.RENDER_TASK, i, queue="pdf") for i in documents),
             "deliveries": sum(enqueue(delivery.SEND_TASK, i, queue="email") for i in deliveries),
+            "account_emails": sum(
+                enqueue(account_emails.SEND_TASK, i, queue="email") for i in mails
+            ),
         }
-        if documents or deliveries:
+        if documents or deliveries or mails:
             log.info("relay re-published %s", published)
         return published
     finally:

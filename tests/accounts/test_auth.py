@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
-from pathlib import Path
-
 from sqlalchemy import func, select
 
-from trainer_app.accounts.models import Clinic, LoginSession, User
+from tests.support import mailbox
+from trainer_app.accounts.models import AccountEmail, Clinic, LoginSession, User
 from trainer_app.extensions import db
 
 SIGNUP = {
@@ -26,19 +22,58 @@ def count(app, model) -> int:
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_signup_creates_clinic_and_signs_in(client, app):
+def test_signup_confirms_the_address_then_signs_in(client, app):
+    mailbox.clear(app)
     response = client.post("/account/sign-up", data=SIGNUP)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/dashboard"
-    page = client.get("/dashboard")
-    assert page.status_code == 200
-    assert b"Core Studio" in page.data
+    assert response.headers["Location"] == "/account/sign-up/sent"
+    assert "Check your email" in client.get("/account/sign-up/sent").get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302  # not signed in before confirming
     with app.app_context():
         user = db.session.scalar(select(User))
         assert user.email == "ana@example.com"
         assert user.clinic.name == "Core Studio"
+        assert user.email_confirmed_at is None
         assert user.password_hash.startswith("$argon2id$")
         assert "a long enough password" not in user.password_hash
+    # Signing in before confirming sends the link again instead.
+    early = client.post(
+        "/account/sign-in", data={"email": "ana@example.com", "password": SIGNUP["password"]}
+    )
+    assert "Confirm your email address first" in early.get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302
+    first, second = mailbox.mail_to(app, "ana@example.com")
+    assert first["Subject"] == "Confirm your email to finish creating Core Studio"
+    link = mailbox.link_in(second, "/account/confirm/")
+    assert "Confirm and sign in" in client.get(link).get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302  # opening the link alone signs nobody in
+    done = client.post(link)
+    assert done.headers["Location"] == "/dashboard"
+    assert "Core Studio" in client.get("/dashboard").get_data(as_text=True)
+    assert client.get(mailbox.link_in(first, "/account/confirm/")).status_code == 302  # used
+    assert mailbox.clinic_outbox(app) == []
+
+
+def test_signup_with_a_taken_email_answers_the_same_and_tells_its_owner(client, app, factories):
+    factories.user(email="ana@example.com", name="Ana Original", clinic_name="First Clinic")
+    mailbox.clear(app)
+    taken = client.post("/account/sign-up", data=SIGNUP)
+    fresh = app.test_client().post("/account/sign-up", data=dict(SIGNUP, email="new@example.com"))
+    assert (taken.status_code, taken.headers["Location"]) == (
+        fresh.status_code,
+        fresh.headers["Location"],
+    )
+    page = client.get(taken.headers["Location"]).get_data(as_text=True)
+    assert "already" not in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Clinic)) == 2
+        original = db.session.scalar(select(User).where(User.email == "ana@example.com"))
+        assert original.name == "Ana Original" and original.clinic.name == "First Clinic"
+    [notice] = mailbox.mail_to(app, "ana@example.com")
+    assert notice["Subject"] == "Someone tried to create an account with your email"
+    assert "Ana Original" in str(notice["To"])
+    assert mailbox.link_in(notice, "/account/reset") == "/account/reset"  # no token in it
+    assert "/account/confirm/" not in notice.get_body(("plain",)).get_content()
 
 
 def test_signup_validation_errors_save_nothing(client, app):
@@ -54,11 +89,10 @@ def test_signup_validation_errors_save_nothing(client, app):
     assert count(app, Clinic) == 0
 
 
-def test_signup_rejects_taken_email_case_insensitively(client, app, factories):
+def test_signup_with_a_taken_email_in_other_case_makes_no_account(client, app, factories):
     factories.user(email="ana@example.com")
     response = client.post("/account/sign-up", data=SIGNUP)
-    assert response.status_code == 200
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.headers["Location"] == "/account/sign-up/sent"
     assert count(app, User) == 1
 
 
@@ -179,29 +213,15 @@ def test_change_password_signs_out_other_devices(app, client, factories):
     assert fresh.status_code == 302
 
 
-def _outbox_messages(app) -> list[email.message.Message]:
-    folder = Path(app.config["OUTBOX_FOLDER"])
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(folder.rglob("*.eml"))
-    ]
-
-
-def _clear_outbox(app) -> None:
-    for p in Path(app.config["OUTBOX_FOLDER"]).rglob("*.eml"):
-        p.unlink()
-
-
-def test_password_reset_by_email_through_the_outbox(app, client, factories):
-    _clear_outbox(app)
+def test_password_reset_by_email_through_the_account_mail_folder(app, client, factories):
+    mailbox.clear(app)
     user = factories.user(email="reset.me@example.com")
     response = client.post("/account/reset", data={"email": "Reset.Me@example.com"})
     assert response.status_code == 302
-    messages = _outbox_messages(app)
-    assert len(messages) == 1
-    assert messages[0]["To"].endswith("<reset.me@example.com>")
-    body = messages[0].get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"http://localhost(/account/reset/\S+)", body).group(1)
+    [message] = mailbox.account_mail(app)
+    assert message["To"].addresses[0].addr_spec == "reset.me@example.com"
+    assert mailbox.clinic_outbox(app) == []  # never where clinic members can read it
+    link = mailbox.link_in(message, "/account/reset/")
     form = client.get(link)
     assert form.status_code == 200
     done = client.post(link, data={"password": "brand new secret", "confirm": "brand new secret"})
@@ -210,16 +230,19 @@ def test_password_reset_by_email_through_the_outbox(app, client, factories):
     assert client.get(link).status_code == 302
     ok = client.post("/account/sign-in", data={"email": user.email, "password": "brand new secret"})
     assert ok.headers["Location"] == "/dashboard"
-    _clear_outbox(app)
+    with app.app_context():
+        [row] = db.session.scalars(select(AccountEmail)).all()
+        assert (row.kind, row.status, row.user_id) == ("password_reset", "sent", user.id)
 
 
 def test_password_reset_does_not_reveal_accounts(app, client):
-    _clear_outbox(app)
+    mailbox.clear(app)
     response = client.post(
         "/account/reset", data={"email": "nobody@example.com"}, follow_redirects=True
     )
     assert "If an account uses that email" in response.get_data(as_text=True)
-    assert _outbox_messages(app) == []
+    assert mailbox.account_mail(app) == []
+    assert count(app, AccountEmail) == 0
 
 
 def test_bad_reset_token_is_refused(client):

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
-from pathlib import Path
-
+import pytest
 from sqlalchemy import select
 
-from trainer_app.accounts.models import User
+from tests.support import mailbox
+from trainer_app.accounts.models import Invitation, User
 from trainer_app.extensions import db
 
 
 def invitation_link(app, address: str) -> str:
-    for path in Path(app.config["OUTBOX_FOLDER"]).rglob("*.eml"):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if address in message["To"]:
-            body = message.get_body(preferencelist=("plain",)).get_content()
-            return re.search(r"http://localhost(/account/welcome/\S+)", body).group(1)
-    raise AssertionError(f"no invitation to {address} in the outbox")
+    *_, message = mailbox.mail_to(app, address)
+    return mailbox.link_in(message, "/account/welcome/")
 
 
 def test_owner_invites_a_trainer_who_joins_the_clinic(app, client, auth, factories):
@@ -27,7 +20,10 @@ def test_owner_invites_a_trainer_who_joins_the_clinic(app, client, auth, factori
     factories.client_record(auth.user, name="Shared Client")
     response = client.post("/clinic/team", data={"name": "Ben Coach", "email": "ben@example.com"})
     assert response.status_code == 302
+    waiting = client.get("/clinic/team").get_data(as_text=True)
+    assert "Invitations waiting" in waiting and "ben@example.com" in waiting
     link = invitation_link(app, "ben@example.com")
+    assert mailbox.clinic_outbox(app) == []  # account mail never lands in the clinic outbox
 
     newcomer = app.test_client()
     page = newcomer.get(link)
@@ -73,25 +69,99 @@ def test_owner_cannot_be_deactivated(app, client, auth):
         assert db.session.get(User, auth.user.id).is_active_user is True
 
 
-def test_invitation_validation_and_taken_email(app, client, auth, factories):
+def test_invitation_validation(app, client, auth, factories):
     auth.login()
-    factories.user(email="taken@example.com")
     bad = client.post("/clinic/team", data={"name": "", "email": "nope"}).get_data(as_text=True)
     assert "Enter the trainer&#39;s name." in bad and "it must contain exactly one @." in bad
+    own = client.post("/clinic/team", data={"name": "Me", "email": auth.user.email})
+    assert "is already on your team" in own.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Invitation)).all() == []
+
+
+def test_inviting_a_taken_email_answers_the_same_and_tells_its_owner(app, client, auth, factories):
+    auth.login()
+    factories.user(email="taken@example.com", name="Tara Taken")
+    mailbox.clear(app)
     taken = client.post("/clinic/team", data={"name": "X", "email": "Taken@example.com"})
-    assert "already exists" in taken.get_data(as_text=True)
+    fresh = client.post("/clinic/team", data={"name": "Y", "email": "fresh@example.com"})
+    assert (taken.status_code, taken.headers["Location"]) == (302, "/clinic/team")
+    assert (fresh.status_code, fresh.headers["Location"]) == (302, "/clinic/team")
+    page = client.get("/clinic/team").get_data(as_text=True)
+    assert "already" not in page
+    assert "taken@example.com" in page and "fresh@example.com" in page  # both wait alike
     with app.app_context():
         assert len(db.session.scalars(select(User)).all()) == 2
+    [notice] = mailbox.mail_to(app, "taken@example.com")
+    assert "tried to add you to" in notice["Subject"]
+    assert "Tara Taken" in str(notice["To"])
+    assert "/account/welcome/" not in notice.get_body(("plain",)).get_content()
+    assert invitation_link(app, "fresh@example.com").startswith("/account/welcome/")
+
+
+def test_withdrawn_invitation_link_stops_working(app, client, auth):
+    auth.login()
+    client.post("/clinic/team", data={"name": "Ben Coach", "email": "ben@example.com"})
+    link = invitation_link(app, "ben@example.com")
+    with app.app_context():
+        invitation_id = db.session.scalar(select(Invitation.id))
+    withdrawn = client.post(f"/clinic/team/invitations/{invitation_id}/withdraw")
+    assert withdrawn.status_code == 302
+    assert app.test_client().get(link).status_code == 302
+    assert "Invitations waiting" not in client.get("/clinic/team").get_data(as_text=True)
+
+
+@pytest.fixture
+def limiter_restored():
+    """Flask-Limiter keeps "enabled" on its one shared object: put it back after the test."""
+    from trainer_app.extensions import limiter
+
+    enabled = limiter.enabled
+    yield
+    limiter.enabled = enabled
+
+
+def test_invitations_are_rate_limited_per_owner(make_app, factories, limiter_restored):
+    limited = make_app(RATELIMIT_ENABLED=True, INVITE_RATE_LIMIT="2 per hour")
+    browsers = []
+    for owner in (factories.user(), factories.user()):
+        browser = limited.test_client()
+        browser.post(
+            "/account/sign-in", data={"email": owner.email, "password": factories.PASSWORD}
+        )
+        browsers.append(browser)
+    first, second = browsers
+    # A form error records nothing and costs nothing.
+    assert first.post("/clinic/team", data={"name": "", "email": "x"}).status_code == 200
+    for n in range(2):
+        data = {"name": f"T{n}", "email": f"t{n}@example.com"}
+        assert first.post("/clinic/team", data=data).status_code == 302
+    blocked = first.post("/clinic/team", data={"name": "T3", "email": "t3@example.com"})
+    assert blocked.status_code == 429
+    other = second.post("/clinic/team", data={"name": "T4", "email": "t4@example.com"})
+    assert other.status_code == 302
+    with limited.app_context():
+        emails = set(db.session.scalars(select(Invitation.email)).all())
+    assert emails == {"t0@example.com", "t1@example.com", "t4@example.com"}
 
 
 def test_other_clinics_members_answer_404(app, client, auth, factories):
     stranger = factories.user(name="Stranger")
     auth.login()
-    for action in ("deactivate", "activate", "invite"):
+    for action in ("deactivate", "activate"):
         assert client.post(f"/clinic/team/{stranger.id}/{action}").status_code == 404
     assert "Stranger" not in client.get("/clinic/team").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, stranger.id).is_active_user is True
+        theirs = Invitation(clinic_id=stranger.clinic_id, name="Their Pick", email="p@example.com")
+        db.session.add(theirs)
+        db.session.commit()
+        theirs_id = theirs.id
+    for action in ("resend", "withdraw"):
+        response = client.post(f"/clinic/team/invitations/{theirs_id}/{action}")
+        assert response.status_code == 404
+    with app.app_context():
+        assert db.session.get(Invitation, theirs_id).withdrawn_at is None
 
 
 def test_bad_invitation_link_is_refused(client):

@@ -35,6 +35,7 @@ class Factories:
         role: str = "owner",
     ):
         from trainer_app.accounts.models import Clinic, User
+        from trainer_app.timeutil import utcnow
 
         n = next(_counter)
         with self.app.app_context():
@@ -49,6 +50,7 @@ class Factories:
                 email=email or f"trainer{n}@example.com",
                 password_hash=_password_hash(self.PASSWORD),
                 role=role,
+                email_confirmed_at=utcnow(),
             )
             db.session.add(user)
             db.session.commit()

@@ -63,3 +63,7 @@ class ResetPasswordForm(SafeForm):
         validators=[DataRequired("Repeat the password."), EqualTo("password", "Passwords differ.")],
     )
     submit = SubmitField("Set new password")
+
+
+class ConfirmForm(SafeForm):
+    submit = SubmitField("Confirm and sign in")

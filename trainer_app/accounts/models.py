@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.extensions import db
@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     is_active_user: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None until the owner of a self-service sign-up opens the link sent to the address;
+    # accounts made by the CLI, the demo or an accepted invitation are confirmed at once.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     clinic: Mapped[Clinic] = relationship(back_populates="users")
 
@@ -75,3 +78,61 @@ class LoginSession(db.Model):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):
+    """A clinic owner's invitation; the trainer's account is made when they accept it."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    clinic: Mapped[Clinic] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.withdrawn_at is None
+
+
+class AccountEmail(db.Model):
+    """One account email to send (reset, sign-up confirmation, invitation, notices): the job.
+
+    Recorded with the request and sent by a worker, so a request takes as long whether or
+    not the address has an account. It holds ids only: the link and its token are made when
+    the worker sends, so no secret sits in the database or the broker.
+    """
+
+    __tablename__ = "account_emails"
+    __table_args__ = (Index("ix_account_emails_status_queued_at", "status", "queued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User | None] = relationship()
+    invitation: Mapped[Invitation | None] = relationship()

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
-from trainer_app.accounts.models import Clinic, LoginSession, User
+from trainer_app.accounts.models import Clinic, Invitation, LoginSession, User
 from trainer_app.accounts.passwords import hash_password, needs_rehash, verify_password
 from trainer_app.extensions import db
 from trainer_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 RESET_SALT = "password-reset"
-INVITE_SALT = "invitation"
+INVITE_SALT = "invitation-v2"  # an invitation row's id (v1 tokens named a user; now void)
+CONFIRM_SALT = "confirm-signup"
 INVITE_MAX_AGE = 7 * 24 * 3600
 
 
 class EmailTaken(ValueError):
-    """An account with this email already exists."""
+    """An account with this email already exists (the CLI and the demo say so; pages don't)."""
+
+
+class AlreadyMember(ValueError):
+    """The invited address belongs to a member of the same clinic."""
 
 
 def normalise_email(email: str) -> str:
@@ -34,21 +38,62 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
-def register_trainer(*, name: str, email: str, password: str, clinic_name: str) -> User:
-    """Create a clinic workspace and its owner account."""
-    if find_user_by_email(email) is not None:
-        raise EmailTaken("An account with this email already exists. Sign in instead.")
+def _new_workspace(
+    *, name: str, email: str, password_hash: str, clinic_name: str, confirmed: bool
+) -> User:
     clinic = Clinic(name=clinic_name.strip(), contact=normalise_email(email))
     user = User(
         clinic=clinic,
         name=name.strip(),
         email=normalise_email(email),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role="owner",
+        email_confirmed_at=utcnow() if confirmed else None,
     )
     db.session.add_all([clinic, user])
     db.session.flush()
     return user
+
+
+def register_trainer(*, name: str, email: str, password: str, clinic_name: str) -> User:
+    """Create a clinic workspace and its owner account, confirmed (CLI and demo data)."""
+    if find_user_by_email(email) is not None:
+        raise EmailTaken("An account with this email already exists. Sign in instead.")
+    return _new_workspace(
+        name=name,
+        email=email,
+        password_hash=hash_password(password),
+        clinic_name=clinic_name,
+        confirmed=True,
+    )
+
+
+def request_signup(*, name: str, email: str, password: str, clinic_name: str) -> tuple[User, bool]:
+    """A self-service sign-up: (the user to email, whether a new workspace was made).
+
+    A new address gets an unconfirmed workspace and a confirmation link; an address that
+    has an account gets a notice instead. The page answers the same in both cases, and the
+    password is hashed in both, so neither the answer nor its timing tells them apart.
+    """
+    password_hash = hash_password(password)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        return existing, False
+    user = _new_workspace(
+        name=name,
+        email=email,
+        password_hash=password_hash,
+        clinic_name=clinic_name,
+        confirmed=False,
+    )
+    return user, True
+
+
+def confirm_email(user: User) -> None:
+    """Mark the address as proven (it opened a link sent there)."""
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        db.session.flush()
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -68,6 +113,12 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     db.session.flush()
+
+
+def reset_password(user: User, password: str) -> None:
+    """Set a password from an emailed link, which also proves the address."""
+    set_password(user, password)
+    confirm_email(user)
 
 
 def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
@@ -100,20 +151,90 @@ def user_for_password_token(
     return user
 
 
-def add_trainer(clinic: Clinic, *, name: str, email: str) -> User:
-    """A new trainer in ``clinic`` who sets a password through an invitation link."""
-    if find_user_by_email(email) is not None:
-        raise EmailTaken("An account with this email already exists.")
+def invite_trainer(clinic: Clinic, *, invited_by: User, name: str, email: str) -> Invitation:
+    """Record an invitation to ``clinic`` (an open one to the same address is reused).
+
+    :raise AlreadyMember: the address is already on this clinic's team (the owner sees the
+        team anyway, so saying so reveals nothing).
+    """
+    address = normalise_email(email)
+    existing = find_user_by_email(address)
+    if existing is not None and existing.clinic_id == clinic.id:
+        raise AlreadyMember(f"{existing.name} is already on your team.")
+    invitation = db.session.scalar(
+        select(Invitation).where(
+            Invitation.clinic_id == clinic.id,
+            Invitation.email == address,
+            Invitation.accepted_at.is_(None),
+            Invitation.withdrawn_at.is_(None),
+        )
+    )
+    if invitation is None:
+        invitation = Invitation(clinic=clinic, email=address)
+        db.session.add(invitation)
+    invitation.name = name.strip()
+    invitation.invited_by = invited_by
+    invitation.created_at = utcnow()
+    db.session.flush()
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, password: str) -> User:
+    """Create the invited trainer's account, signed in by the caller.
+
+    :raise EmailTaken: the address got an account since the invitation was sent.
+    """
+    if find_user_by_email(invitation.email) is not None:
+        raise EmailTaken("This address already has an account. Sign in with it instead.")
     user = User(
-        clinic=clinic,
-        name=name.strip(),
-        email=normalise_email(email),
-        # Nobody knows this password; the invitation link replaces it.
-        password_hash=hash_password(secrets.token_urlsafe(32)),
+        clinic_id=invitation.clinic_id,
+        name=invitation.name,
+        email=invitation.email,
+        password_hash=hash_password(password),
         role="trainer",
+        email_confirmed_at=utcnow(),  # the link came to this address
     )
     db.session.add(user)
+    invitation.accepted_at = utcnow()
     db.session.flush()
+    return user
+
+
+def make_invitation_token(invitation: Invitation, secret_key: str) -> str:
+    """A signed link token naming the invitation (valid while it is open)."""
+    return _serializer(secret_key, INVITE_SALT).dumps({"i": invitation.id})
+
+
+def invitation_for_token(token: str, secret_key: str) -> Invitation | None:
+    """The open invitation a still-valid token names, or None."""
+    try:
+        data = _serializer(secret_key, INVITE_SALT).loads(token, max_age=INVITE_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        return None
+    invitation = db.session.get(Invitation, data["i"])
+    if invitation is None or not invitation.is_open:
+        return None
+    return invitation
+
+
+def make_confirm_token(user: User, secret_key: str) -> str:
+    """A signed link token that confirms a sign-up (works until the address is confirmed)."""
+    return _serializer(secret_key, CONFIRM_SALT).dumps({"u": user.id})
+
+
+def user_for_confirm_token(token: str, secret_key: str) -> User | None:
+    """The unconfirmed user a still-valid confirmation token names, or None."""
+    try:
+        data = _serializer(secret_key, CONFIRM_SALT).loads(token, max_age=INVITE_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.is_active or user.email_confirmed_at is not None:
+        return None
     return user
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from trainer_app.accounts import emails, service
 from trainer_app.accounts.forms import (
     ChangePasswordForm,
+    ConfirmForm,
     ResetPasswordForm,
     ResetRequestForm,
     SignInForm,
@@ -18,7 +19,7 @@ from trainer_app.accounts.forms import (
 from trainer_app.accounts.passwords import verify_password
 from trainer_app.accounts.sessions import end_other_sessions, end_session, start_session
 from trainer_app.extensions import db, limiter
-from trainer_app.mail import MailNotSent
+from trainer_app.jobs import enqueue
 from trainer_app.security import is_safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -33,6 +34,11 @@ def _email_key() -> str:
     return "login-email:" + service.normalise_email(request.form.get("email", ""))[:254]
 
 
+def _send(row) -> None:
+    """Publish an account email recorded (and committed) by this request."""
+    enqueue(emails.SEND_TASK, row.id, queue="email")
+
+
 @bp.route("/sign-up", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def signup():
@@ -40,21 +46,40 @@ def signup():
         return redirect(url_for("main.dashboard"))
     form = SignUpForm()
     if form.validate_on_submit():
-        try:
-            user = service.register_trainer(
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                clinic_name=form.clinic_name.data,
-            )
-        except service.EmailTaken as exc:
-            form.email.errors.append(str(exc))
-        else:
-            start_session(user, remember=False)
-            db.session.commit()
-            flash(f"Welcome, {user.name}. Your workspace {user.clinic.name} is ready.", "success")
-            return redirect(url_for("main.dashboard"))
+        user, created = service.request_signup(
+            name=form.name.data,
+            email=form.email.data,
+            password=form.password.data,
+            clinic_name=form.clinic_name.data,
+        )
+        # A taken address gets a notice by email; the page says the same either way.
+        row = emails.record(emails.CONFIRM if created else emails.SIGNUP_TAKEN, user=user)
+        db.session.commit()
+        _send(row)
+        return redirect(url_for("accounts.signup_sent"))
     return render_template("accounts/signup.html", form=form)
+
+
+@bp.get("/sign-up/sent")
+def signup_sent():
+    return render_template("accounts/signup_sent.html")
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    user = service.user_for_confirm_token(token, current_app.config["SECRET_KEY"])
+    if user is None:
+        flash("That link has expired or was already used. Sign in to get a new one.", "warning")
+        return redirect(url_for("accounts.login"))
+    # A button, not the GET itself: mail scanners open links, and must not sign anyone in.
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        service.confirm_email(user)
+        start_session(user, remember=False)
+        db.session.commit()
+        flash(f"Welcome, {user.name}. Your workspace {user.clinic.name} is ready.", "success")
+        return redirect(url_for("main.dashboard"))
+    return render_template("accounts/confirm.html", form=form, user=user)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -69,6 +94,14 @@ def login():
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append("Email or password is not right.")
+        elif user.email_confirmed_at is None:
+            # Only someone who knows the password learns this, so it reveals nothing.
+            row = emails.record(emails.CONFIRM, user=user)
+            db.session.commit()
+            _send(row)
+            form.email.errors.append(
+                "Confirm your email address first: we have sent a new link to it."
+            )
         else:
             start_session(user, remember=form.remember.data)
             db.session.commit()
@@ -108,10 +141,10 @@ def reset_request():
     if form.validate_on_submit():
         user = service.find_user_by_email(form.email.data)
         if user is not None and user.is_active:
-            try:
-                emails.send_password_reset(user)
-            except MailNotSent:
-                log.exception("password reset mail for user %s not sent", user.id)
+            # Recorded here, sent by a worker: the answer comes as fast for a missing account.
+            row = emails.record(emails.RESET, user=user)
+            db.session.commit()
+            _send(row)
         # The same answer whether or not the account exists, so nobody can probe for accounts.
         flash("If an account uses that email, a reset link is on its way.", "info")
         return redirect(url_for("accounts.login"))
@@ -128,7 +161,7 @@ def reset_password(token: str):
         return redirect(url_for("accounts.reset_request"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        service.set_password(user, form.password.data)
+        service.reset_password(user, form.password.data)
         user.session_token = None
         end_other_sessions(user)
         db.session.commit()
@@ -139,10 +172,8 @@ def reset_password(token: str):
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    user = service.user_for_password_token(
-        token, current_app.config["SECRET_KEY"], service.INVITE_MAX_AGE, service.INVITE_SALT
-    )
-    if user is None:
+    invitation = service.invitation_for_token(token, current_app.config["SECRET_KEY"])
+    if invitation is None:
         flash(
             "That invitation has expired or was already used. Ask your clinic for a new one.",
             "warning",
@@ -150,9 +181,13 @@ def accept_invitation(token: str):
         return redirect(url_for("accounts.login"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        service.set_password(user, form.password.data)
-        start_session(user, remember=False)
-        db.session.commit()
-        flash(f"Welcome to {user.clinic.name}, {user.name}.", "success")
-        return redirect(url_for("main.dashboard"))
-    return render_template("accounts/accept_invitation.html", form=form, user=user)
+        try:
+            user = service.accept_invitation(invitation, form.password.data)
+        except service.EmailTaken as exc:
+            form.password.errors.append(str(exc))
+        else:
+            start_session(user, remember=False)
+            db.session.commit()
+            flash(f"Welcome to {invitation.clinic.name}, {user.name}.", "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)

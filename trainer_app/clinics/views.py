@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from trainer_app.accounts import emails
 from trainer_app.accounts import service as service_accounts
-from trainer_app.accounts.models import User
+from trainer_app.accounts.models import Invitation, User
 from trainer_app.clinics.forms import AddTrainerForm, ClinicSettingsForm
 from trainer_app.clinics.service import LogoError, update_settings
-from trainer_app.extensions import db
-from trainer_app.mail import MailNotSent
+from trainer_app.extensions import db, limiter
+from trainer_app.jobs import enqueue
 from trainer_app.tenancy import get_or_404, scoped
+from trainer_app.timeutil import utcnow
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinic")
 
@@ -51,42 +53,83 @@ def settings():
     return render_template("clinics/settings.html", form=form, clinic=clinic, logo_uri=logo_uri)
 
 
-def _send_invitation(user: User) -> bool:
-    try:
-        emails.send_invitation(user, invited_by=current_user)
-    except MailNotSent as exc:
-        flash(f"The invitation email could not be sent: {exc.reason} Try again later.", "warning")
-        return False
-    return True
+def _invite_limit() -> str:
+    return current_app.config["INVITE_RATE_LIMIT"]
+
+
+def _inviter_key() -> str:
+    user_id = getattr(current_user, "id", None)
+    return f"invites:{user_id}" if user_id is not None else f"invites:{get_remote_address()}"
+
+
+# Invitations send email to any address: a limit per owner, shared by inviting and resending,
+# counting only requests that recorded an email (a redirect).
+_invite_rate = limiter.shared_limit(
+    _invite_limit,
+    scope="invites",
+    key_func=_inviter_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 302,
+)
+
+
+def _send_invitation(invitation: Invitation) -> None:
+    row = emails.record_invitation(invitation)
+    db.session.commit()
+    enqueue(emails.SEND_TASK, row.id, queue="email")
 
 
 @bp.route("/team", methods=["GET", "POST"])
+@_invite_rate
 def team():
     form = AddTrainerForm()
     if form.validate_on_submit():
         try:
-            user = service_accounts.add_trainer(
-                current_user.clinic, name=form.name.data, email=form.email.data
+            invitation = service_accounts.invite_trainer(
+                current_user.clinic,
+                invited_by=current_user,
+                name=form.name.data,
+                email=form.email.data,
             )
-        except service_accounts.EmailTaken as exc:
+        except service_accounts.AlreadyMember as exc:
             form.email.errors.append(str(exc))
         else:
-            db.session.commit()
-            if _send_invitation(user):
-                flash(
-                    f"{user.name} is invited; the link in their email is valid for 7 days.",
-                    "success",
-                )
+            # The same answer whether or not the address has an account elsewhere: its owner
+            # gets a notice by email instead of an invitation.
+            _send_invitation(invitation)
+            flash(
+                f"{invitation.name} is invited; the link in their email is valid for 7 days.",
+                "success",
+            )
             return redirect(url_for("clinics.team"))
     members = db.session.scalars(scoped(User).order_by(User.name)).all()
-    return render_template("clinics/team.html", form=form, members=members)
+    invitations = db.session.scalars(
+        scoped(Invitation)
+        .where(Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    ).all()
+    return render_template("clinics/team.html", form=form, members=members, invitations=invitations)
 
 
-@bp.post("/team/<int:user_id>/invite")
-def resend_invitation(user_id: int):
-    user = get_or_404(User, user_id)
-    if _send_invitation(user):
-        flash(f"A new invitation is on its way to {user.email}.", "success")
+@bp.post("/team/invitations/<int:invitation_id>/resend")
+@_invite_rate
+def resend_invitation(invitation_id: int):
+    invitation = get_or_404(Invitation, invitation_id)
+    if not invitation.is_open:
+        abort(404)
+    invitation.created_at = utcnow()
+    _send_invitation(invitation)
+    flash(f"A new invitation is on its way to {invitation.email}.", "success")
+    return redirect(url_for("clinics.team"))
+
+
+@bp.post("/team/invitations/<int:invitation_id>/withdraw")
+def withdraw_invitation(invitation_id: int):
+    invitation = get_or_404(Invitation, invitation_id)
+    if invitation.is_open:
+        invitation.withdrawn_at = utcnow()
+        db.session.commit()
+    flash(f"The invitation to {invitation.email} is withdrawn; its link no longer works.", "info")
     return redirect(url_for("clinics.team"))
 
 

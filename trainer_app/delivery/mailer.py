@@ -810,7 +810,10 @@ def outbox_filename(message_id: str) -> str:
 
 
 class OutboxTransport:
-    """Write each message as an .eml file in a folder, one file per Message-ID."""
+    """Write each message as an .eml file in a folder, one file per Message-ID.
+
+    Files are 0600 and the folder is made 0700: only the server's own user reads them.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -828,6 +831,8 @@ class OutboxTransport:
         target = self.folder / outbox_filename(message_id)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.folder, 0o700)
+            # mkstemp creates the file 0600, and os.replace keeps that mode.
             fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as fh:

@@ -87,18 +87,24 @@ def _outbox_enabled() -> bool:
     return config["TRAINER_ENV"] != "production" and not config.get("SMTP_URL")
 
 
-@bp.get("/outbox")
-def outbox():
+def _check_outbox_access() -> None:
+    """The outbox holds clients' plan emails: only while mail stays local, only for the owner."""
     if not _outbox_enabled():
         abort(404)
+    if current_user.role != "owner":
+        abort(403)
+
+
+@bp.get("/outbox")
+def outbox():
+    _check_outbox_access()
     messages = outbox_files.list_messages(outbox_folder(current_clinic_id()))
     return render_template("delivery/outbox.html", messages=messages)
 
 
 @bp.get("/outbox/<path:name>")
 def outbox_message(name: str):
-    if not _outbox_enabled():
-        abort(404)
+    _check_outbox_access()
     try:
         message = outbox_files.read_message(outbox_folder(current_clinic_id()), name)
     except FileNotFoundError:
