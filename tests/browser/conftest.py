@@ -9,6 +9,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support import mailbox
 from tests.support.services import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -24,12 +25,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(app, make_app):
-    """The app (CSRF on, as in production) on the migrated test database, on a free port."""
+def live_app(app, make_app):
+    """The app the live server runs: CSRF on, as in production, on the migrated test database."""
     del app  # requested for its migrations and the table clean-up after the test
-    app = make_app(WTF_CSRF_ENABLED=True)
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def live_server(live_app):
+    """The live app on a free loopback port."""
     port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
@@ -58,3 +64,23 @@ def page(browser):
     page.console_errors = errors
     yield page
     context.close()
+
+
+def confirm_signup(page, live_server: str, live_app, email: str) -> None:
+    """After "Create account": open the emailed link and confirm, as the new owner would."""
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+    *_, message = mailbox.mail_to(live_app, email)
+    page.goto(live_server + mailbox.link_in(message, "/account/confirm/"))
+    page.get_by_role("button", name="Confirm and sign in").click()
+
+
+def sign_up(page, live_server: str, live_app, *, email: str = "ana@example.com") -> None:
+    """Create the workspace Core Studio for Ana Trainer and sign in through the emailed link."""
+    page.goto(live_server + "/account/sign-up")
+    page.get_by_label("Your name").fill("Ana Trainer")
+    page.get_by_label("Clinic or business name").fill("Core Studio")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_label("Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    confirm_signup(page, live_server, live_app, email)

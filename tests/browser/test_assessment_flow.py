@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from tests.browser.conftest import sign_up
+
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 
@@ -21,14 +23,8 @@ def answer(page, section: str, question: str, choice: str) -> None:
     group.get_by_label(choice, exact=True).check()
 
 
-def test_assess_client_and_confirm(live_server, page):
-    page.goto(live_server + "/account/sign-up")
-    page.get_by_label("Your name").fill("Ana Trainer")
-    page.get_by_label("Clinic or business name").fill("Core Studio")
-    page.get_by_label("Email", exact=True).fill("ana@example.com")
-    page.get_by_label("Password", exact=True).fill("a long enough password")
-    page.get_by_label("Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
+def test_assess_client_and_confirm(live_server, live_app, page):
+    sign_up(page, live_server, live_app)
 
     page.get_by_role("link", name="Clients").first.click()
     page.get_by_role("link", name="Add your first client").click()

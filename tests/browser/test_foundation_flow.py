@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from tests.browser.conftest import confirm_signup
+
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 
@@ -15,7 +17,7 @@ def shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
-def test_signup_add_client_search_archive(live_server, page):
+def test_signup_add_client_search_archive(live_server, live_app, page):
     page.goto(live_server + "/")
     page.get_by_role("link", name="Create your workspace").click()
     page.get_by_label("Your name").fill("Ana Trainer")
@@ -28,6 +30,7 @@ def test_signup_add_client_search_archive(live_server, page):
     page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_label("Repeat password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
+    confirm_signup(page, live_server, live_app, "ana@example.com")
     assert page.get_by_role("heading", name="Core Studio").is_visible()
 
     page.get_by_role("link", name="Clients").first.click()

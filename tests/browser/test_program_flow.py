@@ -7,6 +7,7 @@ import os
 import pytest
 from sqlalchemy import select
 
+from tests.browser.conftest import sign_up
 from trainer_app.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -67,14 +68,8 @@ def confirmed_assessment(app, email: str) -> tuple[int, int]:
         return client.id, assessment.id
 
 
-def test_build_edit_and_see_version_two(app, live_server, page):
-    page.goto(live_server + "/account/sign-up")
-    page.get_by_label("Your name").fill("Ana Trainer")
-    page.get_by_label("Clinic or business name").fill("Core Studio")
-    page.get_by_label("Email", exact=True).fill("ana@example.com")
-    page.get_by_label("Password", exact=True).fill("a long enough password")
-    page.get_by_label("Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
+def test_build_edit_and_see_version_two(app, live_server, live_app, page):
+    sign_up(page, live_server, live_app)
     assert page.get_by_role("heading", name="Core Studio").is_visible()
 
     client_id, _ = confirmed_assessment(app, "ana@example.com")
