@@ -188,6 +188,23 @@ def test_unicode_names_print():
         assert word in text
 
 
+def test_bidi_overrides_and_line_breaks_in_names_do_not_print():
+    """U+202E would print "Anna Smith" as "htimS annA"; CR/LF would split the PDF's Title."""
+    ctx = samples.sample_context(
+        client={"name": "\u202eAnna Smith\r\nJr\x00"},
+        trainer={"name": "Søren \u2067Ødegaard\u2069\u200f", "email": "s@example.com"},
+        title="Back\ncare",
+    )
+    pdf = render_plan(ctx)
+    text = pdftotext(pdf)
+    assert "Anna Smith" in text and "htimS annA" not in text
+    assert "Søren Ødegaard" in text
+    assert not set(text) & {"\u202e", "\u2067", "\u2069", "\u200f", "\x00"}
+    metadata = PdfReader(io.BytesIO(pdf)).metadata
+    assert metadata.title == "Back care · Anna Smith Jr"
+    assert metadata.author == samples.sample_context()["clinic"]["name"]
+
+
 def test_first_plan_omits_changes_section():
     html = plan_html(samples.sample_context(changes=[]))
     assert "What changed since the last plan" not in html

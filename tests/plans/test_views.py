@@ -101,3 +101,32 @@ def test_other_clinic_gets_404_everywhere(app, client, auth, factories):
 def test_plan_routes_need_sign_in(client, route):
     response = client.get(route)
     assert response.status_code == 302 and "/account/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("name", "ascii_name", "encoded"),
+    [
+        (
+            "Łukasiewicz Ærø",
+            "plan-lukasiewicz-aero-v1.pdf",
+            "plan-%C5%82ukasiewicz-%C3%A6r%C3%B8-v1.pdf",
+        ),
+        ("王芳", "plan-client-v1.pdf", "plan-%E7%8E%8B%E8%8A%B3-v1.pdf"),
+        ("\u202eevil\u202d fdp.exe", "plan-evil-fdp-exe-v1.pdf", "plan-evil-fdp-exe-v1.pdf"),
+    ],
+)
+def test_download_name_keeps_letters_of_every_script(
+    app, client, auth, factories, name, ascii_name, encoded
+):
+    from werkzeug.http import parse_options_header
+
+    auth.login()
+    version_id = factories.program_version(auth.user, factories.client_record(auth.user, name=name))
+    _make(client, version_id)
+    with app.app_context():
+        doc_id = db.session.scalar(select(PlanDocument.id))
+    header = client.get(f"/plans/{doc_id}/download").headers["Content-Disposition"]
+    assert header == f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+    kind, options = parse_options_header(header)
+    assert kind == "attachment"
+    assert "\u202e" not in options["filename"] and options["filename"].endswith("-v1.pdf")

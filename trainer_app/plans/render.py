@@ -35,8 +35,9 @@ from weasyprint.text.fonts import FontConfiguration
 
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
 from trainer_app.plans.fetcher import STATIC_DIR, FetchRefused, SafeURLFetcher
+from trainer_app.text import one_line, printable
 
-TEMPLATE_VERSION = "plan-2"
+TEMPLATE_VERSION = "plan-3"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_ACCENT = "#2f6f8f"
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
@@ -87,9 +88,24 @@ def _font_config() -> FontConfiguration:
 
 
 def _one_line(value: object, limit: int = 200) -> str:
-    """Collapse whitespace and shorten, for the two-line page footer."""
-    text = " ".join(str(value or "").split())
+    """Collapse whitespace and shorten, for the two-line page footer and the PDF metadata."""
+    text = one_line(str(value or ""))
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _printable(value):
+    """Every string of the context without bidi overrides or control characters (see text.py).
+
+    Line breaks stay (notes and steps may have them); names are printed through HTML, where
+    a line break is a space, and through _one_line where it must be.
+    """
+    if isinstance(value, str):
+        return printable(value, multiline=True)
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return value
 
 
 def _regions(ids) -> list[str]:
@@ -98,6 +114,7 @@ def _regions(ids) -> list[str]:
 
 def _view_model(context: dict) -> dict:
     """Normalise the context for the template: validated colour/paper/logo, body-map SVGs."""
+    context = _printable(context)
     clinic = dict(context.get("clinic") or {})
     paper = str(clinic.get("paper") or "A4").upper()
     logo = clinic.get("logo_data_uri")
@@ -134,6 +151,11 @@ def _view_model(context: dict) -> dict:
             "contact_line": _one_line(clinic.get("contact"), 150),
         },
         "safety_line": _one_line(context.get("safety_note"), 220),
+        # PDF metadata (Title, Author) is one line: no CR/LF or other controls from a name.
+        "document_title": _one_line(
+            f"{context.get('title') or ''} · {(context.get('client') or {}).get('name') or ''}"
+        ),
+        "document_author": _one_line(clinic.get("name")),
         "large_print": large,
         "program": {**program, "week_numbers": list(range(1, weeks + 1))},
         "sessions": range(max(int(program.get("sessions_per_week") or 0), 0)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -14,6 +14,7 @@ from trainer_app.plans.forms import MakePdfForm
 from trainer_app.plans.models import PlanDocument
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.tenancy import get_or_404, scoped
+from trainer_app.text import file_slug
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -67,10 +68,19 @@ def status(document_id: int):
     return render_template("plans/_document_row.html", document=document)
 
 
-def _download_name(document: PlanDocument) -> str:
-    client_name = document.program_version.program.client.name
-    ascii_name = re.sub(r"[^A-Za-z0-9]+", "-", client_name).strip("-").lower() or "client"
-    return f"plan-{ascii_name}-v{document.program_version.number}.pdf"
+def _content_disposition(document: PlanDocument) -> str:
+    """``attachment`` with an ASCII ``filename`` and the client's name kept in ``filename*``.
+
+    RFC 6266: browsers that read ``filename*`` (all current ones) save "plan-łukasiewicz-v1.pdf";
+    older ones fall back to "plan-lukasiewicz-v1.pdf".
+    """
+    ascii_slug, unicode_slug = file_slug(
+        document.program_version.program.client.name, fallback="client"
+    )
+    version = document.program_version.number
+    fallback = f"plan-{ascii_slug}-v{version}.pdf"
+    full = quote(f"plan-{unicode_slug}-v{version}.pdf", safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{full}"
 
 
 @bp.get("/<int:document_id>/download")
@@ -80,6 +90,6 @@ def download(document_id: int):
     if pdf is None:
         abort(404)
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{_download_name(document)}"'
+    response.headers["Content-Disposition"] = _content_disposition(document)
     response.headers["Cache-Control"] = "no-store"
     return response
