@@ -51,7 +51,8 @@ class ChangePasswordForm(SafeForm):
 
 class ResetRequestForm(SafeForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter your email address."), EmailAddress()]
+        "Email",
+        validators=[DataRequired("Enter your email address."), EmailAddress(), Length(max=254)],
     )
     submit = SubmitField("Send reset link")
 
