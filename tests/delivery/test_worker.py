@@ -175,3 +175,22 @@ def test_redis_down_at_click_then_sent_after_it_returns(
     finally:
         controller.stop()
     assert len(handler.received) == 1
+
+
+def test_password_reset_is_sent_by_the_worker(worker_app, start_worker, smtp_port):
+    handler = ScriptedHandler()
+    controller = smtp_on(smtp_port, handler)
+    try:
+        worker_app.config.update(SMTP_URL=f"smtp://127.0.0.1:{smtp_port}?timeout=5")
+        worker_for(start_worker, smtp_port)
+        Factories(worker_app).user(email="reset.me@example.com")
+        response = worker_app.test_client().post(
+            "/account/reset", data={"email": "reset.me@example.com"}
+        )
+        assert response.status_code == 302
+        wait_for(lambda: len(handler.received) == 1, timeout=60, what="the reset email")
+    finally:
+        controller.stop()
+    [received] = handler.received
+    assert received.rcpt_tos == ["reset.me@example.com"]
+    assert "/account/reset/" in received.message().get_body(("plain",)).get_content()
