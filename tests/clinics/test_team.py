@@ -167,3 +167,23 @@ def test_other_clinics_members_answer_404(app, client, auth, factories):
 def test_bad_invitation_link_is_refused(client):
     response = client.get("/account/welcome/forged-token")
     assert response.status_code == 302 and response.headers["Location"] == "/account/sign-in"
+
+
+def test_invitation_can_be_sent_again(app, client, auth):
+    auth.login()
+    mailbox.clear(app)
+    client.post("/clinic/team", data={"name": "Ben Coach", "email": "ben@example.com"})
+    with app.app_context():
+        invitation_id = db.session.scalar(select(Invitation.id))
+    again = client.post(f"/clinic/team/invitations/{invitation_id}/resend", follow_redirects=True)
+    assert "A new invitation is on its way to ben@example.com." in again.get_data(as_text=True)
+    first, second = mailbox.mail_to(app, "ben@example.com")
+    assert first["Message-ID"] != second["Message-ID"]
+    joined = app.test_client().post(
+        mailbox.link_in(second, "/account/welcome/"),
+        data={"password": "ben's own password", "confirm": "ben's own password"},
+    )
+    assert joined.headers["Location"] == "/dashboard"
+    # Accepted: neither link works again, and the invitation is no longer waiting.
+    assert app.test_client().get(mailbox.link_in(first, "/account/welcome/")).status_code == 302
+    assert "Invitations waiting" not in client.get("/clinic/team").get_data(as_text=True)

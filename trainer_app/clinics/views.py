@@ -96,11 +96,9 @@ def team():
         else:
             # The same answer whether or not the address has an account elsewhere: its owner
             # gets a notice by email instead of an invitation.
+            name = invitation.name
             _send_invitation(invitation)
-            flash(
-                f"{invitation.name} is invited; the link in their email is valid for 7 days.",
-                "success",
-            )
+            flash(f"{name} is invited; the link in their email is valid for 7 days.", "success")
             return redirect(url_for("clinics.team"))
     members = db.session.scalars(scoped(User).order_by(User.name)).all()
     invitations = db.session.scalars(
@@ -118,8 +116,9 @@ def resend_invitation(invitation_id: int):
     if not invitation.is_open:
         abort(404)
     invitation.created_at = utcnow()
+    address = invitation.email
     _send_invitation(invitation)
-    flash(f"A new invitation is on its way to {invitation.email}.", "success")
+    flash(f"A new invitation is on its way to {address}.", "success")
     return redirect(url_for("clinics.team"))
 
 
