@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -23,7 +21,6 @@ from trainer_app.jobs import enqueue
 from trainer_app.security import is_safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
-log = logging.getLogger(__name__)
 
 
 def _login_limit() -> str:
