@@ -9,7 +9,7 @@ PORT ?= 5000
 DEB_RUNTIME := fonts-dejavu-core fonts-noto-core fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 # Extra Debian packages for the tests: a real browser, PDF-to-text/PNG tools, openssl for the
 # SMTP TLS certificates and redis-server for the private Redis the worker tests stop and start.
-DEB_TEST := chromium poppler-utils openssl redis-server
+DEB_TEST := chromium poppler-utils openssl redis-server zbar-tools
 
 .PHONY: run test install install-test system-deps system-deps-test lint
 

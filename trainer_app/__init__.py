@@ -70,8 +70,9 @@ def _check_content() -> None:
     """Load the reviewed content files now, so a broken edit stops start-up with its reason."""
     from trainer_app.assessments.questionnaire import default_questionnaire
     from trainer_app.library.catalog import default_catalog
+    from trainer_app.library.figures import check_default
 
-    default_catalog()
+    check_default(default_catalog().exercises)
     default_questionnaire()
 
 
