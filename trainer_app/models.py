@@ -10,6 +10,6 @@ from trainer_app.accounts.models import (  # noqa: F401
 from trainer_app.assessments.models import Assessment  # noqa: F401
 from trainer_app.clients.models import Client  # noqa: F401
 from trainer_app.delivery.models import Delivery, DeliveryAttempt  # noqa: F401
-from trainer_app.library.models import ClinicExercise  # noqa: F401
+from trainer_app.library.models import ClinicExercise, ExerciseMedia  # noqa: F401
 from trainer_app.plans.models import PlanDocument  # noqa: F401
 from trainer_app.programs.models import Program, ProgramVersion  # noqa: F401

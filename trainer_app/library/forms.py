@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -194,3 +195,28 @@ class ClinicExerciseForm(SafeForm):
             else:
                 general.extend(messages)
         return general
+
+
+class ExercisePhotoForm(SafeForm):
+    """The clinic's own photo of an exercise, shown instead of the drawing."""
+
+    photo = FileField(
+        "Your own photo",
+        validators=[FileRequired("Choose a photo to upload.")],
+        description=(
+            "PNG or JPEG, at most 3 MB and 6000 x 6000 pixels. Your clinic sees it instead of "
+            "the drawing, on pages and printed plans."
+        ),
+        render_kw={"accept": "image/png,image/jpeg"},
+    )
+
+
+class VideoLinkForm(SafeForm):
+    """An optional video link, printed on the plan as a QR code."""
+
+    video_url = StringField(
+        "Video link",
+        validators=[Length(max=300)],
+        description="An https:// link, e.g. to your clinic's video. Leave empty for none.",
+        render_kw={"type": "url", "placeholder": "https://", "maxlength": 300},
+    )

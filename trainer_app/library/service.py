@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from trainer_app.extensions import db
+from trainer_app.library import media
 from trainer_app.library.catalog import (
     Catalog,
     CatalogError,
@@ -239,8 +240,10 @@ def update_clinic_exercise(row: ClinicExercise, data: dict[str, Any]) -> ClinicE
 def delete_clinic_exercise(row: ClinicExercise) -> None:
     """Delete a clinic exercise and unlink it from the clinic's other exercises.
 
-    Program versions keep their own copies of items, so they are unaffected.
+    Program versions keep their own copies of items, so they are unaffected; the clinic's
+    photo and video link for it go with it.
     """
+    media.delete_for_exercise(row.clinic_id, row.slug)
     for other in clinic_exercises(row.clinic_id):
         if other.id == row.id:
             continue

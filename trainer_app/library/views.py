@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 
 from trainer_app.extensions import db
-from trainer_app.library import service
+from trainer_app.images import ImageRejected
+from trainer_app.library import media, service
 from trainer_app.library.catalog import EQUIPMENT, REGIONS
-from trainer_app.library.forms import KIND_LABELS, ClinicExerciseForm, FilterForm
+from trainer_app.library.forms import (
+    KIND_LABELS,
+    ClinicExerciseForm,
+    ExercisePhotoForm,
+    FilterForm,
+    VideoLinkForm,
+)
 from trainer_app.library.models import ClinicExercise
 from trainer_app.tenancy import current_clinic_id, get_or_404
 
@@ -64,16 +80,47 @@ def index():
     )
 
 
+@bp.app_template_global("exercise_pictures")
+def _exercise_pictures(slugs) -> dict[str, media.ExercisePictures]:
+    """Drawings, or the signed-in clinic's own photo, for the exercises a page shows."""
+    clinic_id = current_user.clinic_id if current_user.is_authenticated else None
+    if clinic_id is None:
+        return {slug: media.ExercisePictures(slug, ()) for slug in slugs}
+    return media.pictures(clinic_id, slugs)
+
+
+def _exercise_or_404(slug: str):
+    """An exercise of the signed-in clinic's library (another clinic's own exercise: 404)."""
+    exercise = service.clinic_catalog(current_clinic_id()).exercises.get(slug)
+    if exercise is None:
+        abort(404)
+    return exercise
+
+
 @bp.get("/<slug>")
 def detail(slug: str):
+    return _detail(slug)
+
+
+def _detail(
+    slug: str,
+    photo_form: ExercisePhotoForm | None = None,
+    video_form: VideoLinkForm | None = None,
+):
     clinic_id = current_clinic_id()
     catalog = service.clinic_catalog(clinic_id)
     exercise = catalog.exercises.get(slug)
     if exercise is None:
         abort(404)
     row = service.clinic_exercise_by_slug(clinic_id, slug) if exercise.source == "clinic" else None
+    pictures = media.exercise_pictures(clinic_id, slug)
+    if video_form is None:
+        video_form = VideoLinkForm(formdata=None, video_url=pictures.video_url or "")
     return render_template(
         "library/detail.html",
+        pictures=pictures,
+        photo_form=photo_form or ExercisePhotoForm(formdata=None),
+        video_form=video_form,
         catalog=catalog,
         exercise=exercise,
         row=row,
@@ -88,6 +135,66 @@ def detail(slug: str):
             if slug in (ex.easier, ex.harder) and ex.slug not in (exercise.easier, exercise.harder)
         ],
     )
+
+
+@bp.get("/<slug>/photo")
+def photo(slug: str):
+    """The clinic's own photo of an exercise (its URL changes when the photo does)."""
+    found = media.photo_of(current_clinic_id(), slug)
+    if found is None:
+        abort(404)
+    data, mime = found
+    response = Response(data, mimetype=mime)
+    response.headers["Cache-Control"] = "private, max-age=604800"
+    return response
+
+
+@bp.post("/<slug>/photo")
+def upload_photo(slug: str):
+    exercise = _exercise_or_404(slug)
+    form = ExercisePhotoForm()
+    if form.validate_on_submit():
+        with form.photo.data.stream as stream:
+            upload = stream.read()
+        try:
+            media.set_photo(current_clinic_id(), slug, upload)
+        except ImageRejected as exc:
+            db.session.rollback()
+            form.photo.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Your photo now shows for {exercise.name} instead of the drawing.", "success")
+            return redirect(url_for("library.detail", slug=slug))
+    return _detail(slug, photo_form=form)
+
+
+@bp.post("/<slug>/photo/remove")
+def remove_photo(slug: str):
+    exercise = _exercise_or_404(slug)
+    if media.remove_photo(current_clinic_id(), slug):
+        db.session.commit()
+        flash(f"Photo removed; {exercise.name} shows the drawing again.", "info")
+    return redirect(url_for("library.detail", slug=slug))
+
+
+@bp.post("/<slug>/video")
+def save_video(slug: str):
+    _exercise_or_404(slug)
+    form = VideoLinkForm()
+    if form.validate_on_submit():
+        try:
+            url = media.set_video(current_clinic_id(), slug, form.video_url.data)
+        except media.VideoLinkError as exc:
+            db.session.rollback()
+            form.video_url.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(
+                "Video link saved; plans print it as a QR code." if url else "Video link removed.",
+                "success" if url else "info",
+            )
+            return redirect(url_for("library.detail", slug=slug))
+    return _detail(slug, video_form=form)
 
 
 def _editor(form: ClinicExerciseForm, row: ClinicExercise | None, general: list[str]):
