@@ -128,7 +128,10 @@ FLOOR_FILL = "#ececec"
 MAT_FILL = "#d6d6d6"
 ARROW_INK = "#000000"
 
-ASPECT = 4 / 3  # every drawing has the same frame, so cards line up
+# Frames are between 4:3 (standing) and 2:1 (lying) wide, so a lying figure does not float in
+# empty space; all poses of one exercise share one frame.
+ASPECT = 4 / 3
+MAX_ASPECT = 2.0
 MARGIN = 8.0
 
 
@@ -847,8 +850,8 @@ def _frame(scene: Scene) -> tuple[float, float, float, float]:
     width, height = x1 - x0, y1 - y0
     if width / height < ASPECT:
         x0, width = x0 - (height * ASPECT - width) / 2, height * ASPECT
-    else:  # extra room goes above: the ground stays at the bottom edge
-        height = width / ASPECT
+    elif width / height > MAX_ASPECT:  # extra room goes above: the ground stays at the bottom
+        height = width / MAX_ASPECT
         y1 = y0 + height
     return x0, -y1, width, height
 

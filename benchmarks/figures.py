@@ -1,0 +1,134 @@
+"""What the exercise drawings cost in WeasyPrint: plan cards rendered with and without them.
+
+Run: ``.venv/bin/python benchmarks/figures.py [--rounds N]``
+
+Both sides are the plan HTML the product renders today (``plans.render.plan_html`` of the
+12-exercise sample context used by the PDF tests), bare ``weasyprint.HTML(...).write_pdf`` in
+this warm process. The "with" side adds each card's start and end drawings
+(``library.figures.exercise_figures``, 3 cm wide each) to the top of every card. Rounds
+alternate which side goes first; the report gives medians, the ratio, and the cost per card and
+per drawing. It also times one card alone (a one-card document) with and without drawings, and
+building every drawing from the poses file (once per process; cached after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._support import fmt_seconds, median, ratio, table  # noqa: E402
+
+CARD = re.compile(r'(<article class="exercise exercise-[a-z]+">)')
+FIGURE_CSS = (
+    "<style>.card-figures{display:flex;gap:2mm;margin:0 0 2mm}"
+    ".card-figures svg{width:3cm;height:auto}</style>"
+)
+
+
+def with_figures(html: str, drawings: list[str]) -> str:
+    """The same HTML with a pair of drawings at the top of each exercise card."""
+    count = iter(range(10**6))
+
+    def add(match: re.Match) -> str:
+        return match.group(1) + drawings[next(count) % len(drawings)]
+
+    return CARD.sub(add, html).replace("</head>", FIGURE_CSS + "</head>", 1)
+
+
+def one_card(html: str) -> str:
+    """The plan HTML cut down to its first exercise card (head and styles kept)."""
+    head, _, rest = html.partition("<body")
+    body_open, _, body = rest.partition(">")
+    first = CARD.search(body)
+    end = body.index("</article>", first.start()) + len("</article>")
+    return f"{head}<body{body_open}>{body[first.start() : end]}</body></html>"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    import weasyprint
+
+    from tests.plans.sample_context import sample_context
+    from trainer_app.library import figures
+    from trainer_app.library.catalog import default_catalog
+    from trainer_app.plans import render
+
+    started = time.perf_counter()
+    slugs = list(default_catalog().exercises)
+    figures.check_default(slugs)
+    checked = time.perf_counter() - started
+    started = time.perf_counter()
+    pairs = [
+        '<div class="card-figures">'
+        + "".join(f.svg for f in figures.exercise_figures(s)[:2])
+        + "</div>"
+        for s in slugs
+    ]
+    drawn = time.perf_counter() - started
+
+    plan = render.plan_html(sample_context())
+    cards = len(CARD.findall(plan))
+    docs = {
+        "plan, no drawings": plan,
+        "plan, with drawings": with_figures(plan, pairs),
+        "one card, no drawings": one_card(plan),
+        "one card, with drawings": one_card(with_figures(plan, pairs)),
+    }
+    fonts = render._font_config()
+    base_url = str(render.STATIC_DIR)
+
+    def bare(html: str) -> float:
+        t = time.perf_counter()
+        weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=fonts)
+        return time.perf_counter() - t
+
+    for html in docs.values():  # warm-up: fonts, caches
+        bare(html)
+    times: dict[str, list[float]] = {name: [] for name in docs}
+    names = list(docs)
+    for i in range(args.rounds):
+        order = names if i % 2 == 0 else list(reversed(names))
+        for name in order:
+            times[name].append(bare(docs[name]))
+    med = {name: median(values) for name, values in times.items()}
+
+    plan_delta = med["plan, with drawings"] - med["plan, no drawings"]
+    card_delta = med["one card, with drawings"] - med["one card, no drawings"]
+    print(f"{cards} exercise cards, 2 drawings each (3 cm wide), {args.rounds} rounds\n")
+    print(table(["document", "median render"], [[n, fmt_seconds(med[n])] for n in names]))
+    print()
+    print(
+        table(
+            ["measure", "value"],
+            [
+                [
+                    "plan with / without drawings",
+                    f"{ratio(med['plan, with drawings'], med['plan, no drawings']):.2f}",
+                ],
+                ["added per card (plan)", fmt_seconds(plan_delta / cards)],
+                ["added per drawing (plan)", fmt_seconds(plan_delta / (2 * cards))],
+                [
+                    "one card with / without",
+                    f"{ratio(med['one card, with drawings'], med['one card, no drawings']):.2f}",
+                ],
+                ["added to one card alone", fmt_seconds(card_delta)],
+                ["check all poses (once per process)", fmt_seconds(checked)],
+                ["draw every exercise's SVG (once per process)", fmt_seconds(drawn)],
+            ],
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
