@@ -1,7 +1,7 @@
 """Exercise media: a clinic's own photo and video link per exercise
 
 Revision ID: fd72575126d2
-Revises: f41de1e58a50
+Revises: 07e45e8dfb1f
 Create Date: 2026-12-01 12:05:55.261639
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "fd72575126d2"
-down_revision = "f41de1e58a50"
+down_revision = "07e45e8dfb1f"
 branch_labels = None
 depends_on = None
 
