@@ -123,6 +123,7 @@ FORMS: dict[str, Page] = {
     "AddTrainerForm": Page(lambda ids: "/clinic/team"),
     "FilterForm": Page(lambda ids: "/library/", method="get", not_stored={"q"}),
     "ClinicExerciseForm": Page(lambda ids: "/library/custom/new", data=lambda ids: exercise_data()),
+    "VideoLinkForm": Page(lambda ids: "/library/plank/video"),
     "BuildForm": Page(
         lambda ids: f"/programs/new/{ids['assessment']}",
         data=lambda ids: {**BUILD, **equipment()},
