@@ -2,17 +2,18 @@
 
 Pure module (no Flask, no database). For each exercise, data/poses.yaml gives two or three key
 poses as joint angles. Forward kinematics from the pelvis builds the body in 3D; the figure is
-turned to the exercise's view (side or front), kept in place at its anchor point, and lowered
-until it rests on the ground or a prop; then it is drawn with orthographic projection.
+turned to the exercise's view (side, front or back), kept in place at its anchor point, and
+lowered until it rests on the ground or a prop; then it is drawn with orthographic projection
+(optionally turned and seen from above, for the picture only).
 
-The drawing is made for WeasyPrint's cost: one thick round-capped polyline per limb, one for the
-trunk, a circle for the head, a few plain shapes for the ground and props (DESIGN.md: few
-primitives, not many path points, keep a drawing cheap). Black-and-white safe: limbs on the far
-side are light grey, a working limb is solid and its partner on the other side hollow, the
-movement is a black arrow. No text inside the drawing.
+The drawing is made for WeasyPrint's cost: each limb is one round-capped polyline (an ink stroke
+and a paper stroke inside it for the outline), the trunk likewise, a circle for the head and a few
+plain shapes for the ground and props (DESIGN.md: few primitives, not many path points, keep a
+drawing cheap). Black-and-white safe: limbs are outlined, a working limb is solid ink, the far
+side is grey, the movement is a black arrow. No text inside the drawing.
 
-Units are centimetres (a 176 cm figure); angles are degrees. Validation (`check_exercise`) names
-the exercise, the pose, the joint and the rule, so whoever edits poses.yaml can fix it.
+Units are centimetres (a 176 cm figure); angles are degrees. `build_scene` checks every pose and
+names the exercise, the pose, the joint and the rule, so whoever edits poses.yaml can fix it.
 """
 
 from __future__ import annotations
