@@ -102,9 +102,22 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from flask import has_request_context
+    from flask_login import current_user
     from markupsafe import Markup
 
     from trainer_app.library.bodymap import body_map_svg
+    from trainer_app.timeutil import format_local
+
+    @app.template_filter("local")
+    def local(value, style: str = "datetime", zone: str | None = None) -> str:
+        """A stored UTC time in the clinic's zone, e.g. "25 Nov 2026, 14:05", one format everywhere.
+
+        Pages use the signed-in clinic's zone; emails and PDFs rendered by a worker pass ``zone``.
+        """
+        if zone is None and has_request_context() and current_user.is_authenticated:
+            zone = current_user.clinic.time_zone
+        return format_local(value, zone, style)
 
     @app.template_global()
     def body_map(weak=(), overactive=(), **kwargs) -> Markup:

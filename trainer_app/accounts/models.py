@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.extensions import db
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import DEFAULT_ZONE, utcnow
 
 PAPER_SIZES = ("A4", "Letter")
 DEFAULT_ACCENT = "#2f6f8f"
@@ -27,6 +27,10 @@ class Clinic(db.Model):
     paper_size: Mapped[str] = mapped_column(String(10), default="A4")
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     logo_mime: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # IANA name; pages, emails and PDFs show times in it (stored times stay UTC).
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_ZONE, server_default=DEFAULT_ZONE
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="clinic", order_by="User.name")

@@ -50,7 +50,14 @@ class SearchForm(SafeForm):
     sort = SelectField(
         "Sort",
         choices=select_choices(
-            [("name", "Name"), ("-updated", "Recently updated"), ("-created", "Newest first")]
+            [
+                ("name", "Name"),
+                ("-assessed", "Assessed most recently"),
+                ("assessed", "Longest since assessment"),
+                ("-program", "Program changed most recently"),
+                ("-updated", "Recently updated"),
+                ("-created", "Newest first"),
+            ]
         ),
         default="name",
         validators=[Optional()],

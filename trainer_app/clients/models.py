@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
+from trainer_app.clients.search import fold
 from trainer_app.extensions import db
 from trainer_app.timeutil import utcnow
+
+SEARCH_TEXT_MAX = 400
 
 
 class Client(db.Model):
     """A person a trainer assesses and programs for."""
 
     __tablename__ = "clients"
+    __table_args__ = (
+        # Serves "contains" searches (LIKE '%...%') on PostgreSQL through trigrams; on SQLite
+        # it is a plain index the search does not need.
+        Index(
+            "ix_clients_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
@@ -32,6 +45,9 @@ class Client(db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Name and email folded (lower case, accents and special letters made plain) by the app
+    # on every write, so one LIKE finds "Łukasiewicz" from "lukasiewicz" on any database.
+    search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_MAX), default="", server_default="")
 
     primary_trainer: Mapped[User | None] = relationship()
 
@@ -42,3 +58,15 @@ class Client(db.Model):
     @property
     def can_receive_email(self) -> bool:
         return bool(self.email) and self.email_consent and not self.is_archived
+
+
+def search_text_of(name: str | None, email: str | None) -> str:
+    """What client search matches against: folded name and email."""
+    return fold(f"{name or ''} {email or ''}")[:SEARCH_TEXT_MAX]
+
+
+@event.listens_for(Client, "before_insert")
+@event.listens_for(Client, "before_update")
+def _keep_search_text(_mapper, _connection, client: Client) -> None:
+    # Every write path (forms, demo data, factories) keeps the search column in step.
+    client.search_text = search_text_of(client.name, client.email)

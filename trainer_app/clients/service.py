@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
 
 from trainer_app.accounts.models import User
+from trainer_app.assessments.models import Assessment
 from trainer_app.clients.models import Client
+from trainer_app.clients.search import fold
 from trainer_app.extensions import db
+from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.timeutil import utcnow
 
+# The newest assessment and the newest program change of the row's client (for sorting).
+_LAST_ASSESSED = (
+    select(func.max(Assessment.created_at))
+    .where(Assessment.client_id == Client.id)
+    .correlate(Client)
+    .scalar_subquery()
+)
+_PROGRAM_CHANGED = (
+    select(func.max(ProgramVersion.created_at))
+    .join(Program, ProgramVersion.program_id == Program.id)
+    .where(Program.client_id == Client.id)
+    .correlate(Client)
+    .scalar_subquery()
+)
+# search_text starts with the folded name, so "Zoë" sorts with "Zoe" whatever the case.
 SORTS = {
-    "name": (Client.name.asc(), Client.id.asc()),
+    "name": (Client.search_text.asc(), Client.id.asc()),
+    "-assessed": (_LAST_ASSESSED.desc().nulls_last(), Client.id.desc()),
+    "assessed": (_LAST_ASSESSED.asc().nulls_first(), Client.id.asc()),
+    "-program": (_PROGRAM_CHANGED.desc().nulls_last(), Client.id.desc()),
     "-updated": (Client.updated_at.desc(), Client.id.desc()),
     "-created": (Client.created_at.desc(), Client.id.desc()),
 }
@@ -23,21 +49,75 @@ def _escape_like(text: str) -> str:
 def client_query(
     clinic_id: int, *, q: str = "", status: str = "active", sort: str = "name"
 ) -> Select:
-    """Clients of ``clinic_id`` matching a search, an archive status and a sort."""
-    stmt = select(Client).where(Client.clinic_id == clinic_id)
+    """Clients of ``clinic_id`` matching a search, an archive status and a sort.
+
+    The search ignores case and accents ("lukasiewicz" finds "Łukasiewicz"): it matches the
+    folded search column, which a trigram index serves on PostgreSQL. Each client's primary
+    trainer is loaded in the same query.
+    """
+    stmt = (
+        select(Client)
+        .where(Client.clinic_id == clinic_id)
+        .options(joinedload(Client.primary_trainer))
+    )
     if status == "active":
         stmt = stmt.where(Client.archived_at.is_(None))
     elif status == "archived":
         stmt = stmt.where(Client.archived_at.is_not(None))
-    if q.strip():
-        pattern = f"%{_escape_like(q.strip().lower())}%"
-        stmt = stmt.where(
-            or_(
-                Client.name.ilike(pattern, escape="\\"),
-                Client.email.ilike(pattern, escape="\\"),
-            )
-        )
+    needle = fold(q)
+    if needle:
+        stmt = stmt.where(Client.search_text.like(f"%{_escape_like(needle)}%", escape="\\"))
     return stmt.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+@dataclass(frozen=True)
+class CurrentProgram:
+    """The newest program of a client, as the client list shows it."""
+
+    id: int
+    title: str
+    version: int
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    """One line of the client list."""
+
+    client: Client
+    last_assessed_at: datetime | None
+    program: CurrentProgram | None
+
+
+def list_rows(clinic_id: int, clients: Sequence[Client]) -> list[ClientRow]:
+    """Last assessment and current program for a page of clients, in two queries in all."""
+    ids = [c.id for c in clients]
+    if not ids:
+        return []
+    assessed = dict(
+        db.session.execute(
+            select(Assessment.client_id, func.max(Assessment.created_at))
+            .where(Assessment.clinic_id == clinic_id, Assessment.client_id.in_(ids))
+            .group_by(Assessment.client_id)
+        ).all()
+    )
+    programs: dict[int, CurrentProgram] = {}
+    rows = db.session.execute(
+        select(
+            Program.client_id,
+            Program.id,
+            Program.title,
+            func.max(ProgramVersion.number),
+            func.max(ProgramVersion.created_at),
+        )
+        .join(ProgramVersion, ProgramVersion.program_id == Program.id)
+        .where(Program.clinic_id == clinic_id, Program.client_id.in_(ids))
+        .group_by(Program.client_id, Program.id, Program.title, Program.created_at)
+        .order_by(Program.created_at.desc(), Program.id.desc())
+    ).all()
+    for client_id, program_id, title, number, changed_at in rows:
+        programs.setdefault(client_id, CurrentProgram(program_id, title, number, changed_at))
+    return [ClientRow(c, assessed.get(c.id), programs.get(c.id)) for c in clients]
 
 
 def trainer_choices(clinic_id: int) -> list[tuple[int, str]]:

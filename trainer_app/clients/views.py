@@ -37,7 +37,14 @@ def index():
         error_out=False,
     )
     return render_template(
-        "clients/index.html", page=page, search=search, q=q, sort=sort, status=status
+        "clients/index.html",
+        page=page,
+        rows=service.list_rows(current_clinic_id(), page.items),
+        search=search,
+        q=q,
+        sort=sort,
+        sort_label={c.value: c.label for c in search.sort.choices}[sort],
+        status=status,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -27,6 +27,8 @@ class Program(db.Model):
         ForeignKey("assessments.id", ondelete="SET NULL"), nullable=True
     )
     title: Mapped[str] = mapped_column(String(120))
+    # When the client should be tested again (a calendar day in the clinic's zone).
+    retest_on: Mapped[date | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     client: Mapped[Client] = relationship()
@@ -58,4 +60,24 @@ class ProgramVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     program: Mapped[Program] = relationship(back_populates="versions")
+    created_by: Mapped[User | None] = relationship()
+
+
+class ProgramTemplate(db.Model):
+    """A clinic's reusable program: exercises, doses, order, schedule and tips, no client data."""
+
+    __tablename__ = "program_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # builder.draft_to_dict() with client-specific reasons and notes replaced.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    catalog_version: Mapped[str] = mapped_column(String(80))
+    source_program_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programs.id", ondelete="SET NULL"), nullable=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
     created_by: Mapped[User | None] = relationship()
