@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from wtforms import (
     BooleanField,
+    DateField,
     FieldList,
     Form,
     FormField,
@@ -209,3 +210,46 @@ class AddForm(SafeForm):
         "Why (optional)",
         validators=[Optional(), Length(max=NOTE_MAX, message="Keep the reason short.")],
     )
+
+
+class RetestForm(FlaskForm):
+    retest_on = DateField(
+        "Re-test on",
+        validators=[Optional()],
+        description="Leave empty when no re-test is planned.",
+    )
+    submit = SubmitField("Save re-test date")
+
+
+class SaveTemplateForm(FlaskForm):
+    name = StringField(
+        "Template name",
+        validators=[DataRequired("Name the template."), Length(max=120)],
+        render_kw={"maxlength": 120},
+        description="Exercises, doses, order, schedule and tips are kept; notes written for "
+        "this client are not.",
+    )
+    submit = SubmitField("Save as clinic template")
+
+
+class StartFromTemplateForm(FlaskForm):
+    template_id = SelectField("Template", coerce=int, validators=[InputRequired()])
+    title = StringField(
+        "Program title (optional)",
+        validators=[Optional(), Length(max=120)],
+        render_kw={"maxlength": 120},
+        description="Default: the template's name.",
+    )
+    submit = SubmitField("Start program")
+
+
+class CopyForm(FlaskForm):
+    client_id = SelectField("Copy to client", coerce=int, validators=[InputRequired()])
+    title = StringField(
+        "Title of the copy (optional)",
+        validators=[Optional(), Length(max=120)],
+        render_kw={"maxlength": 120},
+        description="Default: this program's title. Reasons and notes written for this client "
+        "are not copied.",
+    )
+    submit = SubmitField("Copy program")

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.scoring import AssessmentResult, result_from_dict
+from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.library.catalog import Catalog, Exercise
 from trainer_app.programs import builder
 from trainer_app.programs.builder import BuildOptions, ProgramDraft, ProgramItem
-from trainer_app.programs.models import Program, ProgramVersion
-from trainer_app.timeutil import utcnow
+from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion
+from trainer_app.timeutil import format_local, local_today, utcnow
 
 NOTE_MAX = 300
+TITLE_MAX = 120
+# A re-test four weeks after the build is the default; the trainer changes it on the program.
+RETEST_AFTER_DAYS = 28
+RETEST_MAX_DAYS = 2 * 366
 
 
 class ProgramError(ValueError):
@@ -43,9 +49,37 @@ class NothingChanged(ProgramError):
         super().__init__("Nothing changed: change a dose, a note or the order, then save.")
 
 
-def day(moment: datetime | None) -> str:
-    """A date as the product shows it, e.g. "25 Nov 2026"."""
-    return moment.strftime("%d %b %Y") if moment else ""
+def clinic_zone(clinic_id: int) -> str:
+    """The clinic's time zone name."""
+    return db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))
+
+
+def day(moment: datetime | None, zone: str | None) -> str:
+    """A stored time as the clinic's calendar day, e.g. "25 Nov 2026"."""
+    return format_local(moment, zone, "date")
+
+
+def default_retest_on(zone: str | None, now: datetime | None = None) -> date:
+    """Four weeks from today in the clinic's zone."""
+    return local_today(zone, now) + timedelta(days=RETEST_AFTER_DAYS)
+
+
+def set_retest_on(program: Program, when: date | None, zone: str | None) -> None:
+    """Set (or clear, with None) the day the client should be tested again.
+
+    :raise ProgramError: the day is before the program was built or more than two years ahead.
+    """
+    if when is not None:
+        start = local_today(zone, program.created_at)
+        if when < start:
+            raise ProgramError(
+                f"Choose a re-test date on or after the day the program was built "
+                f"({format_local(start, zone, 'date')})."
+            )
+        if when > local_today(zone) + timedelta(days=RETEST_MAX_DAYS):
+            raise ProgramError("Choose a re-test date within the next two years.")
+    program.retest_on = when
+    db.session.flush()
 
 
 # --------------------------------------------------------------------------- building
@@ -100,11 +134,13 @@ def build_from_assessment(
     if refusal:
         raise ProgramError(refusal)
     draft = draft_for(assessment, catalog, options)
+    zone = clinic_zone(assessment.clinic_id)
     program = Program(
         clinic_id=assessment.clinic_id,
         client_id=assessment.client_id,
         assessment_id=assessment.id,
-        title=title.strip() or f"Corrective program — {day(utcnow())}",
+        title=title.strip() or f"Corrective program — {day(utcnow(), zone)}",
+        retest_on=default_retest_on(zone),
     )
     db.session.add(program)
     db.session.flush()
@@ -116,7 +152,7 @@ def build_from_assessment(
             content=builder.draft_to_dict(draft),
             catalog_version=draft.catalog_version,
             created_by_id=user_id,
-            change_note=f"Built from assessment of {day(assessment.created_at)}",
+            change_note=f"Built from assessment of {day(assessment.created_at, zone)}",
         )
     )
     db.session.flush()
@@ -316,3 +352,164 @@ def save_version(
 def latest_confirmed(assessments: Sequence[Assessment]) -> Assessment | None:
     """The newest confirmed assessment of a list ordered newest first."""
     return next((a for a in assessments if a.confirmed_imbalances is not None), None)
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+def neutral_draft(draft: ProgramDraft, catalog: Catalog) -> ProgramDraft:
+    """The draft without what was written for one client, ready for another.
+
+    Reasons quoted that client's findings and notes their sides and history (both are printed
+    on the client's plan), so each reason becomes the library's description of the exercise
+    and notes are left empty. Exercises, doses, progression, order, schedule and tips stay.
+    """
+    items = []
+    for item in draft.items:
+        exercise = catalog.exercises.get(item.exercise_slug)
+        summary = exercise.summary if exercise else ""
+        what = (
+            (summary[:1].lower() + summary[1:]).rstrip(".") if summary else "chosen by your trainer"
+        )
+        items.append(replace(item, reason=f"{item.name}: {what}.", notes=""))
+    return replace(draft, items=tuple(items))
+
+
+def _clean_title(title: str, fallback: str) -> str:
+    return (" ".join(title.split()) or fallback)[:TITLE_MAX]
+
+
+def save_template(
+    program: Program, name: str, catalog: Catalog, *, user_id: int | None
+) -> ProgramTemplate:
+    """Keep the program's current version as a clinic template.
+
+    :raise ProgramError: the clinic already has a template with this name.
+    """
+    name = _clean_title(name, program.title)
+    taken = db.session.scalar(
+        select(ProgramTemplate.id).where(
+            ProgramTemplate.clinic_id == program.clinic_id,
+            func.lower(ProgramTemplate.name) == name.lower(),
+        )
+    )
+    if taken is not None:
+        raise ProgramError(f"Your clinic already has a template named “{name}”; choose another.")
+    latest = program.latest
+    template = ProgramTemplate(
+        clinic_id=program.clinic_id,
+        name=name,
+        content=builder.draft_to_dict(neutral_draft(draft_of(latest), catalog)),
+        catalog_version=latest.catalog_version,
+        source_program_id=program.id,
+        created_by_id=user_id,
+    )
+    db.session.add(template)
+    db.session.flush()
+    return template
+
+
+def _refuse_archived(client: Client) -> None:
+    if client.is_archived:
+        raise ProgramError(f"{client.name} is archived; restore them before giving them a program.")
+
+
+def _new_program(
+    client: Client,
+    title: str,
+    content: dict[str, Any],
+    catalog_version: str,
+    *,
+    note: str,
+    user_id: int | None,
+) -> Program:
+    zone = clinic_zone(client.clinic_id)
+    program = Program(
+        clinic_id=client.clinic_id,
+        client_id=client.id,
+        assessment_id=None,
+        title=title,
+        retest_on=default_retest_on(zone),
+    )
+    db.session.add(program)
+    db.session.flush()
+    db.session.add(
+        ProgramVersion(
+            clinic_id=program.clinic_id,
+            program_id=program.id,
+            number=1,
+            content=content,
+            catalog_version=catalog_version,
+            created_by_id=user_id,
+            change_note=note[:NOTE_MAX],
+        )
+    )
+    db.session.flush()
+    return program
+
+
+def start_from_template(
+    template: ProgramTemplate, client: Client, *, title: str = "", user_id: int | None
+) -> Program:
+    """A new program for ``client`` whose version 1 is the template.
+
+    :raise ProgramError: the client is archived.
+    """
+    _refuse_archived(client)
+    return _new_program(
+        client,
+        _clean_title(title, template.name),
+        dict(template.content),
+        template.catalog_version,
+        note=f"Started from the clinic template “{template.name}”",
+        user_id=user_id,
+    )
+
+
+def copy_program(
+    program: Program, client: Client, catalog: Catalog, *, title: str = "", user_id: int | None
+) -> Program:
+    """A new program for another client with the current version's exercises and doses.
+
+    :raise ProgramError: the client is the program's own client, or archived.
+    """
+    if client.id == program.client_id:
+        raise ProgramError("Choose another client: this program already belongs to this client.")
+    _refuse_archived(client)
+    latest = program.latest
+    return _new_program(
+        client,
+        _clean_title(title, program.title),
+        builder.draft_to_dict(neutral_draft(draft_of(latest), catalog)),
+        latest.catalog_version,
+        # Trainer-facing history only: the client's plan never shows change notes.
+        note=f"Copied from “{program.title}” (version {latest.number}) of {program.client.name}",
+        user_id=user_id,
+    )
+
+
+def restore_version(program: Program, number: int, *, user_id: int | None) -> ProgramVersion:
+    """Save an older version's content as the next version (history is never rewritten).
+
+    :raise ProgramError: there is no such version, or it matches the latest.
+    """
+    old = db.session.scalar(
+        select(ProgramVersion).where(
+            ProgramVersion.program_id == program.id, ProgramVersion.number == number
+        )
+    )
+    if old is None:
+        raise ProgramError(f"This program has no version {number}.")
+    latest = latest_number(program)
+    same = ProgramError(
+        f"Version {number} has the same exercises and doses as the current version "
+        f"{latest}; there is nothing to restore."
+    )
+    if number == latest:
+        raise same
+    try:
+        return save_version(
+            program, latest, draft_of(old), note=f"Restored version {number}", user_id=user_id
+        )
+    except NothingChanged:
+        raise same from None

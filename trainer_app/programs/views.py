@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from trainer_app.assessments.models import Assessment
+from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
 from trainer_app.library.catalog import EQUIPMENT, REGIONS, Catalog
 from trainer_app.library.service import clinic_catalog, filter_exercises
 from trainer_app.programs import service
-from trainer_app.programs.builder import BuildOptions, ProgramDraft, item_dose_text
-from trainer_app.programs.forms import AddForm, BuildForm, EditForm, SearchForm
-from trainer_app.programs.models import Program, ProgramVersion
-from trainer_app.tenancy import current_clinic_id, get_or_404
+from trainer_app.programs.builder import BuildOptions, ProgramDraft, draft_from_dict, item_dose_text
+from trainer_app.programs.forms import (
+    AddForm,
+    BuildForm,
+    CopyForm,
+    EditForm,
+    RetestForm,
+    SaveTemplateForm,
+    SearchForm,
+    StartFromTemplateForm,
+)
+from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion
+from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
+from trainer_app.timeutil import format_local
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 SEARCH_KEYS = ("q", "imbalance", "muscle", "equipment", "kind", "find")
@@ -123,7 +134,6 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
         "versions": program.versions,
         "changes": service.version_changes(program.versions),
         "latest": program.latest,
-        "day": service.day,
         "dose_text": item_dose_text,
         "regions": REGIONS,
     }
@@ -132,7 +142,39 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
 @bp.get("/<int:program_id>")
 def detail(program_id: int):
     program = get_or_404(Program, program_id)
-    return render_template("programs/detail.html", **_page_context(program, program.latest))
+    return render_template(
+        "programs/detail.html",
+        **_page_context(program, program.latest),
+        **_reuse_forms(program),
+    )
+
+
+def _copy_targets(program: Program) -> list[tuple[int, str]]:
+    """Active clients of the clinic a program can be copied to (all but its own client)."""
+    clients = db.session.scalars(
+        scoped(Client)
+        .where(Client.archived_at.is_(None), Client.id != program.client_id)
+        .order_by(Client.search_text, Client.id)
+    )
+    return [(c.id, c.name) for c in clients]
+
+
+def _reuse_forms(program: Program, **forms) -> dict:
+    """The re-test, template and copy forms of the program page (fresh unless given)."""
+    retest = forms.get("retest_form") or RetestForm(formdata=None, retest_on=program.retest_on)
+    template = forms.get("template_form") or SaveTemplateForm(formdata=None, name=program.title)
+    copy = forms.get("copy_form") or CopyForm(formdata=None)
+    copy.client_id.choices = select_choices(_copy_targets(program))
+    return {"retest_form": retest, "template_form": template, "copy_form": copy}
+
+
+def _detail_again(program: Program, status: int, **forms):
+    """The program page again with a form's errors shown (nothing was saved)."""
+    return render_template(
+        "programs/detail.html",
+        **_page_context(program, program.latest),
+        **_reuse_forms(program, **forms),
+    ), status
 
 
 @bp.get("/<int:program_id>/versions/<int:number>")
@@ -323,3 +365,152 @@ def add(program_id: int):
         return back
     flash(f"{exercise.name} added as version {saved.number}.", "success")
     return back
+
+
+# --------------------------------------------------------------------------- re-test date
+
+
+@bp.post("/<int:program_id>/retest")
+def retest(program_id: int):
+    program = get_or_404(Program, program_id)
+    form = RetestForm()
+    if not form.validate_on_submit():
+        return _detail_again(program, 400, retest_form=form)
+    try:
+        service.set_retest_on(program, form.retest_on.data, current_user.clinic.time_zone)
+    except service.ProgramError as exc:
+        db.session.rollback()
+        form.retest_on.errors = [str(exc)]
+        return _detail_again(program, 400, retest_form=form)
+    db.session.commit()
+    if program.retest_on:
+        flash(f"Re-test date set to {format_local(program.retest_on, None, 'date')}.", "success")
+    else:
+        flash("No re-test date planned for this program.", "info")
+    return redirect(url_for("programs.detail", program_id=program.id, _anchor="reuse"))
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+@bp.post("/<int:program_id>/versions/<int:number>/restore")
+def restore(program_id: int, number: int):
+    program = get_or_404(Program, program_id)
+    _version(program, number)
+    try:
+        saved = service.restore_version(program, number, user_id=current_user.id)
+    except service.ProgramError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("programs.version", program_id=program.id, number=number))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(f"{service.StaleVersion()} Version {number} was not restored.", "danger")
+        return redirect(url_for("programs.version", program_id=program.id, number=number))
+    flash(f"Version {number} restored as version {saved.number}.", "success")
+    return redirect(url_for("programs.detail", program_id=program.id))
+
+
+@bp.post("/<int:program_id>/template")
+def save_template(program_id: int):
+    program = get_or_404(Program, program_id)
+    form = SaveTemplateForm()
+    if not form.validate_on_submit():
+        return _detail_again(program, 400, template_form=form)
+    try:
+        template = service.save_template(
+            program, form.name.data, clinic_catalog(current_clinic_id()), user_id=current_user.id
+        )
+    except service.ProgramError as exc:
+        db.session.rollback()
+        form.name.errors = [str(exc)]
+        return _detail_again(program, 409, template_form=form)
+    db.session.commit()
+    flash(f"Saved as the clinic template “{template.name}”.", "success")
+    return redirect(url_for("programs.templates"))
+
+
+@bp.post("/<int:program_id>/copy")
+def copy(program_id: int):
+    program = get_or_404(Program, program_id)
+    form = CopyForm()
+    form.client_id.choices = select_choices(_copy_targets(program))
+    if not form.validate_on_submit():
+        return _detail_again(program, 400, copy_form=form)
+    target = get_or_404(Client, form.client_id.data)
+    try:
+        copied = service.copy_program(
+            program,
+            target,
+            clinic_catalog(current_clinic_id()),
+            title=form.title.data or "",
+            user_id=current_user.id,
+        )
+    except service.ProgramError as exc:
+        db.session.rollback()
+        form.client_id.errors = [str(exc)]
+        return _detail_again(program, 409, copy_form=form)
+    db.session.commit()
+    flash(
+        f"Copied to {target.name}. Check the doses for them, then make the PDF.",
+        "success",
+    )
+    return redirect(url_for("programs.detail", program_id=copied.id))
+
+
+@bp.get("/templates")
+def templates():
+    rows = db.session.scalars(
+        scoped(ProgramTemplate).order_by(func.lower(ProgramTemplate.name), ProgramTemplate.id)
+    ).all()
+    return render_template(
+        "programs/templates.html",
+        templates=rows,
+        drafts={row.id: draft_from_dict(row.content) for row in rows},
+    )
+
+
+@bp.post("/templates/<int:template_id>/delete")
+def delete_template(template_id: int):
+    template = get_or_404(ProgramTemplate, template_id)
+    name = template.name
+    db.session.delete(template)
+    db.session.commit()
+    flash(f"Template “{name}” deleted. Programs started from it keep their exercises.", "info")
+    return redirect(url_for("programs.templates"))
+
+
+def _template_choices() -> list[tuple[int, str]]:
+    rows = db.session.scalars(
+        scoped(ProgramTemplate).order_by(func.lower(ProgramTemplate.name), ProgramTemplate.id)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+@bp.route("/start/<int:client_id>", methods=["GET", "POST"])
+def start(client_id: int):
+    client = get_or_404(Client, client_id)
+    form = StartFromTemplateForm()
+    form.template_id.choices = select_choices(_template_choices())
+    if request.method == "GET" and request.args.get("template", "").isdigit():
+        form.template_id.data = int(request.args["template"])
+    if form.validate_on_submit():
+        template = get_or_404(ProgramTemplate, form.template_id.data)
+        try:
+            program = service.start_from_template(
+                template, client, title=form.title.data or "", user_id=current_user.id
+            )
+        except service.ProgramError as exc:
+            db.session.rollback()
+            flash(str(exc), "warning")
+            return redirect(url_for("clients.detail", client_id=client.id))
+        db.session.commit()
+        flash(
+            f"Program started from “{template.name}”. Check the doses for {client.name}, "
+            "then make the PDF.",
+            "success",
+        )
+        return redirect(url_for("programs.detail", program_id=program.id))
+    return render_template("programs/start.html", client=client, form=form)
