@@ -89,6 +89,7 @@ def load_demo() -> User:
             email=DEMO_EMAIL,
             password=DEMO_PASSWORD,
             clinic_name="Demo Movement Clinic",
+            time_zone="Europe/Copenhagen",
         )
         user.clinic.contact = "12 Harbour Street, Aarhus · +45 12 34 56 78 · demo@example.com"
     clients = {

@@ -11,8 +11,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import event, select, text
 
+from tests.support.factories import ASSESSMENT_ANSWERS
 from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.scoring import result_to_dict, score
 from trainer_app.clients.models import Client
 from trainer_app.clients.search import fold
 from trainer_app.extensions import db
@@ -32,6 +35,9 @@ from trainer_app.extensions import db
 )
 def test_fold_ignores_case_accents_and_special_letters(typed, stored):
     assert fold(typed) in fold(stored)
+
+
+RESULT = result_to_dict(score(default_questionnaire(), ASSESSMENT_ANSWERS))
 
 
 def test_fold_keeps_what_differs():
@@ -164,9 +170,9 @@ def _assess(app, user, client_id: int, when: datetime) -> None:
                 clinic_id=user.clinic_id,
                 client_id=client_id,
                 trainer_id=user.id,
-                questionnaire_version="test",
-                answers={},
-                result={},
+                questionnaire_version=RESULT["questionnaire_version"],
+                answers=ASSESSMENT_ANSWERS,
+                result=RESULT,
                 created_at=when,
             )
         )

@@ -3,6 +3,7 @@
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from trainer_app.clinics.forms import time_zone_field
 from trainer_app.formutil import EmailAddress, SafeForm
 
 PASSWORD_RULES = [
@@ -21,6 +22,7 @@ class SignUpForm(SafeForm):
         "Email",
         validators=[DataRequired("Enter your email address."), EmailAddress(), Length(max=254)],
     )
+    time_zone = time_zone_field("Dates and times are shown in this zone; change it any time.")
     password = PasswordField("Password", validators=PASSWORD_RULES)
     confirm = PasswordField(
         "Repeat password",

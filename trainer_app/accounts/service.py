@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from trainer_app.accounts.models import Clinic, Invitation, LoginSession, User
 from trainer_app.accounts.passwords import hash_password, needs_rehash, verify_password
 from trainer_app.extensions import db
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import DEFAULT_ZONE, utcnow, valid_zone
 
 log = logging.getLogger(__name__)
 RESET_SALT = "password-reset"
@@ -39,9 +39,17 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def _new_workspace(
-    *, name: str, email: str, password_hash: str, clinic_name: str, confirmed: bool
+    *,
+    name: str,
+    email: str,
+    password_hash: str,
+    clinic_name: str,
+    confirmed: bool,
+    time_zone: str = DEFAULT_ZONE,
 ) -> User:
-    clinic = Clinic(name=clinic_name.strip(), contact=normalise_email(email))
+    if not valid_zone(time_zone):
+        raise ValueError(f"Unknown time zone {time_zone!r}.")
+    clinic = Clinic(name=clinic_name.strip(), contact=normalise_email(email), time_zone=time_zone)
     user = User(
         clinic=clinic,
         name=name.strip(),
@@ -55,7 +63,9 @@ def _new_workspace(
     return user
 
 
-def register_trainer(*, name: str, email: str, password: str, clinic_name: str) -> User:
+def register_trainer(
+    *, name: str, email: str, password: str, clinic_name: str, time_zone: str = DEFAULT_ZONE
+) -> User:
     """Create a clinic workspace and its owner account, confirmed (CLI and demo data)."""
     if find_user_by_email(email) is not None:
         raise EmailTaken("An account with this email already exists. Sign in instead.")
@@ -65,10 +75,13 @@ def register_trainer(*, name: str, email: str, password: str, clinic_name: str) 
         password_hash=hash_password(password),
         clinic_name=clinic_name,
         confirmed=True,
+        time_zone=time_zone,
     )
 
 
-def request_signup(*, name: str, email: str, password: str, clinic_name: str) -> tuple[User, bool]:
+def request_signup(
+    *, name: str, email: str, password: str, clinic_name: str, time_zone: str = DEFAULT_ZONE
+) -> tuple[User, bool]:
     """A self-service sign-up: (the user to email, whether a new workspace was made).
 
     A new address gets an unconfirmed workspace and a confirmation link; an address that
@@ -85,6 +98,7 @@ def request_signup(*, name: str, email: str, password: str, clinic_name: str) ->
         password_hash=password_hash,
         clinic_name=clinic_name,
         confirmed=False,
+        time_zone=time_zone,
     )
     return user, True
 

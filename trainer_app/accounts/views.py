@@ -48,6 +48,7 @@ def signup():
             email=form.email.data,
             password=form.password.data,
             clinic_name=form.clinic_name.data,
+            time_zone=form.time_zone.data,
         )
         # A taken address gets a notice by email; the page says the same either way.
         row = emails.record(emails.CONFIRM if created else emails.SIGNUP_TAKEN, user=user)

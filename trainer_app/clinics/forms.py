@@ -2,9 +2,32 @@
 
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from trainer_app.formutil import EmailAddress, SafeForm, select_choices
+from trainer_app.timeutil import DEFAULT_ZONE, valid_zone, zone_names
+
+
+def zone_choices() -> list:
+    """Every IANA zone as "Europe/Copenhagen", for a select."""
+    return select_choices((name, name.replace("_", " ")) for name in zone_names())
+
+
+def check_zone(_form, field) -> None:
+    """A zone zoneinfo can load (the select's choices are checked as well)."""
+    if not valid_zone(field.data):
+        raise ValidationError("Choose a time zone from the list, e.g. Europe/Copenhagen.")
+
+
+def time_zone_field(description: str) -> SelectField:
+    """The clinic's time zone select, shared by sign-up and clinic settings."""
+    return SelectField(
+        "Time zone",
+        choices=zone_choices(),
+        default=DEFAULT_ZONE,
+        validators=[check_zone],
+        description=description,
+    )
 
 
 class ClinicSettingsForm(SafeForm):
@@ -28,6 +51,9 @@ class ClinicSettingsForm(SafeForm):
     paper_size = SelectField(
         "Default paper size",
         choices=select_choices([("A4", "A4"), ("Letter", "US Letter")]),
+    )
+    time_zone = time_zone_field(
+        "Dates and times on pages, emails and plans are shown in this zone."
     )
     logo_file = FileField(
         "Logo",

@@ -34,3 +34,5 @@ def update_settings(clinic: Clinic, data: dict, logo_upload: bytes | None) -> No
     clinic.contact = (data.get("contact") or "").strip()
     clinic.accent_color = data["accent_color"].lower()
     clinic.paper_size = data["paper_size"]
+    if data.get("time_zone"):
+        clinic.time_zone = data["time_zone"]

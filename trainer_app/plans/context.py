@@ -9,6 +9,7 @@ from trainer_app.assessments.scoring import result_from_dict
 from trainer_app.library.catalog import REGIONS, Catalog, Dose
 from trainer_app.programs.builder import ProgramItem, diff_items, draft_from_dict, item_dose_text
 from trainer_app.programs.models import ProgramVersion
+from trainer_app.timeutil import format_local
 
 SAFETY_NOTE = (
     "Stop an exercise that causes sharp pain, numbness or tingling, and tell your trainer. "
@@ -115,7 +116,7 @@ def plan_context(
             "name": trainer.name if trainer else clinic.name,
             "email": trainer.email if trainer else "",
         },
-        "date": version.created_at.strftime("%-d %B %Y"),
+        "date": format_local(version.created_at, clinic.time_zone, "long_date"),
         "title": program.title or PLAN_TITLE,
         "large_print": bool(large_print),
         "program": {

@@ -21,6 +21,14 @@
     }, delay);
   }
   document.querySelectorAll("[data-poll-url]").forEach(function (el) { poll(el); });
+  // A fresh sign-up form preselects the browser's time zone when the list has it.
+  document.querySelectorAll("select[data-guess-time-zone]").forEach(function (select) {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    if (zone && select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]')) {
+      select.value = zone;
+    }
+  });
   // Forms with data-confirm ask before submitting.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
