@@ -1,14 +1,30 @@
 """Account forms: sign-up, sign-in, passwords."""
 
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from trainer_app.accounts.passwords import MAX_LENGTH, MIN_LENGTH, RULE, password_problem
 from trainer_app.clinics.forms import time_zone_field
 from trainer_app.formutil import EmailAddress, SafeForm
 
+
+def _not_guessable(form, field) -> None:
+    """Refuse common passwords and the account's own name, email or clinic name."""
+    personal = list(getattr(form, "personal_words", ()))
+    personal += [form[name].data for name in ("name", "email", "clinic_name") if name in form]
+    problem = password_problem(field.data or "", personal)
+    if problem:
+        raise ValidationError(problem)
+
+
 PASSWORD_RULES = [
     DataRequired(message="Enter a password."),
-    Length(min=10, max=128, message="Use between 10 and 128 characters."),
+    Length(
+        min=MIN_LENGTH,
+        max=MAX_LENGTH,
+        message=f"Use between {MIN_LENGTH} and {MAX_LENGTH} characters.",
+    ),
+    _not_guessable,
 ]
 
 
@@ -23,7 +39,7 @@ class SignUpForm(SafeForm):
         validators=[DataRequired("Enter your email address."), EmailAddress(), Length(max=254)],
     )
     time_zone = time_zone_field("Dates and times are shown in this zone; change it any time.")
-    password = PasswordField("Password", validators=PASSWORD_RULES)
+    password = PasswordField("Password", validators=PASSWORD_RULES, description=RULE)
     confirm = PasswordField(
         "Repeat password",
         validators=[DataRequired("Repeat the password."), EqualTo("password", "Passwords differ.")],
@@ -42,8 +58,11 @@ class SignInForm(SafeForm):
 
 
 class ChangePasswordForm(SafeForm):
+    # The account's name, email and clinic name, set by the view: none may be the password.
+    personal_words: tuple[str, ...] = ()
+
     current = PasswordField("Current password", validators=[DataRequired("Enter your password.")])
-    password = PasswordField("New password", validators=PASSWORD_RULES)
+    password = PasswordField("New password", validators=PASSWORD_RULES, description=RULE)
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired("Repeat the password."), EqualTo("password", "Passwords differ.")],
@@ -60,7 +79,9 @@ class ResetRequestForm(SafeForm):
 
 
 class ResetPasswordForm(SafeForm):
-    password = PasswordField("New password", validators=PASSWORD_RULES)
+    personal_words: tuple[str, ...] = ()
+
+    password = PasswordField("New password", validators=PASSWORD_RULES, description=RULE)
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired("Repeat the password."), EqualTo("password", "Passwords differ.")],

@@ -27,6 +27,11 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _personal_words(user) -> tuple[str, ...]:
+    """What a user's password may not be: their name, email and clinic name."""
+    return (user.name, user.email, user.clinic.name)
+
+
 def _email_key() -> str:
     return "login-email:" + service.normalise_email(request.form.get("email", ""))[:254]
 
@@ -120,6 +125,7 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    form.personal_words = _personal_words(current_user)
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current.data):
             form.current.errors.append("That is not your current password.")
@@ -158,6 +164,7 @@ def reset_password(token: str):
         flash("That reset link has expired or was already used. Ask for a new one.", "warning")
         return redirect(url_for("accounts.reset_request"))
     form = ResetPasswordForm()
+    form.personal_words = _personal_words(user)
     if form.validate_on_submit():
         service.reset_password(user, form.password.data)
         user.session_token = None
@@ -178,6 +185,7 @@ def accept_invitation(token: str):
         )
         return redirect(url_for("accounts.login"))
     form = ResetPasswordForm()
+    form.personal_words = (invitation.name, invitation.email, invitation.clinic.name)
     if form.validate_on_submit():
         try:
             user = service.accept_invitation(invitation, form.password.data)
