@@ -35,6 +35,9 @@ def register_commands(app: Flask) -> None:
         import time
 
         env = dict(os.environ, TRAINER_INSTANCE_PATH=app.instance_path)
+        if not env.get("PUBLIC_URL"):
+            # Links in emails (password resets, invitations) point where this command serves.
+            env["PUBLIC_URL"] = served_url(host, port)
         worker_cmd = [
             sys.executable,
             "-m",
@@ -71,6 +74,7 @@ def register_commands(app: Flask) -> None:
 
         signal.signal(signal.SIGTERM, stop)
         click.echo(f"Serving on http://{host}:{port}/  (Ctrl-C stops web and worker)")
+        click.echo(f"Links in emails point to {env['PUBLIC_URL']} (set PUBLIC_URL to change it).")
         died = None
         try:
             while died is None:
@@ -110,6 +114,19 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         db.session.commit()
         click.echo(f"Created {email}.")
+
+
+def served_url(host: str, port: int) -> str:
+    """The base URL of a server bound to ``host``:``port``, as a browser on this machine reaches it.
+
+    A wildcard address (all interfaces) is reached through loopback here; other machines need
+    PUBLIC_URL set to the name they use.
+    """
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104  (recognising it, not binding)
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _factory() -> Flask:

@@ -1,0 +1,87 @@
+"""`trainer-app serve` (what `make run PORT=...` runs) makes email links match where it serves."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from trainer_app.cli import served_url
+
+
+class _Child:
+    """Stands in for the web and worker processes: records how it was started, exits at once."""
+
+    started: list[dict] = []
+
+    def __init__(self, args, env=None, **_kwargs) -> None:
+        self.args, self.env, self.returncode, self.pid = args, env, 0, 0
+        _Child.started.append({"args": args, "env": env})
+
+    def poll(self):
+        return 0
+
+    def wait(self, timeout=None):
+        return 0
+
+    def send_signal(self, _signal) -> None:
+        pass
+
+    def kill(self) -> None:
+        pass
+
+
+@pytest.fixture
+def started(monkeypatch):
+    _Child.started = []
+    monkeypatch.setattr(subprocess, "Popen", _Child)
+    monkeypatch.setattr("signal.signal", lambda *_args: None)
+    monkeypatch.setattr("time.sleep", lambda *_args: None)
+    return _Child.started
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", 5101, "http://127.0.0.1:5101"),
+        ("localhost", 8080, "http://localhost:8080"),
+        ("0.0.0.0", 5000, "http://127.0.0.1:5000"),
+        ("::1", 5101, "http://[::1]:5101"),
+        ("::", 5101, "http://127.0.0.1:5101"),
+    ],
+)
+def test_served_url(host, port, url):
+    assert served_url(host, port) == url
+
+
+def test_serve_on_another_port_links_to_that_port(runner, started, monkeypatch):
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    result = runner.invoke(args=["serve", "--port", "5101"])
+    assert started, result.output
+    assert {child["env"]["PUBLIC_URL"] for child in started} == {"http://127.0.0.1:5101"}
+    assert "Links in emails point to http://127.0.0.1:5101" in result.output
+    web = next(c for c in started if "gunicorn" in c["args"])
+    assert "127.0.0.1:5101" in web["args"]
+
+
+def test_public_url_from_the_environment_wins(runner, started, monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://plans.example.com")
+    runner.invoke(args=["serve", "--port", "5101"])
+    assert {child["env"]["PUBLIC_URL"] for child in started} == {"https://plans.example.com"}
+
+
+def test_reset_link_uses_the_served_address(make_app, factories, app):
+    """The web process started by serve reads PUBLIC_URL, so the reset email links back to it."""
+    del app
+    served = make_app(PUBLIC_URL=served_url("127.0.0.1", 5101))
+    user = factories.user(email="reset.port@example.com")
+    with served.test_request_context():
+        from trainer_app.accounts.emails import send_password_reset
+        from trainer_app.accounts.models import User
+        from trainer_app.extensions import db
+        from trainer_app.mail import outbox_folder
+
+        send_password_reset(db.session.get(User, user.id))
+        message = next(outbox_folder(user.clinic_id).glob("*.eml")).read_text()
+    assert re.search(r"http://127\.0\.0\.1:5101/account/reset/\S+", message.replace("=\n", ""))
