@@ -48,7 +48,8 @@ class FilterForm(SafeForm):
             any_ + [(slug, im.name) for slug, im in catalog.imbalances.items()]
         )
         self.muscle.choices = select_choices(any_ + list(REGIONS.items()))
-        self.equipment.choices = select_choices(any_ + list(EQUIPMENT.items()))
+        labels = dict(EQUIPMENT, none="No equipment (bodyweight; a mat or wall is fine)")
+        self.equipment.choices = select_choices(any_ + list(labels.items()))
         self.kind.choices = select_choices(any_ + [(k, KIND_LABELS[k]) for k in KINDS])
         self.source.choices = select_choices(any_ + list(SOURCE_LABELS.items()))
 

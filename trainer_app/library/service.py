@@ -42,6 +42,16 @@ def clinic_catalog(clinic_id: int) -> Catalog:
     return base.with_extra(extra) if extra else base
 
 
+# "No equipment" means bodyweight only: a mat and a wall are what any room has, so exercises
+# that need nothing else count as no-equipment work.
+BODYWEIGHT = frozenset({"none", "mat", "wall"})
+
+
+def needs_no_equipment(exercise: Exercise) -> bool:
+    """True for bodyweight work: nothing beyond the floor (or a mat) and a wall."""
+    return all(item in BODYWEIGHT for item in exercise.equipment)
+
+
 def filter_exercises(
     catalog: Catalog,
     *,
@@ -52,7 +62,11 @@ def filter_exercises(
     kind: str = "",
     source: str = "",
 ) -> list:
-    """Exercises matching a text search and filters (empty filter = any), in catalog order."""
+    """Exercises matching a text search and filters (empty filter = any), in catalog order.
+
+    ``equipment="none"`` finds bodyweight exercises (see BODYWEIGHT); any other equipment
+    finds the exercises that use it.
+    """
     needle = q.strip().lower()
     found = []
     for exercise in catalog.exercises.values():
@@ -63,7 +77,9 @@ def filter_exercises(
             continue
         if muscle and muscle not in exercise.target_muscles:
             continue
-        if equipment and equipment not in exercise.equipment:
+        if equipment == "none" and not needs_no_equipment(exercise):
+            continue
+        if equipment and equipment != "none" and equipment not in exercise.equipment:
             continue
         if kind and exercise.kind != kind:
             continue
@@ -98,6 +114,13 @@ class Group:
     title: str
     imbalance: Imbalance | None
     exercises: list[Exercise] = field(default_factory=list)
+    # Exercises for this imbalance too, shown under another heading (each card appears once).
+    also: list[tuple[Exercise, str]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """Every shown exercise that treats this imbalance, wherever its card is."""
+        return len(self.exercises) + len(self.also)
 
 
 def group_by_imbalance(
@@ -105,6 +128,8 @@ def group_by_imbalance(
 ) -> list[Group]:
     """Groups in imbalance order: each exercise under its first imbalance (or the filtered one).
 
+    An exercise for several imbalances has its card under the first; the other groups list it
+    in ``also``, so a group's count is every exercise for its imbalance, as the filter finds.
     Within a group the imbalance's own exercises come first, in the article's order, then
     its release work, then the rest in catalog order.
     """
@@ -112,7 +137,13 @@ def group_by_imbalance(
     other = Group("Other exercises", None)
     for exercise in exercises:
         key = imbalance if imbalance in exercise.imbalances else next(iter(exercise.imbalances), "")
-        groups.get(key, other).exercises.append(exercise)
+        home = groups.get(key, other)
+        home.exercises.append(exercise)
+        if imbalance:
+            continue
+        for slug in exercise.imbalances:
+            if slug != key and slug in groups:
+                groups[slug].also.append((exercise, home.title))
     for group in groups.values():
         featured = [*group.imbalance.exercises, *group.imbalance.release]
         group.exercises.sort(
@@ -124,8 +155,11 @@ def group_by_imbalance(
 
 
 def imbalance_counts(catalog: Catalog) -> dict[str, int]:
-    """How many exercises (variants and release work included) each imbalance has."""
-    return {slug: len(catalog.for_imbalance(slug)) for slug in catalog.imbalances}
+    """How many exercises (variants and release work included) each imbalance has.
+
+    The same number the imbalance filter finds and its group on the library page counts.
+    """
+    return {slug: len(filter_exercises(catalog, imbalance=slug)) for slug in catalog.imbalances}
 
 
 def body_map_marks(exercise: Exercise) -> dict[str, tuple[str, ...]]:
