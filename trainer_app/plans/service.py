@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.extensions import db
@@ -48,19 +48,24 @@ def document_context(document: PlanDocument) -> dict:
     )
 
 
-def _ready_source(
-    clinic_id: int, print_fingerprint: str, exclude_id: int | None
+def _original(
+    clinic_id: int, print_fingerprint: str, exclude_id: int | None, *, in_flight: bool
 ) -> PlanDocument | None:
-    """A rendered document of this clinic with the same fingerprint (the original render)."""
+    """The document this clinic rendered (or, with ``in_flight``, is rendering) the same PDF as.
+
+    A ready original is preferred; a failed one is never reused.
+    """
+    live = (QUEUED, RENDERING, READY) if in_flight else (READY,)
     stmt = select(PlanDocument).where(
         PlanDocument.clinic_id == clinic_id,
         PlanDocument.fingerprint == print_fingerprint,
-        PlanDocument.status == READY,
+        PlanDocument.status.in_(live),
         PlanDocument.reused_from_id.is_(None),
     )
     if exclude_id is not None:
         stmt = stmt.where(PlanDocument.id != exclude_id)
-    return db.session.scalar(stmt.order_by(PlanDocument.id).limit(1))
+    ready_first = case((PlanDocument.status == READY, 0), else_=1)
+    return db.session.scalar(stmt.order_by(ready_first, PlanDocument.id).limit(1))
 
 
 def _mark_reused(document: PlanDocument, source: PlanDocument, now: datetime) -> None:
@@ -70,6 +75,24 @@ def _mark_reused(document: PlanDocument, source: PlanDocument, now: datetime) ->
     document.page_count = source.page_count
     document.finished_at = now
     document.error = None
+
+
+def _settle_followers(document: PlanDocument, now: datetime) -> None:
+    """Requests waiting for ``document``'s render take its outcome (and its final source)."""
+    source_id = document.reused_from_id or document.id
+    db.session.execute(
+        update(PlanDocument)
+        .where(PlanDocument.reused_from_id == document.id, PlanDocument.status == QUEUED)
+        .values(
+            status=document.status,
+            error=document.error,
+            size_bytes=document.size_bytes,
+            page_count=document.page_count,
+            finished_at=now,
+            reused_from_id=source_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def request_document(
@@ -82,8 +105,11 @@ def request_document(
 ) -> tuple[PlanDocument, bool]:
     """Record a "Make PDF" request; return (document, needs_render).
 
-    The same request key (a double click, a retried POST) returns the first document. An
-    unchanged plan that was already rendered is served again at once, without a render.
+    The same request key (a double click, a retried POST) returns the first document. A request
+    for the same PDF as one already made or being made (same fingerprint: version, paper,
+    print size, branding) is recorded as a request served by that original
+    (``reused_from_id``): no second render, no second row in the listing. It is ready at once,
+    or when the original finishes.
     """
     key = clinic_key(version.clinic_id, request_key)
     existing = db.session.scalar(select(PlanDocument).where(PlanDocument.request_key == key))
@@ -99,11 +125,13 @@ def request_document(
         created_by_id=user.id,
     )
     document.fingerprint = fingerprint(document_context(document))
-    source = _ready_source(version.clinic_id, document.fingerprint, exclude_id=None)
+    source = _original(version.clinic_id, document.fingerprint, exclude_id=None, in_flight=True)
     if source is not None:
-        _mark_reused(document, source, utcnow())
+        document.reused_from_id = source.id
+        if source.status == READY:
+            _mark_reused(document, source, utcnow())
     document, created = record_once(document, PlanDocument.request_key)
-    return document, created and document.status == QUEUED
+    return document, created and document.reused_from_id is None and document.status == QUEUED
 
 
 def _stale_before(now: datetime) -> datetime:
@@ -121,6 +149,8 @@ def claim_for_render(document_id: int, claim_id: str) -> bool:
         update(PlanDocument)
         .where(
             PlanDocument.id == document_id,
+            # a request served by another document waits for that one, it never renders
+            PlanDocument.reused_from_id.is_(None),
             or_(
                 PlanDocument.status == QUEUED,
                 and_(
@@ -153,9 +183,10 @@ def render_document(document_id: int, claim_id: str) -> str:
     context = document_context(document)
     document.fingerprint = fingerprint(context)
     now = utcnow()
-    source = _ready_source(document.clinic_id, document.fingerprint, exclude_id=document.id)
+    source = _original(document.clinic_id, document.fingerprint, document.id, in_flight=False)
     if source is not None:
         _mark_reused(document, source, now)
+        _settle_followers(document, now)
         db.session.commit()
         return "reused"
     try:
@@ -168,6 +199,7 @@ def render_document(document_id: int, claim_id: str) -> str:
         document.status = FAILED
         document.error = str(exc)
         document.finished_at = utcnow()
+        _settle_followers(document, document.finished_at)
         db.session.commit()
         log.warning("plan document %s failed: %s", document_id, exc)
         return "failed"
@@ -176,6 +208,7 @@ def render_document(document_id: int, claim_id: str) -> str:
     document.status = READY
     document.error = None
     document.finished_at = utcnow()
+    _settle_followers(document, document.finished_at)
     db.session.commit()
     return "ready"
 
@@ -202,10 +235,12 @@ def due_for_relay(now: datetime) -> list[int]:
     stmt = (
         select(PlanDocument)
         .where(
+            # requests served by another document settle with it; only originals are relayed
+            PlanDocument.reused_from_id.is_(None),
             or_(
                 and_(PlanDocument.status == QUEUED, PlanDocument.queued_at < cutoff),
                 and_(PlanDocument.status == RENDERING, PlanDocument.started_at < abandoned),
-            )
+            ),
         )
         .order_by(PlanDocument.queued_at)
         .limit(200)
@@ -216,5 +251,45 @@ def due_for_relay(now: datetime) -> list[int]:
     for document in documents:
         document.status = QUEUED
         document.queued_at = now
+    _settle_late_followers(cutoff, now)
     db.session.flush()
     return [document.id for document in documents]
+
+
+def _settle_late_followers(cutoff: datetime, now: datetime) -> None:
+    """Settle requests still waiting on an original that has finished.
+
+    A request recorded while its original was rendering, and committed just after the render
+    settled the others, would otherwise wait for good.
+    """
+    waiting = db.session.scalars(
+        select(PlanDocument)
+        .where(
+            PlanDocument.reused_from_id.is_not(None),
+            PlanDocument.status == QUEUED,
+            PlanDocument.queued_at < cutoff,
+        )
+        .limit(200)
+    ).all()
+    for follower in waiting:
+        source = db.session.get(PlanDocument, follower.reused_from_id)
+        if source is None or source.status not in (READY, FAILED):
+            continue
+        follower.reused_from_id = source.reused_from_id or source.id
+        follower.status = source.status
+        follower.error = source.error
+        follower.size_bytes = source.size_bytes
+        follower.page_count = source.page_count
+        follower.finished_at = now
+
+
+def repeat_requests(document_ids: list[int]) -> dict[int, tuple[int, datetime]]:
+    """For each original document, how many later requests it served and when the last was."""
+    if not document_ids:
+        return {}
+    rows = db.session.execute(
+        select(PlanDocument.reused_from_id, func.count(), func.max(PlanDocument.created_at))
+        .where(PlanDocument.reused_from_id.in_(document_ids))
+        .group_by(PlanDocument.reused_from_id)
+    ).all()
+    return {source_id: (count, last) for source_id, count, last in rows}

@@ -15,6 +15,7 @@ from trainer_app.plans.models import PlanDocument
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.tenancy import get_or_404, scoped
 from trainer_app.text import file_slug
+from trainer_app.timeutil import format_local
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -27,14 +28,21 @@ def _signed_in() -> None:
 
 @bp.app_template_global()
 def plan_section(program: Program, version: ProgramVersion) -> dict:
-    """Documents of a program and a fresh "Make PDF" form, for the program page."""
+    """Documents of a program and a fresh "Make PDF" form, for the program page.
+
+    Each PDF is one row; later requests it served are counted on its row, not listed apart.
+    """
     documents = db.session.scalars(
         scoped(PlanDocument)
         .join(ProgramVersion, PlanDocument.program_version_id == ProgramVersion.id)
-        .where(ProgramVersion.program_id == program.id)
+        .where(ProgramVersion.program_id == program.id, PlanDocument.reused_from_id.is_(None))
         .order_by(PlanDocument.created_at.desc(), PlanDocument.id.desc())
     ).all()
-    return {"documents": documents, "form": MakePdfForm.fresh(current_user.clinic.paper_size)}
+    return {
+        "documents": documents,
+        "repeats": service.repeat_requests([d.id for d in documents]),
+        "form": MakePdfForm.fresh(current_user.clinic.paper_size),
+    }
 
 
 @bp.post("/versions/<int:version_id>/make")
@@ -54,18 +62,32 @@ def make(version_id: int):
         request_key=form.request_key.data,
     )
     db.session.commit()
+    anchor = "documents"
     if needs_render:
         enqueue(service.RENDER_TASK, document.id, queue="pdf")
         flash("The PDF is being prepared; it appears below when ready.", "info")
+    elif document.reused_from_id is not None:
+        original = db.session.get(PlanDocument, document.reused_from_id)
+        when = format_local(original.created_at, current_user.clinic.time_zone)
+        flash(
+            f"Nothing changed since the PDF of version {version.number} requested {when}: "
+            "that PDF is highlighted below, no new copy was made.",
+            "info",
+        )
+        anchor = f"document-{original.id}"
     elif document.status == "ready":
         flash("The PDF is ready.", "success")
-    return redirect(url_for("programs.detail", program_id=version.program_id, _anchor="documents"))
+    return redirect(url_for("programs.detail", program_id=version.program_id, _anchor=anchor))
 
 
 @bp.get("/<int:document_id>/status")
 def status(document_id: int):
     document = get_or_404(PlanDocument, document_id)
-    return render_template("plans/_document_row.html", document=document)
+    return render_template(
+        "plans/_document_row.html",
+        document=document,
+        repeats=service.repeat_requests([document.id]),
+    )
 
 
 def _content_disposition(document: PlanDocument) -> str:
