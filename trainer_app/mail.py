@@ -14,6 +14,7 @@ from flask import current_app, render_template
 from trainer_app.delivery.mailer import (
     Address,
     Attachment,
+    InlineImage,
     OutboxTransport,
     OutgoingEmail,
     SmtpTransport,
@@ -55,6 +56,7 @@ def compose(
     reply_to: Address | None = None,
     attachments: tuple[Attachment, ...] = (),
     message_id: str | None = None,
+    inline_images: tuple[InlineImage, ...] = (),
 ) -> OutgoingEmail:
     """An OutgoingEmail from a template and the configured sender address."""
     subject, text, html = render_email(name, context)
@@ -67,4 +69,5 @@ def compose(
         reply_to=reply_to,
         attachments=attachments,
         message_id=message_id,
+        inline_images=inline_images,
     )

@@ -49,12 +49,31 @@ def test_pdf_status_updates_without_reload_then_email(
         page.get_by_role("link", name="Download PDF").click()
     assert download.value.suggested_filename == "plan-maria-jensen-v1.pdf"
 
-    page.get_by_role("button", name="Email plan to client").click()
+    page.get_by_role("link", name="Email plan to client").click()
+    # the preview: the exact subject, the attachment's name, the HTML part in a sandboxed frame
+    assert page.locator("#preview-subject").inner_text().startswith("Your exercise plan from")
+    assert (
+        page.locator("#preview-attachment")
+        .inner_text()
+        .startswith("Maria Jensen - Back-care program.pdf")
+    )
+    page.get_by_label("Personal note (optional)").fill("Start gently, Maria.")
+    page.get_by_role("button", name="Update preview").click()
+    frame = page.frame_locator("iframe.email-preview")
+    frame.get_by_text("Start gently, Maria.").wait_for(timeout=15_000)
+    assert frame.get_by_text("Hello Maria Jensen,").is_visible()
+    # the page's policy lets the email's inline styles apply inside the frame (no CSP error)
+    preview = next(f for f in page.frames if f != page.main_frame)
+    assert preview.evaluate("getComputedStyle(document.body).backgroundColor") == (
+        "rgb(246, 247, 249)"
+    )
+    page.get_by_role("button", name="Send to maria@example.com").click()
     assert page.get_by_text("The plan is on its way to maria@example.com.").is_visible()
     assert page.locator("#deliveries").get_by_text("Sent", exact=True).is_visible()
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, "program-pdf-emailed.png"), full_page=True)
     page.goto(live_server + "/deliveries/outbox")
     page.get_by_role("link", name="Your exercise plan from").click()
-    assert page.get_by_text("exercise-plan-v1.pdf").is_visible()
+    assert page.get_by_text("Maria Jensen - Back-care program.pdf").is_visible()
+    assert page.get_by_text("Start gently, Maria.").first.is_visible()
     assert page.console_errors == [], page.console_errors

@@ -80,6 +80,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML part shows as ``<img src="cid:{cid}">`` (carried in the message,
+    so mail clients need not fetch anything remote)."""
+
+    cid: str  # local@domain form, without angle brackets
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
     sender: Address  # display name = clinic name; email = the configured MAIL_FROM
     to: Address
@@ -89,6 +99,7 @@ class OutgoingEmail:
     reply_to: Address | None = None
     attachments: tuple[Attachment, ...] = ()
     message_id: str | None = None  # set with make_message_id for deliveries
+    inline_images: tuple[InlineImage, ...] = ()  # related to the HTML part; ignored without it
 
 
 # Control characters (C0, C1, DEL), line and paragraph separators and the bidi embedding /
@@ -237,6 +248,7 @@ def make_message_id(key: str, domain: str) -> str:
 
 
 _MESSAGE_ID_RE = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[A-Za-z0-9.-]+>")
+_CONTENT_ID_RE = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+")
 
 
 def _split_content_type(content_type: str) -> tuple[str, str]:
@@ -314,6 +326,7 @@ def build_message(email_: OutgoingEmail) -> BuiltMessage:
     msg.set_content(_normalise_newlines(email_.text))
     if email_.html is not None:
         msg.add_alternative(_normalise_newlines(email_.html), subtype="html")
+        _add_inline_images(msg, email_.inline_images)
     for attachment in email_.attachments:
         maintype, subtype = _split_content_type(attachment.content_type)
         msg.add_attachment(
@@ -334,6 +347,26 @@ def build_message(email_: OutgoingEmail) -> BuiltMessage:
         attachments=len(email_.attachments),
     )
     return msg
+
+
+def _add_inline_images(msg: EmailMessage, images: tuple[InlineImage, ...]) -> None:
+    """Attach images to the HTML part (it becomes multipart/related) under their Content-IDs."""
+    if not images:
+        return
+    html_part = msg.get_body(preferencelist=("html",))
+    for image in images:
+        if not _CONTENT_ID_RE.fullmatch(image.cid):
+            raise ValueError(f"The inline image Content-ID {_shown(image.cid)} is not valid.")
+        maintype, subtype = _split_content_type(image.content_type)
+        if maintype != "image":
+            raise ValueError(f"The inline part {_shown(image.content_type)} is not an image.")
+        html_part.add_related(
+            bytes(image.data),
+            maintype=maintype,
+            subtype=subtype,
+            cid=f"<{image.cid}>",
+            disposition="inline",
+        )
 
 
 def _normalise_newlines(text: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import random
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,11 +19,12 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from trainer_app.accounts.models import Clinic, User
+from trainer_app.accounts.models import DEFAULT_ACCENT, Clinic, User
 from trainer_app.clients.models import Client
 from trainer_app.delivery.mailer import (
     Address,
     Attachment,
+    InlineImage,
     MailError,
     OutgoingEmail,
     PermanentMailError,
@@ -39,16 +42,22 @@ from trainer_app.delivery.models import (
 )
 from trainer_app.extensions import db
 from trainer_app.jobs import record_once
-from trainer_app.mail import compose, current_transport
+from trainer_app.mail import compose, current_transport, render_email
+from trainer_app.plans.context import logo_data_uri
 from trainer_app.plans.models import READY, PlanDocument
 from trainer_app.plans.service import pdf_bytes
 from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import ProgramVersion
 from trainer_app.tenancy import clinic_key
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import format_local, utcnow
 
 log = logging.getLogger(__name__)
 SEND_TASK = "delivery.send"
+NOTE_MAX = 1000
+FILENAME_MAX = 120
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# Characters that file systems or mail clients treat specially in a file name.
+_FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|]+')
 # A task may arrive a moment before its scheduled retry time (clocks, rounding).
 EARLY_TOLERANCE = timedelta(seconds=2)
 
@@ -74,8 +83,118 @@ def cannot_email_reason(client: Client, document: PlanDocument | None = None) ->
     return None
 
 
+def clean_note(text: str | None) -> str:
+    """The trainer's note as plain text: line breaks kept, control and format characters
+    (bidi overrides, zero-width characters) dropped, at most NOTE_MAX characters."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    kept = "".join(
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs")
+    )
+    lines = [line.rstrip() for line in kept.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()[:NOTE_MAX]
+
+
+def attachment_name(client_name: str, program_title: str) -> str:
+    """The PDF's file name for the client, e.g. "Maria Jensen - Back-care program.pdf".
+
+    Only characters any file system and mail client take: no path separators, no control or
+    bidi characters, no "=?" (which mail software reads as an encoded word).
+    """
+
+    def part(text: str) -> str:
+        text = "".join(
+            " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+        )
+        text = _FILENAME_UNSAFE.sub(" ", text).replace("=", " ")
+        return " ".join(text.split()).strip(". ")
+
+    stem = " - ".join(p for p in (part(client_name), part(program_title)) if p) or "Exercise plan"
+    return stem[:FILENAME_MAX].rstrip(" .-") + ".pdf"
+
+
+def _accent(clinic: Clinic) -> tuple[str, str]:
+    """The clinic's accent colour and a text colour readable on it (WCAG contrast)."""
+    colour = clinic.accent_color if _HEX_COLOUR.fullmatch(clinic.accent_color or "") else ""
+    colour = colour or DEFAULT_ACCENT
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    background = luminance(colour)
+    on_white = (1.05) / (background + 0.05)
+    on_dark = (background + 0.05) / (luminance("#1f2933") + 0.05)
+    return colour, "#ffffff" if on_white >= on_dark else "#1f2933"
+
+
+@dataclass(frozen=True)
+class PlanEmail:
+    """The plan email exactly as it goes out, and the same HTML with the logo for a browser."""
+
+    email: OutgoingEmail
+    preview_html: str
+
+
+def plan_email(
+    document: PlanDocument,
+    *,
+    to_name: str,
+    to_email: str,
+    note: str = "",
+    message_id: str | None = None,
+    pdf: bytes | None = None,
+) -> PlanEmail:
+    """Compose the plan email for a document: what the preview shows is what is sent.
+
+    The clinic's name, accent colour and logo brand the HTML part; the logo travels inside
+    the message as an inline (cid:) image, never as a remote one.
+    """
+    version = document.program_version
+    program = version.program
+    clinic = db.session.get(Clinic, document.clinic_id)
+    trainer = version.created_by or program.client.primary_trainer
+    draft = draft_from_dict(version.content)
+    accent, on_accent = _accent(clinic)
+    logo = None
+    if clinic.logo and clinic.logo_mime in ("image/png", "image/jpeg"):
+        logo = InlineImage(f"clinic-logo@{_mail_domain()}", clinic.logo_mime, clinic.logo)
+    context = {
+        "clinic_name": clinic.name,
+        "client_name": to_name,
+        "trainer_name": trainer.name if trainer else clinic.name,
+        "trainer_email": trainer.email if trainer else "",
+        "sessions_per_week": draft.sessions_per_week,
+        "weeks": draft.weeks,
+        "note": clean_note(note),
+        "accent_color": accent,
+        "on_accent_color": on_accent,
+        "retest_on": format_local(program.retest_on, clinic.time_zone, "date"),
+        "logo_src": f"cid:{logo.cid}" if logo else None,
+    }
+    email_ = compose(
+        "plan",
+        to_name=to_name,
+        to_email=to_email,
+        sender_name=clinic.name,
+        reply_to=Address(trainer.name, trainer.email) if trainer else None,
+        attachments=(
+            Attachment(attachment_name(to_name, program.title), "application/pdf", pdf or b""),
+        ),
+        message_id=message_id,
+        context=context,
+        inline_images=(logo,) if logo else (),
+    )
+    preview_html = email_.html or ""
+    if logo:
+        preview_html = render_email("plan", dict(context, logo_src=logo_data_uri(clinic)))[2]
+    return PlanEmail(email_, preview_html)
+
+
 def request_delivery(
-    document: PlanDocument, *, user: User, idempotency_key: str
+    document: PlanDocument, *, user: User, idempotency_key: str, note: str = ""
 ) -> tuple[Delivery, bool]:
     """Record an "Email plan to client" click; return (delivery, created).
 
@@ -98,6 +217,7 @@ def request_delivery(
         to_email=client.email,
         status=QUEUED,
         created_by_id=user.id,
+        personal_note=clean_note(note) or None,
         # Fixed with the row and random per click: every send of this delivery carries it, and
         # it never repeats across deliveries or installations (mail clients dedupe on it).
         message_id=make_message_id(key, _mail_domain()),
@@ -177,30 +297,17 @@ def _load_for_send(delivery_id: int) -> Delivery:
 
 def _message(delivery: Delivery) -> OutgoingEmail:
     document = delivery.document
-    version = document.program_version
-    clinic = db.session.get(Clinic, delivery.clinic_id)
-    trainer = version.created_by or delivery.client.primary_trainer
-    draft = draft_from_dict(version.content)
     pdf = pdf_bytes(document)
     if pdf is None:
         raise PermanentMailError("The PDF of this plan is no longer available.")
-    return compose(
-        "plan",
+    return plan_email(
+        document,
         to_name=delivery.to_name,
         to_email=delivery.to_email,
-        sender_name=clinic.name,
-        reply_to=Address(trainer.name, trainer.email) if trainer else None,
-        attachments=(Attachment(f"exercise-plan-v{version.number}.pdf", "application/pdf", pdf),),
+        note=delivery.personal_note or "",
         message_id=delivery.message_id,
-        context={
-            "clinic_name": clinic.name,
-            "client_name": delivery.to_name,
-            "trainer_name": trainer.name if trainer else clinic.name,
-            "trainer_email": trainer.email if trainer else "",
-            "sessions_per_week": draft.sessions_per_week,
-            "weeks": draft.weeks,
-        },
-    )
+        pdf=pdf,
+    ).email
 
 
 def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from trainer_app.delivery import outbox_files, service
@@ -13,6 +22,7 @@ from trainer_app.jobs import enqueue
 from trainer_app.mail import outbox_folder
 from trainer_app.plans.models import PlanDocument
 from trainer_app.programs.models import ProgramVersion
+from trainer_app.security import CONTENT_SECURITY_POLICY
 from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 
 bp = Blueprint("delivery", __name__, url_prefix="/deliveries")
@@ -55,16 +65,80 @@ def _back_to(document: PlanDocument):
     return redirect(url_for("programs.detail", program_id=program_id, _anchor="deliveries"))
 
 
+# The preview shows the email's own HTML in a sandboxed srcdoc frame, which inherits this
+# page's policy: its inline styles need 'unsafe-inline' for styles (scripts stay forbidden).
+PREVIEW_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
+def _compose_page(document: PlanDocument, form: SendPlanForm, status: int = 200):
+    client = document.program_version.program.client
+    reason = service.cannot_email_reason(client, document)
+    preview = None
+    if reason is None:
+        preview = service.plan_email(
+            document,
+            to_name=client.name,
+            to_email=client.email,
+            note=form.personal_note.data or "",
+            pdf=None,
+        )
+    response = current_app.make_response(
+        (
+            render_template(
+                "delivery/compose.html",
+                document=document,
+                client=client,
+                form=form,
+                reason=reason,
+                preview=preview,
+                size_bytes=document.size_bytes,
+            ),
+            status,
+        )
+    )
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    return response
+
+
+@bp.get("/documents/<int:document_id>/compose")
+def compose(document_id: int):
+    """The email as the client will get it, with an optional note, before anything is sent."""
+    document = get_or_404(PlanDocument, document_id)
+    note = ""
+    again = request.args.get("again", "")
+    if again.isdigit():
+        earlier = get_or_404(Delivery, int(again))
+        note = earlier.personal_note or ""
+    return _compose_page(document, SendPlanForm.fresh(note))
+
+
+@bp.post("/documents/<int:document_id>/preview")
+def preview(document_id: int):
+    """Show the email again with the note as typed (nothing is recorded or sent)."""
+    document = get_or_404(PlanDocument, document_id)
+    form = SendPlanForm()
+    if not form.validate_on_submit():
+        return _compose_page(document, form, 400)
+    return _compose_page(document, form)
+
+
 @bp.post("/documents/<int:document_id>/send")
 def send(document_id: int):
     document = get_or_404(PlanDocument, document_id)
     form = SendPlanForm()
     if not form.validate_on_submit():
+        if form.personal_note.errors:
+            return _compose_page(document, form, 400)
         flash("Reload the page and try again; nothing was sent.", "danger")
         return _back_to(document)
     try:
         delivery, created = service.request_delivery(
-            document, user=current_user, idempotency_key=form.idempotency_key.data
+            document,
+            user=current_user,
+            idempotency_key=form.idempotency_key.data,
+            note=form.personal_note.data or "",
         )
     except ValueError as exc:
         flash(f"Not sent: {exc}", "warning")
