@@ -4,9 +4,11 @@ from flask import Blueprint, current_app, has_request_context, redirect, render_
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from trainer_app import dashboard as attention
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.tenancy import current_clinic_id, scoped
+from trainer_app.timeutil import local_today, utcnow
 
 bp = Blueprint("main", __name__)
 
@@ -32,7 +34,15 @@ def dashboard():
             Client.clinic_id == current_clinic_id(), Client.archived_at.is_(None)
         )
     )
-    return render_template("main/dashboard.html", recent=recent, active_count=active_count)
+    clinic_id = current_clinic_id()
+    return render_template(
+        "main/dashboard.html",
+        recent=recent,
+        active_count=active_count,
+        retests=attention.retests_due(clinic_id, local_today(current_user.clinic.time_zone)),
+        failures=attention.failed_jobs(clinic_id, utcnow()),
+        unprogrammed=attention.assessed_without_program(clinic_id),
+    )
 
 
 @bp.get("/healthz")

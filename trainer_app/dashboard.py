@@ -1,0 +1,194 @@
+"""What needs the trainer's attention: re-tests due, failed plans and emails, assessed clients
+without a program. Each item names its next action; queries are scoped to one clinic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.scoring import result_from_dict
+from trainer_app.clients.models import Client
+from trainer_app.delivery.models import FAILED as DELIVERY_FAILED
+from trainer_app.delivery.models import Delivery
+from trainer_app.extensions import db
+from trainer_app.plans.models import FAILED as PLAN_FAILED
+from trainer_app.plans.models import PlanDocument
+from trainer_app.programs.models import Program, ProgramVersion
+
+DUE_WITHIN_DAYS = 7  # a re-test this close counts as due, so it can be booked
+FAILURES_SINCE_DAYS = 30
+LIMIT = 10
+
+
+@dataclass(frozen=True)
+class RetestDue:
+    client: Client
+    program: Program
+    days_left: int  # negative when overdue
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    client: Client
+    program: Program
+    what: str  # "plan" or "email"
+    reason: str
+    at: datetime
+    document_id: int
+    delivery_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AssessedNoProgram:
+    client: Client
+    assessment: Assessment
+    step: str  # "clear", "confirm" or "build"
+
+
+def _current_programs(clinic_id: int):
+    """Each client's newest program id (program ids grow with creation)."""
+    return (
+        select(Program.client_id, func.max(Program.id).label("program_id"))
+        .where(Program.clinic_id == clinic_id)
+        .group_by(Program.client_id)
+        .subquery()
+    )
+
+
+def retests_due(clinic_id: int, today: date) -> list[RetestDue]:
+    """Active clients whose current program's re-test date is within a week or past, and who
+    have not been assessed since that program was made."""
+    current = _current_programs(clinic_id)
+    reassessed = exists(
+        select(Assessment.id).where(
+            Assessment.client_id == Client.id, Assessment.created_at > Program.created_at
+        )
+    )
+    rows = db.session.execute(
+        select(Client, Program)
+        .join(current, current.c.client_id == Client.id)
+        .join(Program, Program.id == current.c.program_id)
+        .where(
+            Client.clinic_id == clinic_id,
+            Client.archived_at.is_(None),
+            Program.retest_on.is_not(None),
+            Program.retest_on <= today + timedelta(days=DUE_WITHIN_DAYS),
+            ~reassessed,
+        )
+        .order_by(Program.retest_on, Client.search_text, Client.id)
+        .limit(LIMIT)
+    ).all()
+    return [RetestDue(c, p, (p.retest_on - today).days) for c, p in rows]
+
+
+def failed_jobs(clinic_id: int, now: datetime) -> list[FailedJob]:
+    """Plans that failed to render and emails that failed to send in the last month, unless a
+    later attempt for the same version (plans) or the same client (emails) went through."""
+    since = now - timedelta(days=FAILURES_SINCE_DAYS)
+    later_doc = aliased(PlanDocument)
+    fixed_plan = exists(
+        select(later_doc.id).where(
+            later_doc.program_version_id == PlanDocument.program_version_id,
+            later_doc.id > PlanDocument.id,
+            later_doc.status != PLAN_FAILED,
+        )
+    )
+    plans = db.session.execute(
+        select(PlanDocument, Program, Client)
+        .join(ProgramVersion, PlanDocument.program_version_id == ProgramVersion.id)
+        .join(Program, ProgramVersion.program_id == Program.id)
+        .join(Client, Program.client_id == Client.id)
+        .where(
+            PlanDocument.clinic_id == clinic_id,
+            PlanDocument.status == PLAN_FAILED,
+            PlanDocument.reused_from_id.is_(None),
+            PlanDocument.created_at >= since,
+            Client.archived_at.is_(None),
+            ~fixed_plan,
+        )
+        .order_by(PlanDocument.created_at.desc())
+        .limit(LIMIT)
+    ).all()
+    later = aliased(Delivery)
+    fixed_email = exists(
+        select(later.id).where(
+            later.client_id == Delivery.client_id,
+            later.id > Delivery.id,
+            later.status != DELIVERY_FAILED,
+        )
+    )
+    emails = db.session.execute(
+        select(Delivery, Program, Client)
+        .join(PlanDocument, Delivery.plan_document_id == PlanDocument.id)
+        .join(ProgramVersion, PlanDocument.program_version_id == ProgramVersion.id)
+        .join(Program, ProgramVersion.program_id == Program.id)
+        .join(Client, Delivery.client_id == Client.id)
+        .where(
+            Delivery.clinic_id == clinic_id,
+            Delivery.status == DELIVERY_FAILED,
+            Delivery.created_at >= since,
+            Client.archived_at.is_(None),
+            ~fixed_email,
+        )
+        .order_by(Delivery.created_at.desc())
+        .limit(LIMIT)
+    ).all()
+    items = [
+        FailedJob(c, p, "plan", d.error or "The PDF could not be made.", d.created_at, d.id)
+        for d, p, c in plans
+    ] + [
+        FailedJob(
+            c,
+            p,
+            "email",
+            d.last_error or "The email could not be sent.",
+            d.created_at,
+            d.plan_document_id,
+            d.id,
+        )
+        for d, p, c in emails
+    ]
+    return sorted(items, key=lambda item: item.at, reverse=True)[:LIMIT]
+
+
+def assessed_without_program(clinic_id: int) -> list[AssessedNoProgram]:
+    """Active clients whose latest assessment has no program made after it."""
+    latest = (
+        select(Assessment.client_id, func.max(Assessment.id).label("assessment_id"))
+        .where(Assessment.clinic_id == clinic_id)
+        .group_by(Assessment.client_id)
+        .subquery()
+    )
+    programmed = exists(
+        select(Program.id).where(
+            and_(Program.client_id == Client.id, Program.created_at >= Assessment.created_at)
+        )
+    )
+    rows = db.session.execute(
+        select(Client, Assessment)
+        .join(latest, latest.c.client_id == Client.id)
+        .join(Assessment, Assessment.id == latest.c.assessment_id)
+        .where(Client.clinic_id == clinic_id, Client.archived_at.is_(None), ~programmed)
+        .order_by(Assessment.created_at, Client.id)
+        .limit(LIMIT)
+    ).all()
+    # an assessment that confirmed nothing to treat needs no program
+    return [
+        AssessedNoProgram(c, a, _next_step(a)) for c, a in rows if a.confirmed_imbalances != []
+    ]
+
+
+def _next_step(assessment: Assessment) -> str:
+    try:
+        blocked = result_from_dict(assessment.result).blocked
+    except ValueError:
+        blocked = False
+    if blocked and assessment.cleared_at is None:
+        return "clear"
+    if assessment.confirmed_imbalances is None:
+        return "confirm"
+    return "build"
