@@ -177,9 +177,7 @@ def assessed_without_program(clinic_id: int) -> list[AssessedNoProgram]:
         .limit(LIMIT)
     ).all()
     # an assessment that confirmed nothing to treat needs no program
-    return [
-        AssessedNoProgram(c, a, _next_step(a)) for c, a in rows if a.confirmed_imbalances != []
-    ]
+    return [AssessedNoProgram(c, a, _next_step(a)) for c, a in rows if a.confirmed_imbalances != []]
 
 
 def _next_step(assessment: Assessment) -> str:
