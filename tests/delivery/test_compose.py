@@ -20,6 +20,7 @@ from trainer_app.delivery.mailer import (
     InlineImage,
     OutgoingEmail,
     build_message,
+    outbox_filename,
 )
 from trainer_app.delivery.models import Delivery
 from trainer_app.delivery.service import NOTE_MAX, attachment_name, clean_note
@@ -79,8 +80,10 @@ def _lines(text: str) -> list[str]:
 
 
 def _sent(app, clinic_id: int) -> email.message.EmailMessage:
+    """The message of the newest delivery, read back from the clinic's outbox."""
     with app.app_context():
-        [path] = outbox_folder(clinic_id).glob("*.eml")
+        message_id = db.session.scalar(select(Delivery.message_id).order_by(Delivery.id.desc()))
+        path = outbox_folder(clinic_id) / outbox_filename(message_id)
     return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
 
