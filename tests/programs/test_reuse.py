@@ -93,12 +93,20 @@ def test_template_names_are_unique_per_clinic(app, client, program):
 
 
 def test_copy_program_to_another_client(app, client, auth, factories, program):
-    oliver = factories.client_record(auth.user, name="Oliver Smith")
+    oliver = factories.client_record(auth.user, name="Oliver Ørsted")
     archived = factories.client_record(
         auth.user, name="Old Client", archived_at=datetime(2026, 1, 1)
     )
     page = client.get(f"/programs/{program}").get_data(as_text=True)
-    assert "Oliver Smith" in page and "Old Client" not in page
+    assert f'href="/programs/{program}/copy"' in page
+    choose = client.get(f"/programs/{program}/copy").get_data(as_text=True)
+    assert "Oliver Ørsted" in choose and "Old Client" not in choose
+    assert 'id="copy-to-' in choose and "Maria Jensen</label>" not in choose
+    found = client.get(f"/programs/{program}/copy?q=OLIVER orsted").get_data(as_text=True)
+    assert f'value="{oliver.id}"' in found
+    none = client.get(f"/programs/{program}/copy?q=nobody").get_data(as_text=True)
+    assert "No other active client matches" in none
+
     response = client.post(
         f"/programs/{program}/copy", data={"client_id": str(oliver.id), "title": ""}
     )
@@ -106,6 +114,7 @@ def test_copy_program_to_another_client(app, client, auth, factories, program):
     with app.app_context():
         copy = db.session.scalar(select(Program).where(Program.client_id == oliver.id))
         source = db.session.get(Program, program)
+        assert response.headers["Location"] == f"/programs/{copy.id}"
         assert copy.title == source.title
         assert [i["exercise_slug"] for i in copy.latest.content["items"]] == [
             i["exercise_slug"] for i in source.latest.content["items"]
@@ -114,8 +123,14 @@ def test_copy_program_to_another_client(app, client, auth, factories, program):
         assert "Copied from “Back-care program” (version 1) of Maria Jensen" in (
             copy.latest.change_note
         )
+        own_client = source.client_id
     refused = client.post(f"/programs/{program}/copy", data={"client_id": str(archived.id)})
-    assert refused.status_code == 400
+    assert refused.status_code == 409 and "is archived" in refused.get_data(as_text=True)
+    itself = client.post(f"/programs/{program}/copy", data={"client_id": str(own_client)})
+    assert itself.status_code == 409 and "Choose another client" in itself.get_data(as_text=True)
+    missing = client.post(f"/programs/{program}/copy", data={"client_id": ""})
+    assert missing.status_code == 400
+    assert "Choose the client to copy the program to." in missing.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Program)) == 2
 
@@ -232,8 +247,10 @@ def test_other_clinic_cannot_reuse(app, client, auth, factories):
         my_program = db.session.get(ProgramVersion, my_version).program_id
     assert (
         client.post(f"/programs/{my_program}/copy", data={"client_id": their_client}).status_code
-        == 400
+        == 404
     )
+    offered = client.get(f"/programs/{my_program}/copy").get_data(as_text=True)
+    assert f'value="{their_client}"' not in offered
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Program)) == 2
         assert db.session.scalar(select(func.count()).select_from(ProgramTemplate)) == 1

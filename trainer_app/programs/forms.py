@@ -244,7 +244,9 @@ class StartFromTemplateForm(FlaskForm):
 
 
 class CopyForm(FlaskForm):
-    client_id = SelectField("Copy to client", coerce=int, validators=[InputRequired()])
+    client_id = _Int(
+        "Copy to client", validators=[InputRequired("Choose the client to copy the program to.")]
+    )
     title = StringField(
         "Title of the copy (optional)",
         validators=[Optional(), Length(max=120)],

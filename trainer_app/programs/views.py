@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trainer_app.assessments.models import Assessment
 from trainer_app.clients.models import Client
+from trainer_app.clients.service import client_query
 from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
 from trainer_app.library.catalog import EQUIPMENT, REGIONS, Catalog
@@ -149,23 +150,11 @@ def detail(program_id: int):
     )
 
 
-def _copy_targets(program: Program) -> list[tuple[int, str]]:
-    """Active clients of the clinic a program can be copied to (all but its own client)."""
-    clients = db.session.scalars(
-        scoped(Client)
-        .where(Client.archived_at.is_(None), Client.id != program.client_id)
-        .order_by(Client.search_text, Client.id)
-    )
-    return [(c.id, c.name) for c in clients]
-
-
 def _reuse_forms(program: Program, **forms) -> dict:
-    """The re-test, template and copy forms of the program page (fresh unless given)."""
+    """The re-test and template forms of the program page (fresh unless given)."""
     retest = forms.get("retest_form") or RetestForm(formdata=None, retest_on=program.retest_on)
     template = forms.get("template_form") or SaveTemplateForm(formdata=None, name=program.title)
-    copy = forms.get("copy_form") or CopyForm(formdata=None)
-    copy.client_id.choices = select_choices(_copy_targets(program))
-    return {"retest_form": retest, "template_form": template, "copy_form": copy}
+    return {"retest_form": retest, "template_form": template}
 
 
 def _detail_again(program: Program, status: int, **forms):
@@ -432,13 +421,29 @@ def save_template(program_id: int):
     return redirect(url_for("programs.templates"))
 
 
-@bp.post("/<int:program_id>/copy")
+COPY_CHOICES = 20
+
+
+def _copy_page(program: Program, form: CopyForm, q: str, status: int = 200):
+    """Pick the client to copy to: a search (accents and case ignored) over active clients."""
+    stmt = client_query(current_clinic_id(), q=q, status="active", sort="name" if q else "-updated")
+    candidates = db.session.scalars(
+        stmt.where(Client.id != program.client_id).limit(COPY_CHOICES)
+    ).all()
+    return render_template(
+        "programs/copy.html", program=program, form=form, q=q, candidates=candidates
+    ), status
+
+
+@bp.route("/<int:program_id>/copy", methods=["GET", "POST"])
 def copy(program_id: int):
     program = get_or_404(Program, program_id)
+    q = request.args.get("q", "")[:100]
+    if request.method == "GET":
+        return _copy_page(program, CopyForm(formdata=None, title=program.title), q)
     form = CopyForm()
-    form.client_id.choices = select_choices(_copy_targets(program))
     if not form.validate_on_submit():
-        return _detail_again(program, 400, copy_form=form)
+        return _copy_page(program, form, q, 400)
     target = get_or_404(Client, form.client_id.data)
     try:
         copied = service.copy_program(
@@ -451,7 +456,7 @@ def copy(program_id: int):
     except service.ProgramError as exc:
         db.session.rollback()
         form.client_id.errors = [str(exc)]
-        return _detail_again(program, 409, copy_form=form)
+        return _copy_page(program, form, q, 409)
     db.session.commit()
     flash(
         f"Copied to {target.name}. Check the doses for them, then make the PDF.",
