@@ -28,7 +28,7 @@ from trainer_app.extensions import db
 from trainer_app.formutil import _leaf_fields
 from trainer_app.plans.models import PlanDocument
 from trainer_app.programs import builder
-from trainer_app.programs.models import Program, ProgramVersion
+from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion
 
 
 def field_limit(f) -> int | None:
@@ -66,7 +66,8 @@ def longest_value(f, length: int) -> str:
     for unit in ("Łódź-", "k", "1"):
         value = (unit * length)[: length - 1] + ("Z" if unit == "Łódź-" else unit[0])
         if isinstance(f, PasswordField):
-            value = "p" * length
+            # varied, so the password rule (no common or one-letter passwords) takes it
+            value = ("Correct horse battery staple 7 " * (length // 31 + 1))[:length]
         if all(p.fullmatch(value) for p in patterns):
             return value
     raise AssertionError(f"no value for {f.name}")
@@ -152,6 +153,15 @@ FORMS: dict[str, Page] = {
         lambda ids: f"/deliveries/documents/{ids['document']}/send",
         not_stored={"idempotency_key"},
     ),
+    "SaveTemplateForm": Page(lambda ids: f"/programs/{ids['program']}/template"),
+    "StartFromTemplateForm": Page(
+        lambda ids: f"/programs/start/{ids['client']}",
+        data=lambda ids: {"template_id": str(ids["template"])},
+    ),
+    "CopyForm": Page(
+        lambda ids: f"/programs/{ids['program']}/copy",
+        data=lambda ids: {"client_id": str(ids["other_client"])},
+    ),
     "ChangePasswordForm": Page(
         lambda ids: "/account/password",
         data=lambda ids: {"current": ids["password"]},
@@ -213,12 +223,18 @@ def test_longest_accepted_values_are_stored_intact_or_refused(app, client, auth,
     person = factories.client_record(owner, email="c@example.com", email_consent=True)
     version_id = factories.program_version(owner, person)
     document_id = factories.ready_document(owner, person, key="longest-values-01")
+    other = factories.client_record(owner, name="Other Client")
     blocked = client.post(
         f"/assessments/new/{person.id}", data=valid_answers(leg_numbness_weakness="yes")
     )
     with app.app_context():
         version = db.session.get(ProgramVersion, version_id)
         program = db.session.get(Program, version.program_id)
+        template = ProgramTemplate(
+            clinic_id=owner.clinic_id, name="Template", content=version.content, catalog_version="x"
+        )
+        db.session.add(template)
+        db.session.commit()
         blocked_id = db.session.scalar(
             select(Assessment.id).where(Assessment.result["blocked"].as_boolean())
         )
@@ -229,6 +245,8 @@ def test_longest_accepted_values_are_stored_intact_or_refused(app, client, auth,
             "program": program.id,
             "version": version_id,
             "document": document_id,
+            "template": template.id,
+            "other_client": other.id,
             "blocked": blocked_id,
             "password": factories.PASSWORD,
             "reset_token": accounts.make_password_token(

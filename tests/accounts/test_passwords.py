@@ -131,23 +131,32 @@ def test_reset_and_invitation_refuse_common_passwords(app, client, factories):
     assert client.post(f"/account/reset/{token}", data=good).status_code == 302
 
 
-def test_invitation_refuses_the_invitees_name(app, client, auth, factories):
-    from trainer_app.accounts.service import INVITE_SALT
+def test_invitation_refuses_the_invitees_name(app, client, factories):
+    from trainer_app.accounts.models import Clinic, User
+    from trainer_app.accounts.service import invite_trainer, make_invitation_token
 
     owner = factories.user(clinic_name="Core Studio")
     with app.app_context():
-        from trainer_app.accounts.models import Clinic
-        from trainer_app.accounts.service import add_trainer
-
-        trainer = add_trainer(
-            db.session.get(Clinic, owner.clinic_id), name="Dan Holm", email="dan@example.com"
+        invitation = invite_trainer(
+            db.session.get(Clinic, owner.clinic_id),
+            invited_by=db.session.get(User, owner.id),
+            name="Dan Holm",
+            email="dan@example.com",
         )
         db.session.commit()
-        token = make_password_token(trainer, "test-secret-key", INVITE_SALT)
-    for password in ("dan holm 2026", "Core Studio 1", "welcome12345"):
+        token = make_invitation_token(invitation, "test-secret-key")
+    page = client.get(f"/account/welcome/{token}").get_data(as_text=True)
+    assert "At least 10 characters" in page
+    for password, message in (
+        ("dan holm 2026", "your name"),
+        ("Core Studio 1", "your name"),
+        ("DAN@example.com", "your name"),
+        ("welcome12345", "most common"),
+    ):
         response = client.post(
             f"/account/welcome/{token}", data={"password": password, "confirm": password}
         )
         assert response.status_code == 200, password
+        assert message in response.get_data(as_text=True), password
     ok = {"password": "four unrelated words here", "confirm": "four unrelated words here"}
     assert client.post(f"/account/welcome/{token}", data=ok).status_code == 302

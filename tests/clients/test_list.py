@@ -7,6 +7,7 @@ import hashlib
 import re
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text
@@ -253,6 +254,13 @@ def test_search_among_10000_clients_uses_the_trigram_index(app, backend, factori
         db.session.rollback()
 
 
+def _revision_before_search_column() -> str:
+    """The down_revision of the migration that adds clients.search_text."""
+    versions = Path(__file__).resolve().parents[2] / "migrations" / "versions"
+    [path] = versions.glob("*_9531a7c94100_*.py")
+    return re.search(r'^down_revision = "(\w+)"', path.read_text(), re.M).group(1)
+
+
 def test_migration_fills_the_search_column(make_app, backend, tmp_path_factory):
     """Clients recorded before the search column existed are found after the upgrade."""
     from flask_migrate import downgrade, upgrade
@@ -265,7 +273,7 @@ def test_migration_fills_the_search_column(make_app, backend, tmp_path_factory):
         url = services.fresh_postgres_database("trainer_test_h11_search")
     app = make_app(SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        upgrade(revision="f41de1e58a50")
+        upgrade(revision=_revision_before_search_column())
         db.session.execute(
             text(
                 "INSERT INTO clinics (id, name, contact, accent_color, paper_size, created_at) "

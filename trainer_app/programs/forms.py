@@ -212,7 +212,7 @@ class AddForm(SafeForm):
     )
 
 
-class RetestForm(FlaskForm):
+class RetestForm(SafeForm):
     retest_on = DateField(
         "Re-test on",
         validators=[Optional()],
@@ -221,7 +221,7 @@ class RetestForm(FlaskForm):
     submit = SubmitField("Save re-test date")
 
 
-class SaveTemplateForm(FlaskForm):
+class SaveTemplateForm(SafeForm):
     name = StringField(
         "Template name",
         validators=[DataRequired("Name the template."), Length(max=120)],
@@ -232,7 +232,7 @@ class SaveTemplateForm(FlaskForm):
     submit = SubmitField("Save as clinic template")
 
 
-class StartFromTemplateForm(FlaskForm):
+class StartFromTemplateForm(SafeForm):
     template_id = SelectField("Template", coerce=int, validators=[InputRequired()])
     title = StringField(
         "Program title (optional)",
@@ -243,7 +243,7 @@ class StartFromTemplateForm(FlaskForm):
     submit = SubmitField("Start program")
 
 
-class CopyForm(FlaskForm):
+class CopyForm(SafeForm):
     client_id = _Int(
         "Copy to client", validators=[InputRequired("Choose the client to copy the program to.")]
     )
