@@ -1,8 +1,8 @@
 """clinic time zone, folded client search, program templates, re-test date, personal note
 
 Revision ID: 9531a7c94100
-Revises: 07e45e8dfb1f
-Create Date: 2026-12-01 11:50:00.000000
+Revises: fd72575126d2
+Create Date: 2026-12-01 12:06:00.000000
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from trainer_app.clients.search import fold
 
 revision = "9531a7c94100"
-down_revision = "07e45e8dfb1f"
+down_revision = "fd72575126d2"
 branch_labels = None
 depends_on = None
 
