@@ -1,22 +1,43 @@
-"""The reviewed exercise content (data/*.yaml): loading, validation and lookup.
+"""The reviewed exercise content (data/*.yaml): models, loading, validation and lookup.
 
-Pure module: imports only the standard library and PyYAML, so the scoring and program
-builders can use it without an application. Every validation error names the file, the
+Pure module: the standard library, PyYAML and Pydantic, so the scoring and program builders
+can use it without an application. Each field is declared once on its model; references
+between entries (variants, imbalances, cautions, families) are checked by validators that
+see the whole catalog through the validation context. Every error names the file, the
 entry and the field, so a clinician editing the YAML can fix it without reading code.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from trainer_app.datafile import IDENT, Fields, describe
+from trainer_app.content import (
+    IDENT,
+    ContentError,
+    Flag,
+    Slug,
+    Strict,
+    Version,
+    Whole,
+    entry_namer,
+    explain,
+    read_yaml,
+    text,
+    unique,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -36,6 +57,31 @@ REGIONS: dict[str, str] = {
     "rear_deltoids": "Rear deltoids",
     "front_deltoids": "Front deltoids",
     "lats": "Lats",
+}
+
+# Where on the body an exercise works: asymmetry work must match the region of the test
+# that measured the difference (a leg test gets single-leg work, not a one-arm row).
+BODY_REGIONS: dict[str, str] = {
+    "lower_body": "Legs and hips",
+    "trunk": "Trunk",
+    "upper_body": "Shoulders and upper back",
+}
+MUSCLE_BODY_REGION: dict[str, str] = {
+    "glutes": "lower_body",
+    "hamstrings": "lower_body",
+    "quadriceps": "lower_body",
+    "hip_flexors": "lower_body",
+    "adductors": "lower_body",
+    "calves": "lower_body",
+    "abdominals": "trunk",
+    "obliques": "trunk",
+    "lower_back": "trunk",
+    "chest": "upper_body",
+    "upper_trapezius": "upper_body",
+    "mid_back": "upper_body",
+    "rear_deltoids": "upper_body",
+    "front_deltoids": "upper_body",
+    "lats": "upper_body",
 }
 
 EQUIPMENT: dict[str, str] = {
@@ -68,20 +114,138 @@ BUILTIN_MISTAKES = (2, 4)
 MAX_LIST_ITEMS = 10
 MAX_TEXT = 500
 
-_SLUG = IDENT
+Region = Literal[tuple(REGIONS)]  # type: ignore[valid-type]
+BodyRegion = Literal[tuple(BODY_REGIONS)]  # type: ignore[valid-type]
+Equipment = Literal[tuple(EQUIPMENT)]  # type: ignore[valid-type]
+Kind = Literal["strength", "release"]
+Level = Literal["beginner", "intermediate", "advanced"]
+StatementSource = Literal["article", "product"]
+
+Name = text(80)
+Summary = text(200)
+Line = text(MAX_TEXT)
+Paragraph = text(600)
 
 
-class CatalogError(ValueError):
+class CatalogError(ContentError):
     """Invalid catalog content; the message names the file, the entry and the field."""
 
 
-@dataclass(frozen=True)
-class Dose:
-    sets: int
-    reps: int | None
-    hold_seconds: int | None
-    rest_seconds: int
-    per_side: bool = False
+# --------------------------------------------------------------------------- references
+
+
+def _ctx(info: ValidationInfo, key: str) -> Mapping[str, Any] | None:
+    return (info.context or {}).get(key)
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _family_of(obj: Any, slug: str) -> str:
+    family = _get(obj, "family")
+    return family if isinstance(family, str) else slug
+
+
+def _known_imbalance(value: str, info: ValidationInfo) -> str:
+    known = _ctx(info, "imbalances")
+    if known is not None and value not in known:
+        raise ValueError(f"unknown imbalance {value!r} (known: {', '.join(known)})")
+    return value
+
+
+def _known_caution(value: str, info: ValidationInfo) -> str:
+    known = _ctx(info, "cautions")
+    if known is not None and value not in known:
+        raise ValueError(f"unknown caution {value!r} (known: {', '.join(known)})")
+    return value
+
+
+def _variant(value: str | None, info: ValidationInfo) -> str | None:
+    """easier / harder: an existing exercise, not this one, and of the same movement family."""
+    if value is None:
+        return value
+    slug = info.data.get("slug")
+    if value == slug:
+        raise ValueError("must not point at the exercise itself")
+    if info.field_name == "harder" and value == info.data.get("easier"):
+        raise ValueError("must differ from easier")
+    exercises = _ctx(info, "exercises")
+    if exercises is None:
+        return value
+    other = exercises.get(value)
+    if other is None:
+        raise ValueError(f"no exercise {value!r} in the catalog")
+    me = _ctx(info, "self")
+    mine = _family_of(me, slug or "") if me is not None else None
+    theirs = _family_of(other, value)
+    if mine is not None and theirs != mine:
+        raise ValueError(
+            f"{value!r} is in family {theirs!r}, not {mine!r}: variants share one family"
+        )
+    return value
+
+
+def _listed_exercise(kind: str):
+    """An imbalance's exercise or release item: exists, has this kind, lists the imbalance back."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        exercises = _ctx(info, "exercises")
+        if exercises is None:
+            return value
+        ex = exercises.get(value)
+        if ex is None:
+            raise ValueError(f"no exercise {value!r} in exercises.yaml")
+        if _get(ex, "kind") != kind:
+            raise ValueError(f"{value!r} is not a {kind} exercise")
+        slug = info.data.get("slug")
+        if slug not in (_get(ex, "imbalances") or ()):
+            raise ValueError(f"{value!r} does not list {slug} in exercises.yaml")
+        if kind == "release":
+            both = set(_get(ex, "target_muscles") or ()) & set(info.data.get("weak_muscles", ()))
+            if both:
+                raise ValueError(
+                    f"{value!r} releases {', '.join(sorted(both))}, which this imbalance "
+                    "strengthens"
+                )
+        return value
+
+    return check
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Dose(Strict):
+    """A library dose; ``bounds`` is the lowest and highest starting reps or hold time."""
+
+    sets: Annotated[Whole, Field(ge=1, le=MAX_SETS)]
+    reps: Annotated[Whole, Field(ge=1, le=MAX_REPS)] | None = None
+    hold_seconds: Annotated[Whole, Field(ge=1, le=MAX_HOLD_SECONDS)] | None = None
+    rest_seconds: Annotated[Whole, Field(ge=1, le=MAX_REST_SECONDS)]
+    per_side: Flag = False
+    bounds: tuple[Whole, Whole] | None = None
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> Dose:
+        if (self.reps is None) == (self.hold_seconds is None):
+            raise ValueError("give exactly one of reps or hold_seconds")
+        if self.bounds is not None:
+            low, high = self.bounds
+            amount = self.amount
+            if not 1 <= low <= amount <= high:
+                raise ValueError(
+                    f"bounds must be two whole numbers around the dose ({amount}), "
+                    f"lowest first, got {list(self.bounds)}"
+                )
+        return self
+
+    @property
+    def amount(self) -> int:
+        """The reps or the hold time, whichever this dose uses."""
+        return self.reps if self.reps is not None else self.hold_seconds  # type: ignore[return-value]
 
     def text(self) -> str:
         """Human-readable dose, e.g. "3 x 30 s hold each side, rest 45 s"."""
@@ -90,44 +254,181 @@ class Dose:
         return f"{self.sets} x {work}{side}, rest {self.rest_seconds} s"
 
 
-@dataclass(frozen=True)
-class Exercise:
-    slug: str
-    name: str
-    kind: str
-    imbalances: tuple[str, ...]
-    summary: str
-    steps: tuple[str, ...]
-    cues: tuple[str, ...]
-    mistakes: tuple[str, ...]
-    target_muscles: tuple[str, ...]
-    equipment: tuple[str, ...]
+def dose_text(
+    sets: int, reps: int | None, hold_seconds: int | None, rest_seconds: int, per_side: bool
+) -> str:
+    """The dose text for values that need no validation (program items, weekly steps)."""
+    work = f"{reps} reps" if reps is not None else f"{hold_seconds} s hold"
+    side = " each side" if per_side else ""
+    return f"{sets} x {work}{side}, rest {rest_seconds} s"
+
+
+class Caution(Strict):
+    """A health condition that makes some exercises unsuitable without a professional's OK."""
+
+    slug: Slug
+    label: Name
+    help: Paragraph
+
+
+class Exercise(Strict):
+    slug: Slug
+    name: Name
+    kind: Kind
+    imbalances: Annotated[
+        tuple[Annotated[Slug, AfterValidator(_known_imbalance)], ...], AfterValidator(unique)
+    ]
+    summary: Summary
+    steps: Annotated[tuple[Line, ...], Field(min_length=1, max_length=MAX_LIST_ITEMS)]
+    cues: Annotated[tuple[Line, ...], Field(min_length=1, max_length=MAX_LIST_ITEMS)]
+    mistakes: Annotated[tuple[Line, ...], Field(min_length=1, max_length=MAX_LIST_ITEMS)]
+    target_muscles: Annotated[tuple[Region, ...], Field(min_length=1), AfterValidator(unique)]
+    equipment: Annotated[tuple[Equipment, ...], Field(min_length=1), AfterValidator(unique)]
     dose: Dose
-    easier: str | None
-    harder: str | None
-    unilateral: bool
-    level: str
-    source: str = "builtin"
+    easier: Annotated[Slug | None, AfterValidator(_variant)] = None
+    harder: Annotated[Slug | None, AfterValidator(_variant)] = None
+    unilateral: Flag
+    level: Level
+    source: Literal["builtin", "clinic"] = "builtin"
+    # One movement family per session: easier and harder versions share a family.
+    family: Slug | None = None
+    region: BodyRegion | None = None
+    cautions: Annotated[
+        tuple[Annotated[Slug, AfterValidator(_known_caution)], ...], AfterValidator(unique)
+    ] = ()
+    # A movement-learning drill never stands alone as an imbalance's strengthening work.
+    drill: Flag = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        if data.get("family") is None and isinstance(data.get("slug"), str):
+            data["family"] = data["slug"]
+        muscles = data.get("target_muscles")
+        if data.get("region") is None and isinstance(muscles, list | tuple) and muscles:
+            data["region"] = MUSCLE_BODY_REGION.get(muscles[0]) if isinstance(muscles[0], str) else None
+        return data
+
+    @field_validator("steps", "cues", "mistakes")
+    @classmethod
+    def _editorial(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        unique(value)
+        if (info.context or {}).get("builtin"):
+            low, high = {"steps": BUILTIN_STEPS, "cues": BUILTIN_CUES}.get(
+                info.field_name, BUILTIN_MISTAKES
+            )
+            if not low <= len(value) <= high:
+                raise ValueError(f"must have {low} to {high} items, got {len(value)}")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _builtin_source(cls, value: str, info: ValidationInfo) -> str:
+        if (info.context or {}).get("builtin") and value != "builtin":
+            raise ValueError("must be builtin in the reviewed files")
+        return value
+
+    @field_validator("slug")
+    @classmethod
+    def _once(cls, value: str, info: ValidationInfo) -> str:
+        if ((info.context or {}).get("slug_counts") or {}).get(value, 0) > 1:
+            raise ValueError("duplicate slug")
+        return value
 
 
-@dataclass(frozen=True)
-class Imbalance:
-    slug: str
-    name: str
-    problem: str
-    weak_muscles: tuple[str, ...]
-    overactive_muscles: tuple[str, ...]
-    exercises: tuple[str, ...]
-    release: tuple[str, ...]
-    from_article: bool
+class Imbalance(Strict):
+    slug: Slug
+    name: Name
+    problem: Paragraph
+    problem_source: StatementSource
+    weak_muscles: Annotated[tuple[Region, ...], AfterValidator(unique)]
+    overactive_muscles: Annotated[tuple[Region, ...], AfterValidator(unique)]
+    # Whether the overactive muscles are the article's words or the product's usual pairing.
+    overactive_source: StatementSource
+    exercises: Annotated[
+        tuple[Annotated[Slug, AfterValidator(_listed_exercise("strength"))], ...],
+        Field(min_length=1, max_length=12),
+        AfterValidator(unique),
+    ]
+    release: Annotated[
+        tuple[Annotated[Slug, AfterValidator(_listed_exercise("release"))], ...],
+        Field(max_length=3),
+        AfterValidator(unique),
+    ]
+    from_article: Flag
+    # Ties between equally severe findings go to the lower number.
+    priority: Annotated[Whole, Field(ge=1, le=99)]
+    trainer_note: Paragraph | None = None
+    trainer_note_source: StatementSource | None = None
+
+    @field_validator("overactive_muscles")
+    @classmethod
+    def _not_both(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        both = [m for m in value if m in info.data.get("weak_muscles", ())]
+        if both:
+            raise ValueError(f"{both[0]!r} is also listed in weak_muscles")
+        return value
+
+    @field_validator("release")
+    @classmethod
+    def _release_needed(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if info.data.get("overactive_muscles") and not value:
+            raise ValueError("must list release work for the overactive side")
+        return value
+
+    @field_validator("priority")
+    @classmethod
+    def _priority_once(cls, value: int, info: ValidationInfo) -> int:
+        if ((info.context or {}).get("priority_counts") or {}).get(value, 0) > 1:
+            raise ValueError(f"{value} is used by another imbalance")
+        return value
+
+    @field_validator("slug")
+    @classmethod
+    def _once(cls, value: str, info: ValidationInfo) -> str:
+        if ((info.context or {}).get("slug_counts") or {}).get(value, 0) > 1:
+            raise ValueError("duplicate slug")
+        return value
+
+    @model_validator(mode="after")
+    def _note_source(self) -> Imbalance:
+        if (self.trainer_note is None) != (self.trainer_note_source is None):
+            raise ValueError("trainer_note and trainer_note_source go together")
+        return self
 
 
-@dataclass(frozen=True)
-class Tip:
-    slug: str
-    title: str
-    text: str
-    from_article: bool
+class Tip(Strict):
+    slug: Slug
+    title: Name
+    text: Paragraph
+    from_article: Flag
+
+    @field_validator("slug")
+    @classmethod
+    def _once(cls, value: str, info: ValidationInfo) -> str:
+        if ((info.context or {}).get("slug_counts") or {}).get(value, 0) > 1:
+            raise ValueError("duplicate slug")
+        return value
+
+
+class _ExercisesFile(Strict):
+    version: Version
+    cautions: Annotated[tuple[Caution, ...], Field(min_length=1)]
+    # Each entry is validated on its own (below), so the family check knows which it is.
+    exercises: Annotated[tuple[Any, ...], Field(min_length=1)]
+
+
+class _ImbalancesFile(Strict):
+    version: Version
+    imbalances: Annotated[tuple[Imbalance, ...], Field(min_length=1)]
+
+
+class _TipsFile(Strict):
+    version: Version
+    tips: Annotated[tuple[Tip, ...], Field(min_length=1)]
 
 
 @dataclass(frozen=True)
@@ -136,6 +437,7 @@ class Catalog:
     exercises: dict[str, Exercise]
     imbalances: dict[str, Imbalance]
     tips: tuple[Tip, ...]
+    cautions: dict[str, Caution]
 
     def exercise(self, slug: str) -> Exercise:
         """The exercise with this slug; KeyError naming the slug if there is none."""
@@ -160,6 +462,11 @@ class Catalog:
             if slug in ex.imbalances and (kind is None or ex.kind == kind)
         )
 
+    def family(self, slug: str) -> tuple[Exercise, ...]:
+        """Every exercise of the same movement family, in catalog order."""
+        family = self.exercise(slug).family
+        return tuple(ex for ex in self.exercises.values() if ex.family == family)
+
     def with_extra(self, extra: Iterable[Exercise]) -> Catalog:
         """A copy with (clinic) exercises added; a slug clash or a dangling link raises."""
         exercises = dict(self.exercises)
@@ -170,368 +477,167 @@ class Catalog:
             if ex.slug in exercises:
                 owner = "the catalog" if ex.slug in self.exercises else "another extra exercise"
                 raise CatalogError(
-                    f"{ex.source} exercises: {ex.slug}.slug: already used by {owner}"
+                    f"{ex.source} exercises: {ex.slug}.slug: already used by {owner}",
+                    [("slug", f"already used by {owner}")],
                 )
             exercises[ex.slug] = ex
             added.append(ex)
         for ex in added:
-            _check_links(ex, exercises, self.imbalances, where=f"{ex.source} exercises")
+            _validate_exercise(
+                ex.model_dump(),
+                where=f"{ex.source} exercises",
+                entry=ex.slug,
+                context=self._context(exercises, ex),
+            )
         return replace(self, exercises=exercises)
+
+    def _context(self, exercises: Mapping[str, Any], me: Any) -> dict[str, Any]:
+        return {
+            "exercises": exercises,
+            "imbalances": self.imbalances,
+            "cautions": self.cautions,
+            "self": me,
+        }
 
 
 # --------------------------------------------------------------------------- validation
 
 
-def _fail(where: str, entry: str, field: str, message: str) -> CatalogError:
-    return CatalogError(f"{where}: {entry}.{field}: {message}")
+def _validate_exercise(
+    raw: Any, *, where: str, entry: str, context: dict[str, Any] | None
+) -> Exercise:
+    try:
+        return Exercise.model_validate(raw, context=context)
+    except ValidationError as exc:
+        raise explain(
+            exc, Exercise, where=where, entry=lambda loc: (entry, loc), error=CatalogError
+        ) from None
 
 
-class _Fields(Fields):
-    """Typed access to one mapping, failing with the file / entry / field in the message."""
-
-    max_text = MAX_TEXT
-
-    def __init__(self, raw: Any, *, where: str, entry: str, prefix: str = "") -> None:
-        self.where, self.entry, self.prefix = where, entry, prefix
-        super().__init__(raw)
-
-    def not_a_mapping(self, raw: Any) -> CatalogError:
-        label = self.prefix.rstrip(".") or "entry"
-        return CatalogError(
-            f"{self.where}: {self.entry}: {label} must be a mapping, got {_kind(raw)}"
-        )
-
-    def error(self, field: str, message: str) -> CatalogError:
-        return _fail(self.where, self.entry, self.prefix + field, message)
-
-    def slug(self, name: str) -> str:
-        return self.identifier(name, "a slug")
-
-    def optional_slug(self, name: str) -> str | None:
-        return None if self.raw.get(name) is None else self.slug(name)
-
-    def choice(self, name: str, choices: Iterable[str], default: str | None = None) -> str:
-        choices = tuple(choices)
-        value = self.raw.get(name, default)
-        if value not in choices:
-            raise self.error(name, f"must be one of {', '.join(choices)}; got {value!r}")
-        return value
-
-    def number(self, name: str, maximum: int) -> int:
-        value = self.raw.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise self.error(name, f"must be a positive integer, got {value!r}")
-        if value > maximum:
-            raise self.error(name, f"must be at most {maximum}, got {value}")
-        return value
-
-    def texts(self, name: str, *, min_items: int, max_items: int) -> tuple[str, ...]:
-        items = self._list(name, min_items, max_items)
-        out = []
-        for i, item in enumerate(items, 1):
-            if not isinstance(item, str) or not item.strip():
-                raise self.error(f"{name}[{i}]", f"must be a non-empty string, got {_kind(item)}")
-            text = " ".join(item.split())
-            if len(text) > MAX_TEXT:
-                raise self.error(f"{name}[{i}]", f"must be at most {MAX_TEXT} characters")
-            out.append(text)
-        return tuple(out)
-
-    def vocab(
-        self, name: str, vocabulary: Iterable[str], *, min_items: int, what: str
-    ) -> tuple[str, ...]:
-        vocabulary = tuple(vocabulary)
-        items = self._list(name, min_items, max(len(vocabulary), min_items))
-        for i, item in enumerate(items, 1):
-            if item not in vocabulary:
-                raise self.error(
-                    f"{name}[{i}]", f"unknown {what} {item!r} (known: {', '.join(vocabulary)})"
-                )
-        return tuple(items)
-
-    def slugs(self, name: str, *, min_items: int, max_items: int = 50) -> tuple[str, ...]:
-        items = self._list(name, min_items, max_items)
-        for i, item in enumerate(items, 1):
-            if not isinstance(item, str) or not _SLUG.match(item):
-                raise self.error(f"{name}[{i}]", f"must be a slug, got {item!r}")
-        return tuple(items)
-
-    def _list(self, name: str, min_items: int, max_items: int) -> list[Any]:
-        value = self.raw.get(name)
-        if not isinstance(value, list):
-            raise self.error(name, f"must be a list, got {_kind(value)}")
-        if not min_items <= len(value) <= max_items:
-            raise self.error(name, f"must have {min_items} to {max_items} items, got {len(value)}")
-        seen = set()
-        for item in value:
-            key = item if isinstance(item, str | int) else repr(item)
-            if key in seen:
-                raise self.error(name, f"lists {item!r} twice")
-            seen.add(key)
-        return value
-
-
-_kind = describe
-
-
-_EXERCISE_REQUIRED = (
-    "slug",
-    "name",
-    "kind",
-    "imbalances",
-    "summary",
-    "steps",
-    "cues",
-    "mistakes",
-    "target_muscles",
-    "equipment",
-    "dose",
-    "unilateral",
-    "level",
-)
-_EXERCISE_OPTIONAL = ("easier", "harder", "source")
-
-
-def _entry_name(raw: Any, fallback: str) -> str:
-    slug = raw.get("slug") if isinstance(raw, Mapping) else None
-    return slug if isinstance(slug, str) and _SLUG.match(slug) else fallback
-
-
-def validate_exercise(raw: dict, *, where: str, entry: str | None = None) -> Exercise:
+def validate_exercise(
+    raw: Any, *, where: str, entry: str | None = None, catalog: Catalog | None = None
+) -> Exercise:
     """Validate one exercise mapping (file entry or clinic form data) and build it.
 
-    Checks shape, types, vocabularies and limits. Links to other exercises and to
-    imbalances are checked by `load_catalog` and `Catalog.with_extra`, which see the
-    whole catalog.
+    Links to other exercises, imbalances and cautions are checked when ``catalog`` is
+    given (and always by `load_catalog` and `Catalog.with_extra`).
 
     :param where: what the data came from, first in error messages ("exercises.yaml").
     :param entry: name for the entry when it has no valid slug (default "exercise").
+    :raise CatalogError: listing every problem; `problems` has (field, message) pairs.
     """
-    f = _Fields(raw, where=where, entry=_entry_name(raw, entry or "exercise"))
-    f.only(_EXERCISE_REQUIRED, _EXERCISE_OPTIONAL)
-    slug = f.slug("slug")
-    dose = _dose(raw["dose"], where=where, entry=f.entry)
-    easier, harder = f.optional_slug("easier"), f.optional_slug("harder")
-    for name, value in (("easier", easier), ("harder", harder)):
-        if value == slug:
-            raise f.error(name, "must not point at the exercise itself")
-    if easier is not None and easier == harder:
-        raise f.error("harder", "must differ from easier")
-    return Exercise(
-        slug=slug,
-        name=f.text("name", max_len=80),
-        kind=f.choice("kind", KINDS),
-        imbalances=f.slugs("imbalances", min_items=0),
-        summary=f.text("summary", max_len=200),
-        steps=f.texts("steps", min_items=1, max_items=MAX_LIST_ITEMS),
-        cues=f.texts("cues", min_items=1, max_items=MAX_LIST_ITEMS),
-        mistakes=f.texts("mistakes", min_items=1, max_items=MAX_LIST_ITEMS),
-        target_muscles=f.vocab("target_muscles", REGIONS, min_items=1, what="region"),
-        equipment=f.vocab("equipment", EQUIPMENT, min_items=1, what="equipment"),
-        dose=dose,
-        easier=easier,
-        harder=harder,
-        unilateral=f.flag("unilateral"),
-        level=f.choice("level", LEVELS),
-        source=f.choice("source", SOURCES, default="builtin"),
-    )
-
-
-def _dose(raw: Any, *, where: str, entry: str) -> Dose:
-    f = _Fields(raw, where=where, entry=entry, prefix="dose.")
-    f.only(("sets", "rest_seconds"), ("reps", "hold_seconds", "per_side"))
-    has_reps, has_hold = raw.get("reps") is not None, raw.get("hold_seconds") is not None
-    if has_reps == has_hold:
-        raise f.error("reps", "give exactly one of reps or hold_seconds")
-    return Dose(
-        sets=f.number("sets", MAX_SETS),
-        reps=f.number("reps", MAX_REPS) if has_reps else None,
-        hold_seconds=f.number("hold_seconds", MAX_HOLD_SECONDS) if has_hold else None,
-        rest_seconds=f.number("rest_seconds", MAX_REST_SECONDS),
-        per_side=f.flag("per_side", default=False),
-    )
-
-
-def _builtin_standard(ex: Exercise, where: str) -> None:
-    """The reviewed files hold every exercise to the same editorial standard."""
-    for field, (low, high) in (
-        ("steps", BUILTIN_STEPS),
-        ("cues", BUILTIN_CUES),
-        ("mistakes", BUILTIN_MISTAKES),
-    ):
-        count = len(getattr(ex, field))
-        if not low <= count <= high:
-            raise _fail(where, ex.slug, field, f"must have {low} to {high} items, got {count}")
-    if ex.source != "builtin":
-        raise _fail(where, ex.slug, "source", "must be builtin in the reviewed files")
-
-
-def _check_links(
-    ex: Exercise,
-    exercises: Mapping[str, Exercise],
-    imbalances: Mapping[str, Imbalance],
-    *,
-    where: str,
-) -> None:
-    for field in ("easier", "harder"):
-        target = getattr(ex, field)
-        if target is not None and target not in exercises:
-            raise _fail(where, ex.slug, field, f"no exercise {target!r} in the catalog")
-    for i, slug in enumerate(ex.imbalances, 1):
-        if slug not in imbalances:
-            known = ", ".join(imbalances)
-            raise _fail(where, ex.slug, f"imbalances[{i}]", f"unknown imbalance {slug!r} ({known})")
-
-
-def _imbalance(raw: Any, *, where: str, index: int) -> Imbalance:
-    f = _Fields(raw, where=where, entry=_entry_name(raw, f"imbalances[{index}]"))
-    f.only(
-        (
-            "slug",
-            "name",
-            "problem",
-            "weak_muscles",
-            "overactive_muscles",
-            "exercises",
-            "release",
-            "from_article",
-        )
-    )
-    return Imbalance(
-        slug=f.slug("slug"),
-        name=f.text("name", max_len=80),
-        problem=f.text("problem"),
-        weak_muscles=f.vocab("weak_muscles", REGIONS, min_items=0, what="region"),
-        overactive_muscles=f.vocab("overactive_muscles", REGIONS, min_items=0, what="region"),
-        exercises=f.slugs("exercises", min_items=1, max_items=12),
-        release=f.slugs("release", min_items=0, max_items=3),
-        from_article=f.flag("from_article"),
-    )
-
-
-def _tip(raw: Any, *, where: str, index: int) -> Tip:
-    f = _Fields(raw, where=where, entry=_entry_name(raw, f"tips[{index}]"))
-    f.only(("slug", "title", "text", "from_article"))
-    return Tip(
-        slug=f.slug("slug"),
-        title=f.text("title", max_len=80),
-        text=f.text("text", max_len=600),
-        from_article=f.flag("from_article"),
-    )
+    slug = raw.get("slug") if isinstance(raw, Mapping) else None
+    name = slug if isinstance(slug, str) and IDENT.match(slug) else (entry or "exercise")
+    context = None
+    if catalog is not None:
+        exercises = dict(catalog.exercises)
+        context = catalog._context(exercises, raw)
+        if isinstance(slug, str):
+            exercises.setdefault(slug, raw)
+    return _validate_exercise(raw, where=where, entry=name, context=context)
 
 
 # --------------------------------------------------------------------------- loading
 
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    loader.flatten_mapping(node)
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            line = key_node.start_mark.line + 1
-            raise CatalogError(f"line {line}: duplicate key {key!r}")
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read(data_dir: Path, filename: str, list_key: str) -> tuple[str, list[Any]]:
-    path = data_dir / filename
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(f"{filename}: cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except CatalogError as exc:
-        raise CatalogError(f"{filename}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{filename}: not valid YAML: {exc}") from None
+def _read(data_dir: Path, filename: str, list_key: str) -> dict[str, Any]:
+    doc = read_yaml(data_dir / filename, CatalogError)
     if not isinstance(doc, dict):
         raise CatalogError(f"{filename}: must be a mapping with version and {list_key}")
-    unknown = sorted(str(k) for k in doc if k not in ("version", list_key))
-    if unknown:
-        raise CatalogError(f"{filename}: {unknown[0]}: unknown top-level key")
-    version = doc.get("version")
-    if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", version):
-        raise CatalogError(
-            f'{filename}: version: must be a quoted string like "2026.11.1", got {version!r}'
-        )
+    return doc
+
+
+def _by_slug(doc: Mapping[str, Any], list_key: str) -> dict[str, Any]:
     items = doc.get(list_key)
-    if not isinstance(items, list) or not items:
-        raise CatalogError(f"{filename}: {list_key}: must be a non-empty list")
-    return version, items
-
-
-def _unique(items: Iterable[Any], filename: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for item in items:
-        if item.slug in out:
-            raise CatalogError(f"{filename}: {item.slug}.slug: duplicate slug")
-        out[item.slug] = item
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, Mapping) and isinstance(item.get("slug"), str):
+            out.setdefault(item["slug"], item)
     return out
+
+
+def _counts(doc: Mapping[str, Any], list_key: str, field: str) -> dict[Any, int]:
+    counts: dict[Any, int] = {}
+    items = doc.get(list_key)
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, Mapping) and isinstance(item.get(field), str | int):
+            counts[item[field]] = counts.get(item[field], 0) + 1
+    return counts
+
+
+def _parse(model: type[Strict], doc: Any, filename: str, list_key: str, context: dict) -> Any:
+    try:
+        return model.model_validate(doc, context=context)
+    except ValidationError as exc:
+        raise explain(
+            exc,
+            model,
+            where=filename,
+            entry=entry_namer(doc, list_key),
+            error=CatalogError,
+        ) from None
 
 
 def load_catalog(data_dir: Path | None = None) -> Catalog:
     """Read and validate exercises.yaml, imbalances.yaml and tips.yaml from `data_dir`.
 
-    :raise CatalogError: on the first problem, naming the file, the entry and the field.
+    :raise CatalogError: naming the file, the entry and the field of each problem.
     """
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
     ex_file, im_file, tip_file = "exercises.yaml", "imbalances.yaml", "tips.yaml"
+    ex_doc = _read(data_dir, ex_file, "exercises")
+    im_doc = _read(data_dir, im_file, "imbalances")
+    tip_doc = _read(data_dir, tip_file, "tips")
 
-    ex_version, raw_exercises = _read(data_dir, ex_file, "exercises")
-    im_version, raw_imbalances = _read(data_dir, im_file, "imbalances")
-    tip_version, raw_tips = _read(data_dir, tip_file, "tips")
-
-    parsed = []
-    for i, raw in enumerate(raw_exercises, 1):
-        ex = validate_exercise(raw, where=ex_file, entry=f"exercises[{i}]")
-        _builtin_standard(ex, ex_file)
-        parsed.append(ex)
-    exercises = _unique(parsed, ex_file)
-    imbalances = _unique(
-        (_imbalance(raw, where=im_file, index=i) for i, raw in enumerate(raw_imbalances, 1)),
+    parsed_ex = _parse(_ExercisesFile, ex_doc, ex_file, "exercises", {})
+    raw_exercises = _by_slug(ex_doc, "exercises")
+    raw_imbalances = _by_slug(im_doc, "imbalances")
+    cautions = {c.slug: c for c in parsed_ex.cautions}
+    slug_counts = _counts(ex_doc, "exercises", "slug")
+    exercises: dict[str, Exercise] = {}
+    for index, raw in enumerate(parsed_ex.exercises):
+        context = {
+            "builtin": True,
+            "exercises": raw_exercises,
+            "imbalances": raw_imbalances,
+            "cautions": cautions,
+            "self": raw,
+            "slug_counts": slug_counts,
+        }
+        slug = raw.get("slug") if isinstance(raw, Mapping) else None
+        name = slug if isinstance(slug, str) and IDENT.match(slug) else f"exercises[{index + 1}]"
+        ex = _validate_exercise(raw, where=ex_file, entry=name, context=context)
+        exercises.setdefault(ex.slug, ex)
+    parsed_im = _parse(
+        _ImbalancesFile,
+        im_doc,
         im_file,
+        "imbalances",
+        {
+            "exercises": exercises,
+            "slug_counts": _counts(im_doc, "imbalances", "slug"),
+            "priority_counts": _counts(im_doc, "imbalances", "priority"),
+        },
     )
-    tips = _unique(
-        (_tip(raw, where=tip_file, index=i) for i, raw in enumerate(raw_tips, 1)), tip_file
+    parsed_tips = _parse(
+        _TipsFile, tip_doc, tip_file, "tips", {"slug_counts": _counts(tip_doc, "tips", "slug")}
     )
 
-    for ex in exercises.values():
-        _check_links(ex, exercises, imbalances, where=ex_file)
-    for im in imbalances.values():
-        if im.overactive_muscles and not im.release:
-            raise _fail(
-                im_file, im.slug, "release", "must list release work for the overactive side"
-            )
-        for field, kind in (("exercises", "strength"), ("release", "release")):
-            for i, slug in enumerate(getattr(im, field), 1):
-                ex = exercises.get(slug)
-                label = f"{field}[{i}]"
-                if ex is None:
-                    raise _fail(im_file, im.slug, label, f"no exercise {slug!r} in {ex_file}")
-                if ex.kind != kind:
-                    raise _fail(im_file, im.slug, label, f"{slug!r} is not a {kind} exercise")
-                if im.slug not in ex.imbalances:
-                    raise _fail(
-                        im_file, im.slug, label, f"{slug!r} does not list {im.slug} in {ex_file}"
-                    )
-
-    versions = {"exercises": ex_version, "imbalances": im_version, "tips": tip_version}
+    versions = {
+        "exercises": parsed_ex.version,
+        "imbalances": parsed_im.version,
+        "tips": parsed_tips.version,
+    }
     if len(set(versions.values())) == 1:
-        version = ex_version
+        version = parsed_ex.version
     else:
         version = "+".join(f"{name}-{v}" for name, v in versions.items())
     return Catalog(
-        version=version, exercises=exercises, imbalances=imbalances, tips=tuple(tips.values())
+        version=version,
+        exercises=exercises,
+        imbalances={im.slug: im for im in parsed_im.imbalances},
+        tips=parsed_tips.tips,
+        cautions=cautions,
     )
 
 
