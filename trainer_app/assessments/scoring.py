@@ -1,9 +1,19 @@
-"""Scoring of an assessment: screening, red flags and a 0-100 score per imbalance.
+"""Scoring of an assessment: screening, graded red flags, cautions and ranked findings.
 
 Pure module: no Flask, no database. Answers are the typed values `validate_answers`
-returns (bools, ints, choice values); "yes"/"no" and number strings are accepted too,
-anything else counts as unanswered. Every score comes with reasons that quote the answers,
-so the trainer can see why the app suggests an imbalance.
+returns (bools, ints, choice values, NOT_TESTED, UNABLE_PAIN); "yes"/"no" and number
+strings are accepted too, anything else counts as not tested. The rules:
+
+- the article's screening rule ("yes to several") says whether an imbalance is likely at
+  all; self-report never flags one: only a measured test or an observation does, and the
+  yes answers that support a flagged imbalance are quoted;
+- a finding's severity (mild, moderate, marked) comes from how far the measurement falls
+  short of its threshold; flagged imbalances rank by severity, ties by the data's priority;
+- a left/right difference is relative (the weaker side at least 15% below the stronger)
+  and larger than the test's noise, only from tests measured on both sides;
+- a muscle is called tight or weak only when a test or observation says so;
+- "unable (pain)" is a finding of its own and never a weak score; a test not done never
+  counts as normal.
 """
 
 from __future__ import annotations
@@ -13,16 +23,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainer_app.assessments.questionnaire import (
+    NOT_TESTED,
     NUMBER_TYPES,
+    SEVERITIES,
     SIDES,
+    UNABLE_PAIN,
+    URGENCIES,
     Indicator,
     Questionnaire,
 )
 from trainer_app.library.catalog import Catalog, default_catalog
 
 ASYMMETRY = "asymmetry"
-LEVELS = ("none", "possible", "likely")
-RESULT_SCHEMA = 1
+RESULT_SCHEMA = 2
+SEVERITY_RANK = {"mild": 1, "moderate": 2, "marked": 3}
 
 
 @dataclass(frozen=True)
@@ -31,22 +45,85 @@ class ScreeningResult:
     likely: bool
     message: str
     answered: tuple[tuple[str, str], ...]
+    min_yes: int = 2
 
 
 @dataclass(frozen=True)
 class RedFlag:
     id: str
     text: str
+    urgency: str | None = None  # emergency | urgent | routine (None: recorded before grading)
+    client_text: str = ""
 
 
 @dataclass(frozen=True)
-class ImbalanceScore:
+class Caution:
+    id: str  # the health question
+    caution: str  # the caution slug exercises carry
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One measured or observed result that says something about an imbalance."""
+
+    text: str  # the sentence: "Left single-leg bridge held 12 s"
+    indicator: str = ""
+    value: str = ""  # "12 s", "yes", "Marked"
+    threshold: str = ""  # "under 20 s", "a positive sign"
+    source: str = ""  # "Published norm: …" or "Field rule of thumb: …"
+    severity: str = ""  # mild | moderate | marked ("" for results recorded before grading)
+    shortfall: float = 0.0  # how far from the threshold, 0..1
+    side: str | None = None
+    claim: str = ""  # weak | tight | pattern | asymmetry
+    muscles: tuple[str, ...] = ()
+    exercises: tuple[str, ...] = ()  # exercises that train what this test measures
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class MuscleStatus:
+    muscle: str
+    claim: str  # weak | tight: what the test looked for
+    status: str  # found | normal | unable_pain
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A measured capacity that sets an exercise's starting dose."""
+
+    exercise: str
+    indicator: str
+    amount: int
+    unit: str  # seconds | reps
+    text: str  # "Front plank held 25 s" or "single-leg bridge held left 12 s, right 25 s"
+
+
+@dataclass(frozen=True)
+class PainFinding:
+    key: str
+    label: str
+    imbalance: str
+
+
+@dataclass(frozen=True)
+class ImbalanceResult:
     slug: str
     name: str
-    score: int
-    level: str
-    reasons: tuple[str, ...]
+    flagged: bool
+    severity: str | None
+    shortfall: float
+    priority: int
+    findings: tuple[Finding, ...] = ()
+    supporting: tuple[str, ...] = ()
     weak_side: str | None = None
+    regions: tuple[str, ...] = ()
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The finding sentences, most severe first (for lists and program reasons)."""
+        return tuple(f.text for f in self.findings)
 
 
 @dataclass(frozen=True)
@@ -55,9 +132,10 @@ class Measurement:
     imbalance: str
     indicator: str
     label: str
-    value: bool | int | str
+    value: bool | int | str | None
     text: str
-    severity: float
+    severity: float  # shortfall of this answer (0: at or above threshold)
+    status: str = "measured"  # measured | not_tested | unable_pain
 
 
 @dataclass(frozen=True)
@@ -67,15 +145,32 @@ class AssessmentResult:
     red_flags: tuple[RedFlag, ...]
     blocked: bool
     message: str
-    imbalances: tuple[ImbalanceScore, ...]
+    imbalances: tuple[ImbalanceResult, ...]
     measurements: tuple[Measurement, ...] = ()
+    urgency: str | None = None
+    cautions: tuple[Caution, ...] = ()
+    pain: tuple[PainFinding, ...] = ()
+    muscles: tuple[MuscleStatus, ...] = ()
+    capacities: tuple[Capacity, ...] = ()
+    schema: int = RESULT_SCHEMA
 
-    def imbalance(self, slug: str) -> ImbalanceScore:
-        """The score for this imbalance slug; KeyError if it was not scored."""
+    def imbalance(self, slug: str) -> ImbalanceResult:
+        """The result for this imbalance slug; KeyError if it was not scored."""
         for item in self.imbalances:
             if item.slug == slug:
                 return item
         raise KeyError(f"no imbalance {slug!r} in this result")
+
+    @property
+    def flagged(self) -> tuple[ImbalanceResult, ...]:
+        """Imbalances a test or observation flagged, most severe first."""
+        return tuple(item for item in self.imbalances if item.flagged)
+
+    def muscle(self, muscle: str, claim: str) -> MuscleStatus | None:
+        """What the tests said about this muscle being weak or tight (None: not tested)."""
+        found = [m for m in self.muscles if m.muscle == muscle and m.claim == claim]
+        order = {"found": 0, "unable_pain": 1, "normal": 2}
+        return min(found, key=lambda m: order.get(m.status, 3)) if found else None
 
 
 @dataclass(frozen=True)
@@ -91,8 +186,8 @@ class IndicatorChange:
 class Change:
     slug: str
     name: str
-    before: int
-    after: int
+    before: str  # severity word, or "not flagged"
+    after: str
     direction: str  # improved | worse | same
     indicators: tuple[IndicatorChange, ...] = field(default=())
 
@@ -104,10 +199,10 @@ def _yes_no(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("yes", "y", "true", "1", "on"):
+        word = value.strip().lower()
+        if word in ("yes", "y", "true", "1", "on"):
             return True
-        if text in ("no", "n", "false", "0", "off"):
+        if word in ("no", "n", "false", "0", "off"):
             return False
     return None
 
@@ -120,7 +215,7 @@ def _number(value: Any, ind: Indicator) -> int | float | None:
             value = float(value.strip()) if "." in value else int(value.strip())
         except ValueError:
             return None
-    if not isinstance(value, int | float) or value != value:  # NaN is unanswered
+    if not isinstance(value, int | float) or value != value:  # NaN is not a result
         return None
     if ind.min is not None and value < ind.min:
         return None
@@ -131,6 +226,10 @@ def _number(value: Any, ind: Indicator) -> int | float | None:
 
 def format_value(ind: Indicator, value: Any) -> str:
     """An answer as the trainer reads it: "12 s", "18 reps", "65°", "yes", "Mild"."""
+    if value == NOT_TESTED:
+        return "not tested"
+    if value == UNABLE_PAIN:
+        return "unable (pain)"
     if ind.type == "yes_no":
         return "yes" if value else "no"
     if ind.type == "choice":
@@ -148,108 +247,195 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _observation_shortfall(q: Questionnaire, severity: str) -> float:
+    """A comparable shortfall for an observed sign, inside its severity band."""
+    bands = q.severity
+    return {
+        "mild": bands.moderate / 2,
+        "moderate": (bands.moderate + bands.marked) / 2,
+        "marked": bands.marked,
+    }[severity]
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
 @dataclass
-class _GroupResult:
-    points: float = 0.0
-    answered_weight: int = 0
-    reasons: list[str] = field(default_factory=list)
-    side_votes: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SIDES, 0.0))
+class _Group:
+    findings: list[Finding] = field(default_factory=list)
+    supporting: list[str] = field(default_factory=list)
+    sides: set[str] = field(default_factory=set)
+    side_conflict: bool = False
+
+
+@dataclass
+class _Scan:
     measurements: list[Measurement] = field(default_factory=list)
+    pain: list[PainFinding] = field(default_factory=list)
+    muscles: list[MuscleStatus] = field(default_factory=list)
+    capacities: list[Capacity] = field(default_factory=list)
 
 
-def _evaluate(slug: str, ind: Indicator, answers: Mapping[str, Any], out: _GroupResult) -> None:
-    """Add one indicator's findings, measurements and side votes to the group result."""
+def _evaluate(
+    q: Questionnaire, slug: str, ind: Indicator, answers: Mapping[str, Any], group: _Group, scan: _Scan
+) -> None:
+    """One indicator: measurements, findings, muscle statuses, pain and capacities."""
     sides: tuple[str | None, ...] = SIDES if ind.bilateral else (None,)
-    severity = 0.0
-    answered = False
-    numbers: dict[str, float] = {}
+    numbers: dict[str | None, int | float] = {}
     for side, key in zip(sides, ind.answer_keys(), strict=True):
         raw = answers.get(key)
-        fmt = {"side": side or "", "Side": _sentence(side or "")}
         label = f"{ind.label} ({side})" if side else ind.label
+        fmt = {"side": side or "", "Side": _sentence(side or "")}
+        if raw == UNABLE_PAIN:
+            scan.pain.append(PainFinding(key, label, slug))
+            scan.measurements.append(
+                Measurement(key, slug, ind.id, label, UNABLE_PAIN, "unable (pain)", 0.0, UNABLE_PAIN)
+            )
+            for muscle in ind.muscles:
+                scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), "unable_pain", label))
+            continue
+        finding: Finding | None = None
         if ind.type in NUMBER_TYPES:
             value = _number(raw, ind)
             if value is None:
+                scan.measurements.append(_not_tested(key, slug, ind, label))
                 continue
-            text = format_value(ind, value)
-            sev, reason = 0.0, None
-            finding = _sentence(ind.finding.format(value=text, **fmt))
-            if value < ind.below:
-                sev = 1.0
-                reason = f"{finding}, below {format_value(ind, ind.below)}"
-            elif ind.good is not None and value < ind.good:
-                sev = 0.5
-                reason = f"{finding}, short of the {format_value(ind, ind.good)} goal"
-            if side:
-                numbers[side] = value
+            numbers[side] = value
+            shown = format_value(ind, value)
+            threshold = f"under {format_value(ind, ind.below)}"
+            shortfall = max(0.0, (ind.below - value) / ind.below) if value < ind.below else 0.0
+            if shortfall > 0:
+                finding = Finding(
+                    text=_sentence(ind.finding.format(value=shown, **fmt)),
+                    indicator=ind.id,
+                    value=shown,
+                    threshold=threshold,
+                    source=ind.source.text(),
+                    severity=q.severity.word(shortfall),
+                    shortfall=round(shortfall, 4),
+                    side=side,
+                    claim=ind.claim,
+                    muscles=ind.muscles,
+                    exercises=(*ind.doses, *ind.exercises),
+                    region=ind.region,
+                )
+            scan.measurements.append(
+                Measurement(key, slug, ind.id, label, value, shown, round(shortfall, 4))
+            )
         elif ind.type == "yes_no":
             value = _yes_no(raw)
             if value is None:
+                scan.measurements.append(_not_tested(key, slug, ind, label))
                 continue
-            text = format_value(ind, value)
-            sev = 1.0 if value == ind.sign else 0.0
-            reason = _sentence(ind.finding.format(**fmt)) if sev else None
-            if sev and side:
-                out.side_votes[side] += 0.5
+            shown = format_value(ind, value)
+            positive = value == ind.positive
+            shortfall = _observation_shortfall(q, ind.severity) if positive else 0.0
+            if positive:
+                finding = Finding(
+                    text=_sentence(ind.finding.format(**fmt)),
+                    indicator=ind.id,
+                    value=shown,
+                    threshold="a positive sign",
+                    source=ind.source.text(),
+                    severity=ind.severity or "mild",
+                    shortfall=round(shortfall, 4),
+                    side=side,
+                    claim=ind.claim,
+                    muscles=ind.muscles,
+                    exercises=ind.exercises,
+                    region=ind.region,
+                )
+            scan.measurements.append(
+                Measurement(key, slug, ind.id, label, value, shown, round(shortfall, 4))
+            )
         else:
             choice = ind.choice(str(raw)) if isinstance(raw, str) else None
             if choice is None:
+                scan.measurements.append(_not_tested(key, slug, ind, label))
                 continue
-            value, text, sev = choice.value, choice.label, choice.severity
-            reason = _sentence(ind.finding.format(answer=choice.label.lower())) if sev else None
-        answered = True
-        severity = max(severity, sev)
-        if reason:
-            out.reasons.append(reason)
-        out.measurements.append(Measurement(key, slug, ind.id, label, value, text, sev))
-    if len(numbers) == 2:
-        side, deficit = _weaker(numbers["left"], numbers["right"])
+            shortfall = 0.0
+            if choice.severity != "none":
+                shortfall = _observation_shortfall(q, choice.severity)
+                finding = Finding(
+                    text=_sentence(ind.finding.format(answer=choice.label.lower())),
+                    indicator=ind.id,
+                    value=choice.label,
+                    threshold="any forward head or rounded shoulders",
+                    source=ind.source.text(),
+                    severity=choice.severity,
+                    shortfall=round(shortfall, 4),
+                    claim=ind.claim,
+                    exercises=ind.exercises,
+                    region=ind.region,
+                )
+            scan.measurements.append(
+                Measurement(key, slug, ind.id, label, choice.value, choice.label, round(shortfall, 4))
+            )
+        for muscle in ind.muscles:
+            status = "found" if finding else "normal"
+            evidence = finding.text if finding else f"{label}: {scan.measurements[-1].text}"
+            scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), status, evidence))
+        if finding is None:
+            continue
+        if ind.claim in ("weak", "pattern"):
+            group.findings.append(finding)
+        elif ind.claim == "supporting":
+            group.supporting.append(f"Observed: {_lower_first(finding.text)}")
+    if ind.claim == "weak" and len(numbers) == 2:
+        side = _weaker_side(q, ind, numbers["left"], numbers["right"])
         if side:
-            out.side_votes[side] += deficit
-    if answered:
-        out.answered_weight += ind.weight
-        out.points += ind.weight * severity
+            if group.sides and side not in group.sides:
+                group.side_conflict = True
+            group.sides.add(side)
+    if ind.doses and numbers:
+        amount = min(numbers.values())
+        if ind.bilateral and len(numbers) == 2:
+            measured = ", ".join(f"{s} {format_value(ind, numbers[s])}" for s in SIDES)
+            text = f"{ind.label}: {measured}; the weaker side sets the dose"
+        else:
+            only = next(iter(numbers))
+            text = f"{ind.label}: {(only + ' ') if only else ''}{format_value(ind, amount)}"
+        for exercise in ind.doses:
+            scan.capacities.append(
+                Capacity(exercise, ind.id, int(amount), "seconds" if ind.type == "seconds" else "reps", text)
+            )
 
 
-def _weaker(left: float, right: float) -> tuple[str | None, float]:
-    """The weaker side and its relative deficit (0..1), or (None, 0) when equal."""
+def _muscle_claim(ind: Indicator) -> str:
+    return "tight" if ind.claim == "tight" else "weak"
+
+
+def _not_tested(key: str, slug: str, ind: Indicator, label: str) -> Measurement:
+    return Measurement(key, slug, ind.id, label, NOT_TESTED, "not tested", 0.0, NOT_TESTED)
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _gap(q: Questionnaire, ind: Indicator, left: float, right: float) -> tuple[str | None, float]:
+    """The weaker side and its relative deficit, when it meets the asymmetry rule."""
     stronger = max(left, right)
     if left == right or stronger <= 0:
         return None, 0.0
-    return ("left" if left < right else "right"), (stronger - min(left, right)) / stronger
+    ratio = (stronger - min(left, right)) / stronger
+    noise = ind.noise or 0
+    if ratio < q.asymmetry.min_ratio or abs(left - right) <= noise:
+        return None, ratio
+    return ("left" if left < right else "right"), ratio
 
 
-def _vote(votes: Mapping[str, float]) -> str | None:
-    if votes["left"] == votes["right"]:
-        return None
-    return "left" if votes["left"] > votes["right"] else "right"
+def _weaker_side(q: Questionnaire, ind: Indicator, left: float, right: float) -> str | None:
+    return _gap(q, ind, left, right)[0]
 
 
-def _level(q: Questionnaire, score: int) -> str:
-    if score >= q.likely_at:
-        return "likely"
-    if score >= q.possible_at:
-        return "possible"
-    return "none"
-
-
-def _imbalance_score(q: Questionnaire, slug: str, name: str, group: _GroupResult) -> ImbalanceScore:
-    if not group.reasons or group.answered_weight <= 0:
-        return ImbalanceScore(slug, name, 0, "none", (), None)
-    value = min(100, max(1, round(100 * group.points / group.answered_weight)))
-    side = _vote(group.side_votes)
-    return ImbalanceScore(slug, name, value, _level(q, value), tuple(group.reasons), side)
-
-
-def _asymmetry(q: Questionnaire, answers: Mapping[str, Any], name: str) -> ImbalanceScore:
-    """Asymmetry from the left/right number pairs and the "one side stronger" question."""
-    rule = q.asymmetry
-    reasons: list[str] = []
-    votes = dict.fromkeys(SIDES, 0.0)
-    points = 0
+def _asymmetry(
+    q: Questionnaire, answers: Mapping[str, Any], name: str, priority: int, supporting: list[str]
+) -> ImbalanceResult:
+    """Left/right differences of tests measured on both sides."""
+    findings: list[Finding] = []
     for group in q.indicators.values():
         for ind in group:
             if not ind.bilateral or ind.type not in NUMBER_TYPES:
@@ -257,95 +443,171 @@ def _asymmetry(q: Questionnaire, answers: Mapping[str, Any], name: str) -> Imbal
             left, right = (_number(answers.get(key), ind) for key in ind.answer_keys())
             if left is None or right is None:
                 continue
-            side, deficit = _weaker(left, right)
-            difference = abs(left - right)
-            if side is None or (
-                deficit < rule.min_ratio and difference < rule.min_difference[ind.type]
-            ):
+            side, ratio = _gap(q, ind, left, right)
+            if side is None:
                 continue
             word = "less range" if ind.type == "degrees" else "weaker"
-            reasons.append(
-                f"{ind.label}: left {format_value(ind, left)} vs right "
-                f"{format_value(ind, right)}, {round(100 * deficit)}% {word} on the {side}"
+            findings.append(
+                Finding(
+                    text=(
+                        f"{ind.label}: left {format_value(ind, left)}, right "
+                        f"{format_value(ind, right)}: the {side} side {round(100 * ratio)}% {word}"
+                    ),
+                    indicator=ind.id,
+                    value=f"{round(100 * ratio)}% {word} on the {side}",
+                    threshold=(
+                        f"{round(100 * q.asymmetry.min_ratio)}% or more, and more than "
+                        f"{format_value(ind, ind.noise or 0)} apart"
+                    ),
+                    source=q.asymmetry.source.text(),
+                    severity=q.asymmetry.severity.word(ratio),
+                    shortfall=round(ratio, 4),
+                    side=side,
+                    claim="asymmetry",
+                    muscles=ind.muscles,
+                    exercises=ind.doses,
+                    region=ind.region,
+                )
             )
-            votes[side] += deficit
-            points += rule.points_per_measured
-    reported = _yes_no(answers.get(rule.screening_question))
-    if reported:
-        question = next(s for s in q.screening if s.id == rule.screening_question)
-        reasons.append(f"Client answered yes to: {question.text}")
-        points += rule.points_for_screening
-    if not reasons or points <= 0:
-        return ImbalanceScore(ASYMMETRY, name, 0, "none", (), None)
-    value = min(100, points)
-    return ImbalanceScore(ASYMMETRY, name, value, _level(q, value), tuple(reasons), _vote(votes))
+    findings.sort(key=_finding_order)
+    sides = {f.side for f in findings}
+    regions = tuple(dict.fromkeys(f.region for f in findings if f.region))
+    return _result(
+        ASYMMETRY,
+        name,
+        priority,
+        findings,
+        supporting,
+        weak_side=next(iter(sides)) if len(sides) == 1 else None,
+        regions=regions,
+    )
+
+
+def _finding_order(f: Finding) -> tuple:
+    return (-SEVERITY_RANK.get(f.severity, 0), -f.shortfall)
+
+
+def _result(
+    slug: str,
+    name: str,
+    priority: int,
+    findings: list[Finding],
+    supporting: list[str],
+    *,
+    weak_side: str | None,
+    regions: tuple[str, ...] = (),
+) -> ImbalanceResult:
+    findings = sorted(findings, key=_finding_order)
+    top = findings[0] if findings else None
+    return ImbalanceResult(
+        slug=slug,
+        name=name,
+        flagged=top is not None,
+        severity=top.severity if top else None,
+        shortfall=top.shortfall if top else 0.0,
+        priority=priority,
+        findings=tuple(findings),
+        supporting=tuple(supporting),
+        weak_side=weak_side if top else None,
+        regions=regions,
+    )
+
+
+def rank_key(item: ImbalanceResult) -> tuple:
+    """Flagged first, then by severity word, shortfall, and the data's priority."""
+    return (
+        not item.flagged,
+        -SEVERITY_RANK.get(item.severity or "", 0),
+        -item.shortfall,
+        item.priority,
+    )
 
 
 def score(
     q: Questionnaire, answers: Mapping[str, Any], catalog: Catalog | None = None
 ) -> AssessmentResult:
-    """Score an assessment: screening rule, red flags, and each imbalance in catalog order.
+    """Score an assessment: screening rule, graded red flags, cautions, ranked imbalances.
 
-    :param catalog: gives the imbalance order and names (the package catalog by default).
+    :param catalog: gives the imbalances, their names and priorities (the package's by default).
     """
     catalog = catalog if catalog is not None else default_catalog()
 
     answered = []
-    yes_count = 0
-    for question in q.screening:
+    yes_ids: list[str] = []
+    for question in q.screening.questions:
         value = _yes_no(answers.get(question.id))
         if value is None:
             continue
-        yes_count += value
+        if value:
+            yes_ids.append(question.id)
         answered.append((question.text, "yes" if value else "no"))
-    likely = yes_count >= q.screening_rule.min_yes
+    rule = q.screening
+    likely = len(yes_ids) >= rule.min_yes
     screening = ScreeningResult(
-        yes_count=yes_count,
+        yes_count=len(yes_ids),
         likely=likely,
-        message=q.screening_rule.likely_message if likely else q.screening_rule.unlikely_message,
+        message=rule.likely_message if likely else rule.unlikely_message,
         answered=tuple(answered),
+        min_yes=rule.min_yes,
     )
 
-    red_flags = tuple(
-        RedFlag(flag.id, flag.text) for flag in q.red_flags if _yes_no(answers.get(flag.id))
+    flags = [f for f in q.red_flags.questions if _yes_no(answers.get(f.id))]
+    flags.sort(key=lambda f: URGENCIES.index(f.urgency))
+    red_flags = tuple(RedFlag(f.id, f.text, f.urgency, f.client_text) for f in flags)
+    urgency = red_flags[0].urgency if red_flags else None
+    cautions = tuple(
+        Caution(h.id, h.caution, h.text)
+        for h in q.health.questions
+        if _yes_no(answers.get(h.id))
     )
-    blocked = bool(red_flags)
 
-    slugs = list(catalog.imbalances)
-    slugs += [slug for slug in q.indicators if slug not in catalog.imbalances]
-    scores: list[ImbalanceScore] = []
-    measurements: list[Measurement] = []
-    for slug in slugs:
-        im = catalog.imbalances.get(slug)
-        name = im.name if im else slug.replace("_", " ").capitalize()
+    def quoted(slug: str) -> list[str]:
+        return [
+            f'Client answered yes: "{s.text}"'
+            for s in q.screening.questions
+            if s.id in yes_ids and slug in s.supports
+        ]
+
+    scan = _Scan()
+    items: list[ImbalanceResult] = []
+    for slug, im in catalog.imbalances.items():
         if slug == ASYMMETRY and slug not in q.indicators:
-            scores.append(_asymmetry(q, answers, name))
+            items.append(_asymmetry(q, answers, im.name, im.priority, quoted(slug)))
             continue
-        group = _GroupResult()
+        group = _Group()
         for ind in q.indicators.get(slug, ()):
-            _evaluate(slug, ind, answers, group)
-        measurements.extend(group.measurements)
-        scores.append(_imbalance_score(q, slug, name, group))
+            _evaluate(q, slug, ind, answers, group, scan)
+        side = next(iter(group.sides)) if len(group.sides) == 1 and not group.side_conflict else None
+        support = [*group.supporting, *quoted(slug)] if group.findings else quoted(slug)
+        items.append(_result(slug, im.name, im.priority, group.findings, support, weak_side=side))
 
     return AssessmentResult(
         questionnaire_version=q.version,
         screening=screening,
         red_flags=red_flags,
-        blocked=blocked,
-        message=q.red_flag_message if blocked else "",
-        imbalances=tuple(scores),
-        measurements=tuple(measurements),
+        blocked=bool(red_flags),
+        message=q.red_flags.levels[urgency].action if urgency else "",
+        imbalances=tuple(sorted(items, key=rank_key)),
+        measurements=tuple(scan.measurements),
+        urgency=urgency,
+        cautions=cautions,
+        pain=tuple(scan.pain),
+        muscles=tuple(scan.muscles),
+        capacities=tuple(scan.capacities),
     )
 
 
 def suggested_imbalances(result: AssessmentResult) -> tuple[str, ...]:
-    """Slugs scored likely or possible, highest score first, then in catalog order."""
-    ranked = [
-        (-item.score, index, item.slug)
-        for index, item in enumerate(result.imbalances)
-        if item.level in ("likely", "possible")
-    ]
-    return tuple(slug for _, _, slug in sorted(ranked))
+    """Flagged imbalances in rank order (none while red flags are present)."""
+    if result.red_flags:
+        return ()
+    return tuple(item.slug for item in sorted(result.imbalances, key=rank_key) if item.flagged)
+
+
+def order_by_rank(result: AssessmentResult, slugs: Any) -> list[str]:
+    """The chosen slugs in rank order (unflagged ones the trainer ticked last, by priority)."""
+    chosen = set(slugs)
+    return [item.slug for item in sorted(result.imbalances, key=rank_key) if item.slug in chosen]
 
 
 # --------------------------------------------------------------------------- comparison
@@ -360,10 +622,19 @@ def _direction(before: float, after: float, higher_is_better: bool) -> str:
 def _indicator_change(before: Measurement | None, after: Measurement | None) -> IndicatorChange:
     ref = after or before
     assert ref is not None
-    if before is None or after is None:
+    measured = {None, "measured"}
+    if (
+        before is None
+        or after is None
+        or before.status not in measured
+        or after.status not in measured
+    ):
         direction = "unknown"
     elif isinstance(after.value, int | float) and not isinstance(after.value, bool):
-        direction = _direction(float(before.value), float(after.value), higher_is_better=True)
+        if isinstance(before.value, int | float) and not isinstance(before.value, bool):
+            direction = _direction(float(before.value), float(after.value), higher_is_better=True)
+        else:
+            direction = "unknown"
     else:
         direction = _direction(before.severity, after.severity, higher_is_better=False)
     return IndicatorChange(
@@ -375,20 +646,26 @@ def _indicator_change(before: Measurement | None, after: Measurement | None) -> 
     )
 
 
+def _level(item: ImbalanceResult | None) -> tuple[str, float]:
+    if item is None or not item.flagged:
+        return "not flagged", 0.0
+    return item.severity or "flagged", SEVERITY_RANK.get(item.severity or "", 0) + item.shortfall
+
+
 def compare(previous: AssessmentResult, current: AssessmentResult) -> tuple[Change, ...]:
-    """Per imbalance: score before and after, direction, and the answers that changed."""
-    before_scores = {item.slug: item for item in previous.imbalances}
-    after_scores = {item.slug: item for item in current.imbalances}
-    order = list(after_scores) + [s for s in before_scores if s not in after_scores]
+    """Per imbalance: severity before and after, direction, and the answers that changed."""
+    before_items = {item.slug: item for item in previous.imbalances}
+    after_items = {item.slug: item for item in current.imbalances}
+    order = list(after_items) + [s for s in before_items if s not in after_items]
     before_values = {m.key: m for m in previous.measurements}
     after_values = {m.key: m for m in current.measurements}
     keys = list(after_values) + [k for k in before_values if k not in after_values]
     changes = []
     for slug in order:
-        old, new = before_scores.get(slug), after_scores.get(slug)
+        old, new = before_items.get(slug), after_items.get(slug)
         ref = new or old
         assert ref is not None
-        old_score, new_score = (old.score if old else 0), (new.score if new else 0)
+        (old_word, old_rank), (new_word, new_rank) = _level(old), _level(new)
         indicator_changes = []
         for key in keys:
             b, a = before_values.get(key), after_values.get(key)
@@ -401,9 +678,9 @@ def compare(previous: AssessmentResult, current: AssessmentResult) -> tuple[Chan
             Change(
                 slug=slug,
                 name=ref.name,
-                before=old_score,
-                after=new_score,
-                direction=_direction(old_score, new_score, higher_is_better=False),
+                before=old_word,
+                after=new_word,
+                direction=_direction(old_rank, new_rank, higher_is_better=False),
                 indicators=tuple(indicator_changes),
             )
         )
@@ -413,8 +690,25 @@ def compare(previous: AssessmentResult, current: AssessmentResult) -> tuple[Chan
 # --------------------------------------------------------------------------- storage
 
 
+def _finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "text": f.text,
+        "indicator": f.indicator,
+        "value": f.value,
+        "threshold": f.threshold,
+        "source": f.source,
+        "severity": f.severity,
+        "shortfall": f.shortfall,
+        "side": f.side,
+        "claim": f.claim,
+        "muscles": list(f.muscles),
+        "exercises": list(f.exercises),
+        "region": f.region,
+    }
+
+
 def result_to_dict(result: AssessmentResult) -> dict[str, Any]:
-    """A JSON-ready dict (lists, strings, numbers, bools) for storing a result."""
+    """A JSON-ready dict (lists, strings, numbers, bools) for storing a result (schema 2)."""
     return {
         "schema": RESULT_SCHEMA,
         "questionnaire_version": result.questionnaire_version,
@@ -423,18 +717,30 @@ def result_to_dict(result: AssessmentResult) -> dict[str, Any]:
             "likely": result.screening.likely,
             "message": result.screening.message,
             "answered": [list(pair) for pair in result.screening.answered],
+            "min_yes": result.screening.min_yes,
         },
-        "red_flags": [{"id": f.id, "text": f.text} for f in result.red_flags],
+        # Each red flag carries its urgency and the plain words for the client, so referral
+        # letters, PDFs and emails can be written from the stored result alone.
+        "red_flags": [
+            {"id": f.id, "text": f.text, "urgency": f.urgency, "client_text": f.client_text}
+            for f in result.red_flags
+        ],
+        "urgency": result.urgency,
         "blocked": result.blocked,
         "message": result.message,
+        "cautions": [{"id": c.id, "caution": c.caution, "text": c.text} for c in result.cautions],
         "imbalances": [
             {
                 "slug": i.slug,
                 "name": i.name,
-                "score": i.score,
-                "level": i.level,
-                "reasons": list(i.reasons),
+                "flagged": i.flagged,
+                "severity": i.severity,
+                "shortfall": i.shortfall,
+                "priority": i.priority,
+                "findings": [_finding_dict(f) for f in i.findings],
+                "supporting": list(i.supporting),
                 "weak_side": i.weak_side,
+                "regions": list(i.regions),
             }
             for i in result.imbalances
         ],
@@ -447,52 +753,178 @@ def result_to_dict(result: AssessmentResult) -> dict[str, Any]:
                 "value": m.value,
                 "text": m.text,
                 "severity": m.severity,
+                "status": m.status,
             }
             for m in result.measurements
+        ],
+        "pain": [{"key": p.key, "label": p.label, "imbalance": p.imbalance} for p in result.pain],
+        "muscles": [
+            {"muscle": m.muscle, "claim": m.claim, "status": m.status, "evidence": m.evidence}
+            for m in result.muscles
+        ],
+        "capacities": [
+            {
+                "exercise": c.exercise,
+                "indicator": c.indicator,
+                "amount": c.amount,
+                "unit": c.unit,
+                "text": c.text,
+            }
+            for c in result.capacities
         ],
     }
 
 
+def _finding_from(d: Mapping[str, Any]) -> Finding:
+    return Finding(
+        text=str(d["text"]),
+        indicator=str(d.get("indicator", "")),
+        value=str(d.get("value", "")),
+        threshold=str(d.get("threshold", "")),
+        source=str(d.get("source", "")),
+        severity=str(d.get("severity", "")),
+        shortfall=float(d.get("shortfall", 0.0)),
+        side=d.get("side"),
+        claim=str(d.get("claim", "")),
+        muscles=tuple(str(m) for m in d.get("muscles", ())),
+        exercises=tuple(str(e) for e in d.get("exercises", ())),
+        region=d.get("region"),
+    )
+
+
+def _measurements(data: Mapping[str, Any]) -> tuple[Measurement, ...]:
+    return tuple(
+        Measurement(
+            key=str(m["key"]),
+            imbalance=str(m["imbalance"]),
+            indicator=str(m["indicator"]),
+            label=str(m["label"]),
+            value=m["value"],
+            text=str(m["text"]),
+            severity=float(m["severity"]),
+            status=str(m.get("status", "measured")),
+        )
+        for m in data.get("measurements", ())
+    )
+
+
+def _screening(s: Mapping[str, Any]) -> ScreeningResult:
+    return ScreeningResult(
+        yes_count=int(s["yes_count"]),
+        likely=bool(s["likely"]),
+        message=str(s["message"]),
+        answered=tuple((str(a), str(b)) for a, b in s["answered"]),
+        min_yes=int(s.get("min_yes", 2)),
+    )
+
+
+def _from_schema_1(data: Mapping[str, Any]) -> AssessmentResult:
+    """A result stored before graded findings: scores become flagged or not, reasons findings."""
+    items = []
+    for index, i in enumerate(data["imbalances"], 1):
+        flagged = str(i["level"]) in ("likely", "possible")
+        items.append(
+            ImbalanceResult(
+                slug=str(i["slug"]),
+                name=str(i["name"]),
+                flagged=flagged,
+                severity=None,
+                shortfall=int(i["score"]) / 100,
+                priority=index,
+                findings=tuple(Finding(text=str(r)) for r in i["reasons"]) if flagged else (),
+                supporting=(),
+                weak_side=i.get("weak_side") if flagged else None,
+            )
+        )
+    items.sort(key=lambda item: (not item.flagged, -item.shortfall, item.priority))
+    return AssessmentResult(
+        questionnaire_version=str(data["questionnaire_version"]),
+        screening=_screening(data["screening"]),
+        red_flags=tuple(RedFlag(str(f["id"]), str(f["text"])) for f in data["red_flags"]),
+        blocked=bool(data["blocked"]),
+        message=str(data["message"]),
+        imbalances=tuple(items),
+        measurements=_measurements(data),
+        schema=1,
+    )
+
+
 def result_from_dict(data: Mapping[str, Any]) -> AssessmentResult:
-    """Rebuild a result stored with `result_to_dict`; ValueError if the shape is wrong."""
+    """Rebuild a stored result (schema 1 or 2); ValueError if the shape is wrong."""
     try:
-        if data.get("schema", RESULT_SCHEMA) != RESULT_SCHEMA:
-            raise ValueError(f"unsupported result schema {data.get('schema')!r}")
-        s = data["screening"]
+        schema = data.get("schema", 1)
+        if schema == 1:
+            return _from_schema_1(data)
+        if schema != RESULT_SCHEMA:
+            raise ValueError(f"unsupported result schema {schema!r}")
         return AssessmentResult(
             questionnaire_version=str(data["questionnaire_version"]),
-            screening=ScreeningResult(
-                yes_count=int(s["yes_count"]),
-                likely=bool(s["likely"]),
-                message=str(s["message"]),
-                answered=tuple((str(a), str(b)) for a, b in s["answered"]),
+            screening=_screening(data["screening"]),
+            red_flags=tuple(
+                RedFlag(str(f["id"]), str(f["text"]), f.get("urgency"), str(f.get("client_text", "")))
+                for f in data["red_flags"]
             ),
-            red_flags=tuple(RedFlag(str(f["id"]), str(f["text"])) for f in data["red_flags"]),
             blocked=bool(data["blocked"]),
             message=str(data["message"]),
             imbalances=tuple(
-                ImbalanceScore(
+                ImbalanceResult(
                     slug=str(i["slug"]),
                     name=str(i["name"]),
-                    score=int(i["score"]),
-                    level=str(i["level"]),
-                    reasons=tuple(str(r) for r in i["reasons"]),
+                    flagged=bool(i["flagged"]),
+                    severity=i.get("severity"),
+                    shortfall=float(i.get("shortfall", 0.0)),
+                    priority=int(i.get("priority", 99)),
+                    findings=tuple(_finding_from(f) for f in i.get("findings", ())),
+                    supporting=tuple(str(s) for s in i.get("supporting", ())),
                     weak_side=i.get("weak_side"),
+                    regions=tuple(str(r) for r in i.get("regions", ())),
                 )
                 for i in data["imbalances"]
             ),
-            measurements=tuple(
-                Measurement(
-                    key=str(m["key"]),
-                    imbalance=str(m["imbalance"]),
-                    indicator=str(m["indicator"]),
-                    label=str(m["label"]),
-                    value=m["value"],
-                    text=str(m["text"]),
-                    severity=float(m["severity"]),
+            measurements=_measurements(data),
+            urgency=data.get("urgency"),
+            cautions=tuple(
+                Caution(str(c["id"]), str(c["caution"]), str(c["text"]))
+                for c in data.get("cautions", ())
+            ),
+            pain=tuple(
+                PainFinding(str(p["key"]), str(p["label"]), str(p["imbalance"]))
+                for p in data.get("pain", ())
+            ),
+            muscles=tuple(
+                MuscleStatus(str(m["muscle"]), str(m["claim"]), str(m["status"]), str(m["evidence"]))
+                for m in data.get("muscles", ())
+            ),
+            capacities=tuple(
+                Capacity(
+                    str(c["exercise"]), str(c["indicator"]), int(c["amount"]), str(c["unit"]), str(c["text"])
                 )
-                for m in data.get("measurements", ())
+                for c in data.get("capacities", ())
             ),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a stored assessment result: {exc!r}") from exc
+
+
+__all__ = [
+    "ASYMMETRY",
+    "SEVERITIES",
+    "AssessmentResult",
+    "Capacity",
+    "Caution",
+    "Change",
+    "Finding",
+    "ImbalanceResult",
+    "Measurement",
+    "MuscleStatus",
+    "PainFinding",
+    "RedFlag",
+    "compare",
+    "format_value",
+    "order_by_rank",
+    "rank_key",
+    "result_from_dict",
+    "result_to_dict",
+    "score",
+    "suggested_imbalances",
+]

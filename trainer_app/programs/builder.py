@@ -1,16 +1,22 @@
 """The program builder: confirmed imbalances in, a corrective-exercise program draft out.
 
-Pure module: no Flask, no database, no randomness. The same targets, catalog and options
-always give the same draft. Rules, in priority order:
+Pure module: no Flask, no database, no randomness. The same targets, catalog, options and
+measurements always give the same draft. Rules, in priority order:
 
-1. every target gets at least one strengthening exercise (round-robin, most important first);
-2. one release exercise per target with overactive muscles, placed first as the warm-up,
-   while the exercise cap allows;
-3. further strengthening exercises, round-robin across the targets, up to the cap.
+1. every target gets strengthening work first, most important target first: for the
+   article's imbalances one of the article's exercises, or the closest easier version of
+   its movement family with the article's exercise named as the goal; a movement drill
+   never stands alone; asymmetry work is single-side and matches the body region of the
+   measured difference;
+2. one movement family per session: never an easier and a harder version together;
+3. an exercise with a caution the client reported is never chosen automatically;
+4. release work only for muscles a test found tight, at most a third of the session
+   unless the trainer raises the limit, placed first as the warm-up;
+5. further strengthening work, round-robin across the targets, up to the cap.
 
-Level picks the easier or harder variant of each exercise; the equipment filter and the
-exclusions swap to another variant or the next exercise of the pool. Asymmetry prefers
-single-side exercises, dosed per side, starting with the weaker side.
+Each item's "why" quotes the finding it addresses; the starting dose comes from the
+measured capacity where the assessment measured one (about 60-70% of the measured hold
+or reps, within the exercise's bounds), else the library's dose stands and says so.
 """
 
 from __future__ import annotations
@@ -20,7 +26,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer_app.library.catalog import REGIONS, Catalog, Dose, Exercise, Imbalance
+from trainer_app.library.catalog import (
+    REGIONS,
+    Catalog,
+    Exercise,
+    Imbalance,
+    dose_text,
+)
 
 LEVELS = ("beginner", "intermediate", "advanced")
 ASYMMETRY = "asymmetry"
@@ -33,7 +45,17 @@ HOLD_STEP = 5
 SECONDS_PER_REP = 4
 SETUP_SECONDS = 30
 TRACK_PROGRESS_TIP = "track_progress"
-DRAFT_SCHEMA = 1
+DRAFT_SCHEMA = 2
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A finding as the builder quotes it, with what it is about."""
+
+    text: str
+    muscles: tuple[str, ...] = ()
+    exercises: tuple[str, ...] = ()
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,27 @@ class Target:
     slug: str
     reasons: tuple[str, ...] = ()
     weak_side: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    regions: tuple[str, ...] = ()  # asymmetry: body regions of the measured difference
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A measured maximum that sets an exercise's starting dose."""
+
+    amount: int
+    unit: str  # seconds | reps
+    text: str
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the assessment measured beyond the findings: capacities and tight muscles."""
+
+    capacities: Mapping[str, Capacity] = field(default_factory=dict)
+    tight: Mapping[str, str] = field(default_factory=dict)  # muscle -> the finding
+    low: float = 0.6
+    high: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -51,6 +94,9 @@ class BuildOptions:
     equipment: frozenset[str] | None = None
     max_exercises: int = 8
     exclude: frozenset[str] = frozenset()
+    cautions: frozenset[str] = frozenset()
+    # Most release exercises; None keeps release work to a third of the session.
+    release_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +121,10 @@ class ProgramItem:
     reason: str
     notes: str = ""
     weekly: tuple[WeekDose, ...] = ()
+    dose_reason: str = ""
+    goal: str = ""
+    # Cautions of the client this exercise carries, acknowledged when added by hand.
+    cautions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +138,7 @@ class ProgramDraft:
     level: str = "beginner"
     targets: tuple[str, ...] = ()
     catalog_version: str = ""
+    cautions: tuple[str, ...] = ()  # the client's reported cautions when it was built
 
 
 @dataclass
@@ -95,40 +146,84 @@ class _Pick:
     exercise: Exercise
     target: Target
     over_level: bool = False
+    origin: Exercise | None = None  # the article exercise this one leads to
 
 
 @dataclass
 class _State:
     chosen: dict[str, _Pick] = field(default_factory=dict)
+    families: set[str] = field(default_factory=set)
     strength: dict[str, list[_Pick]] = field(default_factory=dict)
     release: dict[str, _Pick] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    def add(self, pick: _Pick) -> None:
+        self.chosen[pick.exercise.slug] = pick
+        self.families.add(pick.exercise.family or pick.exercise.slug)
 
 
-def targets_from_scores(scores: Iterable[Any], slugs: Iterable[str] | None = None) -> list[Target]:
-    """Targets from scored imbalances (anything with slug, score, reasons, weak_side).
+# --------------------------------------------------------------------------- inputs
 
-    Highest score first, ties in the given order. `slugs` keeps only the imbalances the
-    trainer confirmed (default: every score above 0).
+
+def _summary_of(finding: Any) -> str:
+    """A finding quoted with its severity and threshold when it has them."""
+    text = str(getattr(finding, "text", finding))
+    severity = getattr(finding, "severity", "")
+    threshold = getattr(finding, "threshold", "")
+    if severity and threshold:
+        return f"{text} ({severity}; threshold {threshold})"
+    return text
+
+
+def targets_from_scores(results: Iterable[Any], slugs: Iterable[str] | None = None) -> list[Target]:
+    """Targets from an assessment's imbalance results, in the given (ranked) order.
+
+    `slugs` keeps only the imbalances the trainer confirmed, in that order (default:
+    every flagged imbalance).
     """
-    keep = set(slugs) if slugs is not None else None
-    chosen = [
-        (-int(s.score), index, s)
-        for index, s in enumerate(scores)
-        if (s.slug in keep if keep is not None else s.score > 0)
-    ]
-    return [
-        Target(s.slug, tuple(s.reasons), s.weak_side)
-        for _, _, s in sorted(chosen, key=lambda t: t[:2])
-    ]
+    items = list(results)
+    by_slug = {item.slug: item for item in items}
+    order = list(slugs) if slugs is not None else [i.slug for i in items if i.flagged]
+    targets = []
+    for slug in order:
+        item = by_slug.get(slug)
+        if item is None:
+            targets.append(Target(slug))
+            continue
+        findings = tuple(getattr(item, "findings", ()))
+        targets.append(
+            Target(
+                slug,
+                tuple(_summary_of(f) for f in findings),
+                item.weak_side,
+                tuple(
+                    Evidence(
+                        _summary_of(f),
+                        tuple(getattr(f, "muscles", ())),
+                        tuple(getattr(f, "exercises", ())),
+                        getattr(f, "region", None),
+                    )
+                    for f in findings
+                ),
+                tuple(getattr(item, "regions", ())),
+            )
+        )
+    return targets
+
+
+def measured_from_result(result: Any, low: float = 0.6, high: float = 0.7) -> Measured:
+    """Capacities and tight muscles from a scored assessment result."""
+    capacities = {
+        c.exercise: Capacity(c.amount, c.unit, c.text) for c in getattr(result, "capacities", ())
+    }
+    tight: dict[str, str] = {}
+    for status in getattr(result, "muscles", ()):
+        if status.claim == "tight" and status.status == "found":
+            tight.setdefault(status.muscle, status.evidence)
+    return Measured(capacities=capacities, tight=tight, low=low, high=high)
 
 
 # --------------------------------------------------------------------------- choosing
-
-
-def _unilateral_mode(target: Target) -> str:
-    if target.slug == ASYMMETRY:
-        return "require"
-    return "prefer" if target.weak_side else ""
 
 
 def _check_options(options: BuildOptions) -> None:
@@ -138,6 +233,9 @@ def _check_options(options: BuildOptions) -> None:
         value = getattr(options, name)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    limit = options.release_limit
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"release_limit must be a whole number of 0 or more, got {limit!r}")
 
 
 def _targets(targets: Sequence[Target | str], catalog: Catalog) -> list[Target]:
@@ -158,16 +256,20 @@ def _targets(targets: Sequence[Target | str], catalog: Catalog) -> list[Target]:
     return out
 
 
-def _fits(ex: Exercise, kind: str, options: BuildOptions) -> bool:
-    if ex.kind != kind or ex.slug in options.exclude:
-        return False
+def _equipment_fits(ex: Exercise, options: BuildOptions) -> bool:
     if options.equipment is None:
         return True
     return set(ex.equipment) - {"none"} <= set(options.equipment)
 
 
+def _fits(ex: Exercise, kind: str, options: BuildOptions, *, cautions: bool = True) -> bool:
+    if ex.kind != kind or ex.slug in options.exclude or not _equipment_fits(ex, options):
+        return False
+    return not (cautions and set(ex.cautions) & options.cautions)
+
+
 def _family(ex: Exercise, catalog: Catalog) -> list[Exercise]:
-    """The exercise, then its easier chain, then its harder chain (no repeats)."""
+    """The exercise, then its easier chain, then its harder chain, then other family members."""
     members = [ex]
     seen = {ex.slug}
     for link in ("easier", "harder"):
@@ -176,67 +278,99 @@ def _family(ex: Exercise, catalog: Catalog) -> list[Exercise]:
             current = catalog.exercises[slug]
             seen.add(slug)
             members.append(current)
+    members += [m for m in catalog.exercises.values() if m.family == ex.family and m.slug not in seen]
     return members
 
 
-def _variants(
-    ex: Exercise, kind: str, catalog: Catalog, options: BuildOptions
-) -> list[tuple[bool, Exercise]]:
-    """Fitting variants in preference order: (over_level, exercise).
+def start_amount(measured: int, low: float, high: float) -> int:
+    """About `low`..`high` of a measured maximum: a multiple of 5 inside that band when
+    there is one, else the nearest whole number to its middle (never below 1)."""
+    lo, hi, middle = measured * low, measured * high, measured * (low + high) / 2
+    fives = [n for n in range(5 * math.ceil(lo / 5), int(hi) + 1, 5) if n >= lo]
+    if fives:
+        return max(1, min(fives, key=lambda n: (abs(n - middle), n)))
+    return max(1, round(middle))
 
-    At or below the level, the hardest variant first (the default on a tie); above it,
+
+def _bounds(ex: Exercise) -> tuple[int, int]:
+    if ex.dose.bounds is not None:
+        return ex.dose.bounds
+    return (MIN_HOLD, MAX_HOLD) if ex.dose.hold_seconds is not None else (MIN_REPS, MAX_REPS)
+
+
+def _capacity(ex: Exercise, measured: Measured) -> Capacity | None:
+    capacity = measured.capacities.get(ex.slug)
+    if capacity is None:
+        return None
+    uses_hold = ex.dose.hold_seconds is not None
+    return capacity if (capacity.unit == "seconds") == uses_hold else None
+
+
+def _capacity_fits(ex: Exercise, measured: Measured) -> bool:
+    """False when the measured capacity is below this exercise's lowest starting dose."""
+    capacity = _capacity(ex, measured)
+    if capacity is None:
+        return True
+    return start_amount(capacity.amount, measured.low, measured.high) >= _bounds(ex)[0]
+
+
+def _variants(
+    ex: Exercise, kind: str, catalog: Catalog, options: BuildOptions, measured: Measured
+) -> list[tuple[bool, Exercise]]:
+    """Fitting family members in preference order: (over_level, exercise).
+
+    At or below the level, the hardest the measured capacity allows first; above it,
     the easiest first, as a last resort.
     """
     rank = LEVELS.index(options.level)
     fitting = [(i, m) for i, m in enumerate(_family(ex, catalog)) if _fits(m, kind, options)]
+    capable = [(i, m) for i, m in fitting if _capacity_fits(m, measured)] or fitting
     within = sorted(
-        ((-LEVELS.index(m.level), i, m) for i, m in fitting if LEVELS.index(m.level) <= rank),
+        ((-LEVELS.index(m.level), i, m) for i, m in capable if LEVELS.index(m.level) <= rank),
         key=lambda t: (t[0], t[1]),
     )
     above = sorted(
-        ((LEVELS.index(m.level), i, m) for i, m in fitting if LEVELS.index(m.level) > rank),
+        ((LEVELS.index(m.level), i, m) for i, m in capable if LEVELS.index(m.level) > rank),
         key=lambda t: (t[0], t[1]),
     )
     return [(False, m) for _, _, m in within] + [(True, m) for _, _, m in above]
 
 
 def _pool(im: Imbalance, kind: str, catalog: Catalog) -> list[Exercise]:
-    """The imbalance's listed exercises (most important first), then others tagged with it."""
+    """The imbalance's listed exercises (the article's, most important first), then the rest."""
     listed = im.exercises if kind == "strength" else im.release
     slugs = [s for s in listed if s in catalog.exercises]
     slugs += [ex.slug for ex in catalog.exercises.values() if im.slug in ex.imbalances]
-    out: list[Exercise] = []
-    for slug in dict.fromkeys(slugs):
-        ex = catalog.exercises[slug]
-        if ex.kind == kind:
-            out.append(ex)
-    return out
+    return [catalog.exercises[s] for s in dict.fromkeys(slugs) if catalog.exercises[s].kind == kind]
 
 
 def _candidates(
-    im: Imbalance, kind: str, catalog: Catalog, options: BuildOptions, unilateral: str = ""
-) -> list[tuple[bool, Exercise]]:
-    """Every usable exercise for this imbalance, best first, as (over_level, exercise).
-
-    :param unilateral: "" (no preference), "prefer" (single-side first within the level),
-        or "require" (single-side first even above the level: the asymmetry target).
-    """
-    ranked: list[tuple[tuple[int, int, int, int], bool, Exercise]] = []
-    for pool_index, ex in enumerate(_pool(im, kind, catalog)):
-        for pref, (over, variant) in enumerate(_variants(ex, kind, catalog, options)):
-            bilateral = int(bool(unilateral) and not variant.unilateral)
-            first, second = (
-                (bilateral, int(over)) if unilateral == "require" else (int(over), bilateral)
-            )
-            ranked.append(((first, second, pref, pool_index), over, variant))
+    target: Target, catalog: Catalog, options: BuildOptions, measured: Measured
+) -> list[tuple[bool, Exercise, Exercise]]:
+    """Usable strengthening exercises for a target, best first: (over_level, exercise, origin)."""
+    im = catalog.imbalances[target.slug]
+    asymmetry = target.slug == ASYMMETRY
+    prefer_one_side = bool(target.weak_side) and not asymmetry
+    ranked: list[tuple[tuple[int, int, int, int], bool, Exercise, Exercise]] = []
+    for pool_index, origin in enumerate(_pool(im, "strength", catalog)):
+        for pref, (over, variant) in enumerate(_variants(origin, "strength", catalog, options, measured)):
+            if asymmetry and not _matches_asymmetry(variant, target):
+                continue
+            two_sided = int(prefer_one_side and not variant.unilateral)
+            ranked.append(((int(over), two_sided, pool_index, pref), over, variant, origin))
     ranked.sort(key=lambda t: t[0])
-    out: list[tuple[bool, Exercise]] = []
+    out: list[tuple[bool, Exercise, Exercise]] = []
     seen: set[str] = set()
-    for _, over, ex in ranked:
+    for _, over, ex, origin in ranked:
         if ex.slug not in seen:
             seen.add(ex.slug)
-            out.append((over, ex))
+            out.append((over, ex, origin))
     return out
+
+
+def _matches_asymmetry(ex: Exercise, target: Target) -> bool:
+    """Single-side work in a body region where a difference was measured."""
+    return ex.unilateral and (not target.regions or ex.region in target.regions)
 
 
 # --------------------------------------------------------------------------- dosing
@@ -246,13 +380,50 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def _base_dose(dose: Dose) -> tuple[int, int | None, int | None, int]:
+def _library_dose(ex: Exercise) -> tuple[int, int | None, int | None, int]:
+    dose = ex.dose
     sets = _clamp(dose.sets, MIN_SETS, MAX_SETS)
     reps = _clamp(dose.reps, MIN_REPS, MAX_REPS) if dose.reps is not None else None
     hold = _clamp(dose.hold_seconds, MIN_HOLD, MAX_HOLD) if dose.hold_seconds is not None else None
     if reps is None and hold is None:
         reps = MIN_REPS
     return sets, reps, hold, _clamp(dose.rest_seconds, MIN_REST, MAX_REST)
+
+
+def _start_dose(
+    ex: Exercise, measured: Measured
+) -> tuple[int, int | None, int | None, int, str]:
+    """(sets, reps, hold, rest, why this dose): from the measured capacity when there is one."""
+    sets, reps, hold, rest = _library_dose(ex)
+    library = dose_text(sets, reps, hold, rest, ex.dose.per_side or ex.unilateral)
+    if ex.kind == "release":
+        return sets, reps, hold, rest, (
+            f"The library's dose ({library}), the same every session: release work prepares "
+            "a muscle measured tight, as a warm-up, and does not need to get harder."
+        )
+    capacity = _capacity(ex, measured)
+    if capacity is None:
+        return sets, reps, hold, rest, (
+            f"The library's starting dose ({library}): nothing in the assessment measured "
+            "this exercise's capacity."
+        )
+    low, high = _bounds(ex)
+    wanted = start_amount(capacity.amount, measured.low, measured.high)
+    amount = _clamp(wanted, low, high)
+    unit = "s" if capacity.unit == "seconds" else "reps"
+    what = "hold" if capacity.unit == "seconds" else "reps"
+    share = f"{round(100 * measured.low)}–{round(100 * measured.high)}%"
+    why = (
+        f"Starts at {amount} {unit}: about {share} of the measured maximum "
+        f"({capacity.text}), so every set can be finished with good form."
+    )
+    if amount > wanted:
+        why += f" Raised from {wanted} {unit} to the exercise's lowest starting {what}."
+    elif amount < wanted:
+        why += f" Capped at the exercise's highest starting {what}."
+    if capacity.unit == "seconds":
+        return sets, None, _clamp(amount, 1, MAX_HOLD), rest, why
+    return sets, _clamp(amount, MIN_REPS, MAX_REPS), None, rest, why
 
 
 def progression_week(weeks: int) -> int:
@@ -308,19 +479,42 @@ def _regions(slugs: Iterable[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _strength_reason(ex: Exercise, target: Target, im: Imbalance) -> str:
+def _evidence_for(ex: Exercise, target: Target, catalog: Catalog) -> Evidence | None:
+    """The finding this exercise addresses: one naming its family, else its muscles."""
+
+    def family(slug: str) -> str | None:
+        other = catalog.exercises.get(slug)
+        return other.family if other else None
+
+    by_family = [e for e in target.evidence if any(family(s) == ex.family for s in e.exercises)]
+    if target.slug == ASYMMETRY:
+        by_region = [e for e in target.evidence if e.region == ex.region]
+        return (by_family or by_region or list(target.evidence) or [None])[0]
+    by_muscle = [e for e in target.evidence if set(e.muscles) & set(ex.target_muscles)]
+    return (by_family or by_muscle or list(target.evidence) or [None])[0]
+
+
+def _strength_reason(ex: Exercise, target: Target, im: Imbalance, catalog: Catalog) -> str:
+    evidence = _evidence_for(ex, target, catalog)
+    if evidence is not None:
+        return f"{ex.name} addresses: {_lower_first(evidence.text)}"
     if target.reasons:
         return f"{ex.name}: {_lower_first(target.reasons[0])}"
     if im.weak_muscles:
-        return f"{ex.name}: strengthens the {_regions(im.weak_muscles)} ({_lower_first(im.name)})"
-    return f"{ex.name}: trains each side on its own ({_lower_first(im.name)})"
-
-
-def _release_reason(ex: Exercise, im: Imbalance) -> str:
-    muscles = [m for m in im.overactive_muscles if m in ex.target_muscles] or list(
-        im.overactive_muscles
+        return (
+            f"{ex.name}: strengthens the {_regions(im.weak_muscles)} "
+            f"({_lower_first(im.name)}; confirmed by the trainer without a test finding)"
+        )
+    return (
+        f"{ex.name}: trains each side on its own ({_lower_first(im.name)}; confirmed by the "
+        "trainer without a test finding)"
     )
-    return f"{ex.name}: releases the overactive {_regions(muscles)}, for {_lower_first(im.name)}"
+
+
+def _release_reason(ex: Exercise, im: Imbalance, measured: Measured) -> str:
+    tight = [m for m in im.overactive_muscles if m in ex.target_muscles and m in measured.tight]
+    quoted = "; ".join(_lower_first(measured.tight[m]) for m in tight)
+    return f"{ex.name} releases the {_regions(tight)}, measured tight: {quoted}"
 
 
 def _notes(pick: _Pick, weak_side: str | None, asymmetric: bool, options: BuildOptions) -> str:
@@ -344,6 +538,15 @@ def _notes(pick: _Pick, weak_side: str | None, asymmetric: bool, options: BuildO
     return " ".join(notes)
 
 
+def _goal(pick: _Pick, im: Imbalance) -> str:
+    origin = pick.origin
+    if origin is None or origin.slug == pick.exercise.slug or origin.slug not in im.exercises:
+        return ""
+    if not im.from_article:
+        return ""
+    return f"{origin.name} (the article's exercise), once this is easy with good form"
+
+
 # --------------------------------------------------------------------------- building
 
 
@@ -351,11 +554,15 @@ def build_program(
     targets: Sequence[Target | str],
     catalog: Catalog,
     options: BuildOptions = BuildOptions(),  # noqa: B008 - frozen, immutable default
+    measured: Measured = Measured(),  # noqa: B008 - frozen, immutable default
 ) -> ProgramDraft:
     """Turn confirmed imbalances (most important first) into a program draft.
 
+    A target whose every exercise carries one of the client's cautions is left out with a
+    line in the summary (at least one target must remain).
+
     :raise ValueError: no targets, an unknown imbalance or option, more targets than the
-        exercise cap, or a target with no exercise that fits the equipment.
+        exercise cap, a target with no exercise that fits the equipment, or nothing left.
     """
     _check_options(options)
     wanted = _targets(targets, catalog)
@@ -367,75 +574,106 @@ def build_program(
     asymmetric = any(t.slug == ASYMMETRY for t in wanted)
     asym_side = next((t.weak_side for t in wanted if t.slug == ASYMMETRY), None)
     state = _State()
-    strength_pools = {
-        t.slug: _candidates(
-            catalog.imbalances[t.slug],
-            "strength",
-            catalog,
-            options,
-            unilateral=_unilateral_mode(t),
-        )
-        for t in wanted
-    }
+    pools = {t.slug: _candidates(t, catalog, options, measured) for t in wanted}
 
-    def take(target: Target, allow_over: bool) -> bool:
-        require = _unilateral_mode(target) == "require"
-        for over, ex in strength_pools[target.slug]:
-            # above the level, or two-sided work for an asymmetry: only to cover the target
-            fallback = over or (require and not ex.unilateral)
-            if ex.slug in state.chosen or (fallback and not allow_over):
+    def take(target: Target, allow_over: bool, coverage: bool) -> bool:
+        im = catalog.imbalances[target.slug]
+        article = [s for s in im.exercises] if im.from_article else []
+        options_in_order = pools[target.slug]
+        if coverage:
+            # the article's exercise (or its family's easier version) first; never a drill alone
+            firsts = [c for c in options_in_order if c[2].slug in article and not c[1].drill]
+            rest = [c for c in options_in_order if c not in firsts and not c[1].drill]
+            options_in_order = firsts + rest
+        for over, ex, origin in options_in_order:
+            family = ex.family or ex.slug
+            if ex.slug in state.chosen or family in state.families or (over and not allow_over):
                 continue
-            pick = _Pick(ex, target, over)
-            state.chosen[ex.slug] = pick
+            pick = _Pick(ex, target, over, origin)
+            state.add(pick)
             state.strength.setdefault(target.slug, []).append(pick)
             return True
         return False
 
     # 1. coverage: one strengthening exercise per target, most important first
+    covered: list[Target] = []
     for target in wanted:
-        if not take(target, allow_over=True):
-            im = catalog.imbalances[target.slug]
-            kit = ", ".join(sorted(options.equipment or ())) or "none"
-            excluded = f" with {len(options.exclude)} excluded" if options.exclude else ""
-            raise ValueError(
-                f"No strengthening exercise for {_lower_first(im.name)} fits the equipment "
-                f"available ({kit}){excluded}. Add equipment or remove this imbalance."
-            )
-
-    # 2. release work, one per target with overactive muscles, while the cap allows
-    release_dropped = False
-    for target in wanted:
-        im = catalog.imbalances[target.slug]
-        if not im.overactive_muscles:
+        if take(target, allow_over=True, coverage=True):
+            covered.append(target)
             continue
-        if len(state.chosen) >= options.max_exercises:
-            release_dropped = True
-            break
-        for _over, ex in _candidates(im, "release", catalog, options):
-            if ex.slug not in state.chosen:
-                pick = _Pick(ex, target)
-                state.chosen[ex.slug] = pick
-                state.release[target.slug] = pick
+        im = catalog.imbalances[target.slug]
+        blocked = _blocked_by_cautions(target, catalog, options)
+        if blocked:
+            state.skipped.append(
+                f"{im.name}: no exercise was chosen automatically, because every option "
+                f"carries a caution the client reported ({', '.join(blocked)}). Plan this "
+                "with the treating clinician."
+            )
+            continue
+        kit = ", ".join(sorted(options.equipment or ())) or "none"
+        excluded = f" with {len(options.exclude)} excluded" if options.exclude else ""
+        region = (
+            f" in the measured region ({', '.join(target.regions)})"
+            if target.slug == ASYMMETRY and target.regions
+            else ""
+        )
+        raise ValueError(
+            f"No strengthening exercise for {_lower_first(im.name)}{region} fits the equipment "
+            f"available ({kit}){excluded}. Add equipment or remove this imbalance."
+        )
+    if not covered:
+        raise ValueError(" ".join(state.skipped))
+
+    # 2. release wanted: one per target with a muscle measured tight
+    release_wanted: list[tuple[Target, Exercise]] = []
+    for target in covered:
+        im = catalog.imbalances[target.slug]
+        tight = [m for m in im.overactive_muscles if m in measured.tight]
+        if not tight:
+            continue
+        for ex in _pool(im, "release", catalog):
+            if (
+                _fits(ex, "release", options)
+                and set(ex.target_muscles) & set(tight)
+                and ex.slug not in state.chosen
+                and ex.family not in state.families
+                and all(ex.slug != other.slug for _, other in release_wanted)
+            ):
+                release_wanted.append((target, ex))
                 break
+    limit = options.release_limit
+    reserve = min(len(release_wanted), limit if limit is not None else options.max_exercises // 3)
 
     # 3. more strengthening work, round-robin, only at or below the level
     progress = True
-    while progress and len(state.chosen) < options.max_exercises:
+    while progress and len(state.chosen) < options.max_exercises - reserve:
         progress = False
-        for target in wanted:
-            if len(state.chosen) >= options.max_exercises:
+        for target in covered:
+            if len(state.chosen) >= options.max_exercises - reserve:
                 break
-            progress = take(target, allow_over=False) or progress
+            progress = take(target, allow_over=False, coverage=False) or progress
+
+    # 4. release work within its share of the session
+    strength_count = len(state.chosen)
+    allowed = limit if limit is not None else strength_count // 2
+    allowed = min(allowed, options.max_exercises - strength_count)
+    for target, ex in release_wanted[: max(0, allowed)]:
+        pick = _Pick(ex, target)
+        state.add(pick)
+        state.release[target.slug] = pick
+    release_dropped = len(release_wanted) > max(0, allowed)
 
     items: list[ProgramItem] = []
-    for target in wanted:
+    for target in covered:
         pick = state.release.get(target.slug)
         if pick:
-            items.append(_item(pick, catalog, options, asymmetric=False, weak_side=None))
-    for target in wanted:
+            items.append(_item(pick, catalog, options, measured, asymmetric=False, weak_side=None))
+    for target in covered:
         side = target.weak_side or asym_side
         for pick in state.strength.get(target.slug, []):
-            items.append(_item(pick, catalog, options, asymmetric=asymmetric, weak_side=side))
+            items.append(
+                _item(pick, catalog, options, measured, asymmetric=asymmetric, weak_side=side)
+            )
 
     return ProgramDraft(
         items=tuple(items),
@@ -444,22 +682,55 @@ def build_program(
         tips=tuple(
             tip.slug for tip in catalog.tips if tip.from_article or tip.slug == TRACK_PROGRESS_TIP
         ),
-        summary=_summary(wanted, items, catalog, options, asymmetric, release_dropped),
+        summary=_summary(
+            covered, items, catalog, options, measured, asymmetric, release_dropped, state.skipped
+        ),
         session_minutes=estimate_minutes(items),
         level=options.level,
-        targets=tuple(t.slug for t in wanted),
+        targets=tuple(t.slug for t in covered),
         catalog_version=catalog.version,
+        cautions=tuple(sorted(options.cautions)),
     )
 
 
+def _blocked_by_cautions(target: Target, catalog: Catalog, options: BuildOptions) -> list[str]:
+    """The client's cautions that rule out every exercise of this target (empty: not them)."""
+    if not options.cautions:
+        return []
+    im = catalog.imbalances[target.slug]
+    blocked: set[str] = set()
+    for ex in _pool(im, "strength", catalog):
+        for member in _family(ex, catalog):
+            if not _fits(member, "strength", options, cautions=False) or member.drill:
+                continue
+            if target.slug == ASYMMETRY and not _matches_asymmetry(member, target):
+                continue
+            hit = set(member.cautions) & options.cautions
+            if not hit:
+                return []
+            blocked |= hit
+    labels = {slug: c.label.lower() for slug, c in catalog.cautions.items()}
+    return [labels.get(c, c) for c in sorted(blocked)]
+
+
 def _item(
-    pick: _Pick, catalog: Catalog, options: BuildOptions, *, asymmetric: bool, weak_side: str | None
+    pick: _Pick,
+    catalog: Catalog,
+    options: BuildOptions,
+    measured: Measured,
+    *,
+    asymmetric: bool,
+    weak_side: str | None,
 ) -> ProgramItem:
     ex = pick.exercise
     im = catalog.imbalances[pick.target.slug]
-    sets, reps, hold, rest = _base_dose(ex.dose)
+    sets, reps, hold, rest, why_dose = _start_dose(ex, measured)
     strength = ex.kind == "strength"
-    reason = _strength_reason(ex, pick.target, im) if strength else _release_reason(ex, im)
+    reason = (
+        _strength_reason(ex, pick.target, im, catalog)
+        if strength
+        else _release_reason(ex, im, measured)
+    )
     return ProgramItem(
         exercise_slug=ex.slug,
         name=ex.name,
@@ -473,6 +744,8 @@ def _item(
         reason=reason,
         notes=_notes(pick, weak_side, asymmetric, options),
         weekly=weekly_doses(sets, reps, hold, options.weeks, progress=strength),
+        dose_reason=why_dose,
+        goal=_goal(pick, im),
     )
 
 
@@ -481,8 +754,10 @@ def _summary(
     items: list[ProgramItem],
     catalog: Catalog,
     options: BuildOptions,
+    measured: Measured,
     asymmetric: bool,
     release_dropped: bool,
+    skipped: list[str],
 ) -> tuple[str, ...]:
     lines = [
         f"{options.sessions_per_week} sessions a week for {options.weeks} weeks, "
@@ -491,11 +766,28 @@ def _summary(
     for target in wanted:
         names = [i.name for i in items if i.imbalance == target.slug and i.kind == "strength"]
         lines.append(f"{catalog.imbalances[target.slug].name}: {', '.join(names)}.")
+    lines.extend(skipped)
     if any(i.kind == "release" for i in items):
         lines.append("Start each session with the release work as a warm-up.")
-    if release_dropped:
+    elif any(catalog.imbalances[t.slug].overactive_muscles for t in wanted) and not measured.tight:
         lines.append(
-            f"Some release work was left out to keep to {options.max_exercises} exercises."
+            "No release work: no muscle was measured tight (the commonly paired muscles "
+            "were not tested or tested normal)."
+        )
+    if release_dropped:
+        share = (
+            f"the limit of {options.release_limit}"
+            if options.release_limit is not None
+            else "a third of the session"
+        )
+        lines.append(f"Some release work was left out to keep it to {share}.")
+    if options.cautions:
+        labels = [
+            catalog.cautions[c].label.lower() if c in catalog.cautions else c
+            for c in sorted(options.cautions)
+        ]
+        lines.append(
+            "Exercises with a caution for this client were left out: " + "; ".join(labels) + "."
         )
     lines.append(
         f"Each week add a rep or {HOLD_STEP} s of hold; in week "
@@ -511,7 +803,7 @@ def _summary(
 
 def item_dose_text(item: ProgramItem) -> str:
     """The week-1 dose as text, e.g. "3 x 10 reps each side, rest 60 s"."""
-    return Dose(item.sets, item.reps, item.hold_seconds, item.rest_seconds, item.per_side).text()
+    return dose_text(item.sets, item.reps, item.hold_seconds, item.rest_seconds, item.per_side)
 
 
 def _short_dose(item: ProgramItem) -> str:
@@ -565,6 +857,7 @@ def draft_to_dict(draft: ProgramDraft) -> dict[str, Any]:
         "level": draft.level,
         "targets": list(draft.targets),
         "catalog_version": draft.catalog_version,
+        "cautions": list(draft.cautions),
         "session_minutes": draft.session_minutes,
         "tips": list(draft.tips),
         "summary": list(draft.summary),
@@ -586,6 +879,9 @@ def item_to_dict(item: ProgramItem) -> dict[str, Any]:
         "per_side": item.per_side,
         "reason": item.reason,
         "notes": item.notes,
+        "dose_reason": item.dose_reason,
+        "goal": item.goal,
+        "cautions": list(item.cautions),
         "weekly": [
             {"week": w.week, "sets": w.sets, "reps": w.reps, "hold_seconds": w.hold_seconds}
             for w in item.weekly
@@ -611,6 +907,9 @@ def item_from_dict(data: Mapping[str, Any]) -> ProgramItem:
         per_side=bool(data.get("per_side", False)),
         reason=str(data.get("reason", "")),
         notes=str(data.get("notes", "")),
+        dose_reason=str(data.get("dose_reason", "")),
+        goal=str(data.get("goal", "")),
+        cautions=tuple(str(c) for c in data.get("cautions", ())),
         weekly=tuple(
             WeekDose(
                 week=int(w["week"]),
@@ -626,7 +925,8 @@ def item_from_dict(data: Mapping[str, Any]) -> ProgramItem:
 def draft_from_dict(data: Mapping[str, Any]) -> ProgramDraft:
     """Rebuild a draft stored with `draft_to_dict`; ValueError if the shape is wrong."""
     try:
-        if data.get("schema", DRAFT_SCHEMA) != DRAFT_SCHEMA:
+        # schema 1 drafts lack dose reasons, goals and cautions; they read with defaults
+        if data.get("schema", DRAFT_SCHEMA) not in (1, DRAFT_SCHEMA):
             raise ValueError(f"unsupported draft schema {data.get('schema')!r}")
         return ProgramDraft(
             items=tuple(item_from_dict(i) for i in data["items"]),
@@ -638,6 +938,7 @@ def draft_from_dict(data: Mapping[str, Any]) -> ProgramDraft:
             level=str(data.get("level", "beginner")),
             targets=tuple(str(t) for t in data.get("targets", ())),
             catalog_version=str(data.get("catalog_version", "")),
+            cautions=tuple(str(c) for c in data.get("cautions", ())),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a stored program draft: {exc!r}") from exc
