@@ -322,26 +322,22 @@ SAMPLE_CONTEXT = {
     "findings": [
         {
             "name": "Weak glutes, overloaded lower back",
-            "score": 7,
-            "level": "likely",
+            "severity": "marked",
             "reasons": ["Morning stiffness in the lower back", "Hip drops on single-leg stance"],
         },
         {
             "name": "Weak core",
-            "score": 5,
-            "level": "possible",
+            "severity": "moderate",
             "reasons": ["Plank held for less than 20 s", "Pain after long periods of sitting"],
         },
         {
             "name": "Weak hamstrings",
-            "score": 4,
-            "level": "possible",
+            "severity": "mild",
             "reasons": ["Left side noticeably weaker than right"],
         },
         {
             "name": "Rounded shoulders (tight chest, weak upper back)",
-            "score": 6,
-            "level": "likely",
+            "severity": "moderate",
             "reasons": ["Shoulders rest forward", "Tightness across the chest"],
         },
     ],

@@ -158,16 +158,21 @@ def baseline_answers(**overrides) -> dict:
     from trainer_app.assessments.questionnaire import default_questionnaire
 
     questionnaire = default_questionnaire()
-    data = {q.id: False for q in (*questionnaire.screening, *questionnaire.red_flags)}
+    questions = (
+        *questionnaire.screening.questions,
+        *questionnaire.red_flags.questions,
+        *questionnaire.health.questions,
+    )
+    data = {q.id: False for q in questions}
     for group in questionnaire.indicators.values():
         for ind in group:
             for key in ind.answer_keys():
                 if ind.type == "yes_no":
-                    data[key] = not ind.sign
+                    data[key] = not ind.positive
                 elif ind.type == "choice":
                     data[key] = "none"
                 else:
-                    data[key] = max(ind.good or 0, ind.below) + 10
+                    data[key] = ind.below + 10
     data.update(overrides)
     return data
 

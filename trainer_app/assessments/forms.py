@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from trainer_app.assessments.questionnaire import SIDES, Indicator, Question, Questionnaire
+from trainer_app.assessments.questionnaire import (
+    NO_RESULT,
+    NOT_TESTED,
+    SIDES,
+    STATUS_SUFFIX,
+    Indicator,
+    Question,
+    Questionnaire,
+)
 from trainer_app.assessments.service import CLEARANCE_MAX, NOTES_MAX
 from trainer_app.formutil import SafeForm
 from trainer_app.library.catalog import Catalog
@@ -65,6 +73,9 @@ class Input:
     min: int | None = None
     max: int | None = None
     options: tuple[tuple[str, str], ...] = ()  # (value, label) radio options
+    status: str = ""  # number tests: measured | not_tested | unable_pain
+    status_key: str = ""
+    badge: str = ""  # red flags: their urgency
 
 
 @dataclass(frozen=True)
@@ -95,10 +106,15 @@ class Section:
 
 
 _YES_NO = (("yes", "Yes"), ("no", "No"))
-_NOT_TESTED = ("", "Not tested")
+# Every test can be answered "not tested" or "unable (pain)"; neither ever counts as normal.
+_NO_RESULT = tuple(NO_RESULT.items())
+_STATUSES = (("measured", "Measured"), *_NO_RESULT)
+_URGENCY_WORDS = {"emergency": "Emergency", "urgent": "Urgent", "routine": "Routine referral"}
 
 
-def _question_item(question: Question, raw: Mapping[str, str], errors: Mapping[str, str]) -> Item:
+def _question_item(
+    question: Question, raw: Mapping[str, str], errors: Mapping[str, str], badge: str = ""
+) -> Item:
     field = Input(
         key=question.id,
         label=question.text,
@@ -106,36 +122,45 @@ def _question_item(question: Question, raw: Mapping[str, str], errors: Mapping[s
         value=str(raw.get(question.id, "")).strip().lower(),
         error=errors.get(question.id),
         options=_YES_NO,
+        badge=badge,
     )
     return Item(question.id, question.text, question.help, True, (field,))
 
 
 def _indicator_item(ind: Indicator, raw: Mapping[str, str], errors: Mapping[str, str]) -> Item:
     if ind.type == "yes_no":
-        kind, options = "yes_no", _YES_NO
+        kind, options = "yes_no", (*_YES_NO, *_NO_RESULT)
     elif ind.type == "choice":
-        kind, options = "choice", tuple((c.value, c.label) for c in ind.choices)
+        kind, options = "choice", (*((c.value, c.label) for c in ind.choices), *_NO_RESULT)
     else:
         kind, options = "number", ()
-    if options and not ind.required:
-        # A radio cannot be unticked without script; "Not tested" keeps optional tests optional.
-        options = (*options, _NOT_TESTED)
     sides = SIDES if ind.bilateral else (None,)
-    inputs = tuple(
-        Input(
-            key=key,
-            label=side.capitalize() if side else ind.label,
-            kind=kind,
-            value=str(raw.get(key, "")).strip() if kind == "number" else _choice_value(raw, key),
-            error=errors.get(key),
-            unit=ind.unit,
-            min=ind.min,
-            max=ind.max,
-            options=options,
+    inputs = []
+    for side, key in zip(sides, ind.answer_keys(), strict=True):
+        if kind == "number":
+            value = str(raw.get(key, "")).strip()
+            status = str(raw.get(key + STATUS_SUFFIX, "")).strip().lower() or "measured"
+        else:
+            value = _choice_value(raw, key)
+            if not value and not ind.required:
+                value = NOT_TESTED  # an optional test starts as not tested, never as normal
+            status = ""
+        inputs.append(
+            Input(
+                key=key,
+                label=side.capitalize() if side else ind.label,
+                kind=kind,
+                value=value,
+                error=errors.get(key),
+                unit=ind.unit,
+                min=ind.min,
+                max=ind.max,
+                options=options if kind != "number" else _STATUSES,
+                status=status,
+                status_key=key + STATUS_SUFFIX if kind == "number" else "",
+            )
         )
-        for side, key in zip(sides, ind.answer_keys(), strict=True)
-    )
-    return Item(ind.id, ind.label, ind.help, ind.required, inputs)
+    return Item(ind.id, ind.label, ind.help, ind.required, tuple(inputs))
 
 
 def _choice_value(raw: Mapping[str, str], key: str) -> str:
@@ -157,14 +182,24 @@ def questionnaire_sections(
             "Screening questions",
             f"Ask the client. {rule.min_yes} or more yes answers suggest a muscle imbalance "
             "that may contribute to back pain.",
-            tuple(_question_item(s, raw, errors) for s in q.screening),
+            tuple(_question_item(s, raw, errors) for s in q.screening.questions),
         ),
         Section(
             "red_flags",
             "Red flags",
-            "Any yes stops automatic programming until a doctor or physiotherapist has seen "
-            "the client and you have recorded their clearance.",
-            tuple(_question_item(s, raw, errors) for s in q.red_flags),
+            "Ask at every assessment, re-assessments included. Any yes stops programming "
+            "until a doctor or physiotherapist has seen the client and you have recorded "
+            "their clearance; the results page says how urgently.",
+            tuple(
+                _question_item(s, raw, errors, _URGENCY_WORDS[s.urgency])
+                for s in q.red_flags.questions
+            ),
+        ),
+        Section(
+            "health",
+            "Health and cautions",
+            q.health.intro,
+            tuple(_question_item(s, raw, errors) for s in q.health.questions),
         ),
     ]
     for slug, indicators in q.indicators.items():
@@ -173,7 +208,8 @@ def questionnaire_sections(
             Section(
                 slug,
                 imbalance.name if imbalance else slug.replace("_", " ").capitalize(),
-                "In-session tests. Record what you measure; optional tests can be left out.",
+                "In-session tests. Record what you measure, or mark a test not tested or "
+                "unable (pain); a test left out is recorded as not tested, never as normal.",
                 tuple(_indicator_item(ind, raw, errors) for ind in indicators),
             )
         )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from trainer_app.content import (
     ContentError,
@@ -152,7 +152,9 @@ class Indicator(Strict):
             "choices": self.type == "choice",
         }
         for name, wanted in need.items():
-            present = bool(getattr(self, name)) if name == "choices" else getattr(self, name) is not None
+            present = (
+                bool(getattr(self, name)) if name == "choices" else getattr(self, name) is not None
+            )
             if wanted and not present:
                 raise ValueError(f"{name}: needed for a {self.type} test")
             if present and not wanted and not (name == "noise" and numeric):
@@ -217,7 +219,9 @@ def _check_template(ind: Indicator) -> None:
         raise ValueError(f"finding: unknown placeholder {{{sorted(unknown)[0]}}}")
     if ind.type != "choice" and bool(fields & {"side", "Side"}) != ind.bilateral:
         need = "must" if ind.bilateral else "must not"
-        raise ValueError(f"finding: {need} contain {{side}} or {{Side}} (bilateral is {ind.bilateral})")
+        raise ValueError(
+            f"finding: {need} contain {{side}} or {{Side}} (bilateral is {ind.bilateral})"
+        )
 
 
 class ScreeningRule(Strict):
@@ -336,7 +340,9 @@ def _namer(doc: Any):
     def name(loc: tuple) -> tuple[str, tuple]:
         def ident(raw: Any, fallback: str) -> str:
             key = raw.get("id") if isinstance(raw, Mapping) else None
-            return key if isinstance(key, str) and re.match(r"^[a-z][a-z0-9_]*\Z", key) else fallback
+            return (
+                key if isinstance(key, str) and re.match(r"^[a-z][a-z0-9_]*\Z", key) else fallback
+            )
 
         if len(loc) >= 3 and loc[0] == "indicators" and isinstance(loc[2], int):
             group = (doc.get("indicators") or {}).get(loc[1]) if isinstance(doc, Mapping) else None
@@ -561,9 +567,7 @@ def _test_answer(
         else:
             answers[key] = parsed
     elif ind.type == "choice":
-        match = next(
-            (c for c in ind.choices if value.lower() in (c.value, c.label.lower())), None
-        )
+        match = next((c for c in ind.choices if value.lower() in (c.value, c.label.lower())), None)
         if match is None:
             errors[key] = _hint(ind)
         else:

@@ -277,7 +277,12 @@ class _Scan:
 
 
 def _evaluate(
-    q: Questionnaire, slug: str, ind: Indicator, answers: Mapping[str, Any], group: _Group, scan: _Scan
+    q: Questionnaire,
+    slug: str,
+    ind: Indicator,
+    answers: Mapping[str, Any],
+    group: _Group,
+    scan: _Scan,
 ) -> None:
     """One indicator: measurements, findings, muscle statuses, pain and capacities."""
     sides: tuple[str | None, ...] = SIDES if ind.bilateral else (None,)
@@ -289,7 +294,9 @@ def _evaluate(
         if raw == UNABLE_PAIN:
             scan.pain.append(PainFinding(key, label, slug))
             scan.measurements.append(
-                Measurement(key, slug, ind.id, label, UNABLE_PAIN, "unable (pain)", 0.0, UNABLE_PAIN)
+                Measurement(
+                    key, slug, ind.id, label, UNABLE_PAIN, "unable (pain)", 0.0, UNABLE_PAIN
+                )
             )
             for muscle in ind.muscles:
                 scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), "unable_pain", label))
@@ -369,7 +376,9 @@ def _evaluate(
                     region=ind.region,
                 )
             scan.measurements.append(
-                Measurement(key, slug, ind.id, label, choice.value, choice.label, round(shortfall, 4))
+                Measurement(
+                    key, slug, ind.id, label, choice.value, choice.label, round(shortfall, 4)
+                )
             )
         for muscle in ind.muscles:
             status = "found" if finding else "normal"
@@ -397,7 +406,13 @@ def _evaluate(
             text = f"{ind.label}: {(only + ' ') if only else ''}{format_value(ind, amount)}"
         for exercise in ind.doses:
             scan.capacities.append(
-                Capacity(exercise, ind.id, int(amount), "seconds" if ind.type == "seconds" else "reps", text)
+                Capacity(
+                    exercise,
+                    ind.id,
+                    int(amount),
+                    "seconds" if ind.type == "seconds" else "reps",
+                    text,
+                )
             )
 
 
@@ -556,9 +571,7 @@ def score(
     red_flags = tuple(RedFlag(f.id, f.text, f.urgency, f.client_text) for f in flags)
     urgency = red_flags[0].urgency if red_flags else None
     cautions = tuple(
-        Caution(h.id, h.caution, h.text)
-        for h in q.health.questions
-        if _yes_no(answers.get(h.id))
+        Caution(h.id, h.caution, h.text) for h in q.health.questions if _yes_no(answers.get(h.id))
     )
 
     def quoted(slug: str) -> list[str]:
@@ -577,7 +590,9 @@ def score(
         group = _Group()
         for ind in q.indicators.get(slug, ()):
             _evaluate(q, slug, ind, answers, group, scan)
-        side = next(iter(group.sides)) if len(group.sides) == 1 and not group.side_conflict else None
+        side = (
+            next(iter(group.sides)) if len(group.sides) == 1 and not group.side_conflict else None
+        )
         support = [*group.supporting, *quoted(slug)] if group.findings else quoted(slug)
         items.append(_result(slug, im.name, im.priority, group.findings, support, weak_side=side))
 
@@ -861,7 +876,9 @@ def result_from_dict(data: Mapping[str, Any]) -> AssessmentResult:
             questionnaire_version=str(data["questionnaire_version"]),
             screening=_screening(data["screening"]),
             red_flags=tuple(
-                RedFlag(str(f["id"]), str(f["text"]), f.get("urgency"), str(f.get("client_text", "")))
+                RedFlag(
+                    str(f["id"]), str(f["text"]), f.get("urgency"), str(f.get("client_text", ""))
+                )
                 for f in data["red_flags"]
             ),
             blocked=bool(data["blocked"]),
@@ -892,12 +909,18 @@ def result_from_dict(data: Mapping[str, Any]) -> AssessmentResult:
                 for p in data.get("pain", ())
             ),
             muscles=tuple(
-                MuscleStatus(str(m["muscle"]), str(m["claim"]), str(m["status"]), str(m["evidence"]))
+                MuscleStatus(
+                    str(m["muscle"]), str(m["claim"]), str(m["status"]), str(m["evidence"])
+                )
                 for m in data.get("muscles", ())
             ),
             capacities=tuple(
                 Capacity(
-                    str(c["exercise"]), str(c["indicator"]), int(c["amount"]), str(c["unit"]), str(c["text"])
+                    str(c["exercise"]),
+                    str(c["indicator"]),
+                    int(c["amount"]),
+                    str(c["unit"]),
+                    str(c["text"]),
                 )
                 for c in data.get("capacities", ())
             ),

@@ -16,6 +16,7 @@ from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import Questionnaire, default_questionnaire
 from trainer_app.assessments.scoring import (
     AssessmentResult,
+    order_by_rank,
     result_from_dict,
     result_to_dict,
     score,
@@ -41,7 +42,7 @@ class Summary:
     screening_likely: bool
     yes_count: int
     questions: int
-    findings: tuple[tuple[str, str, int], ...]  # (name, level, score), highest first
+    findings: tuple[tuple[str, str], ...]  # (name, severity word), most severe first
     blocked: bool
     cleared: bool
     confirmed: tuple[str, ...]  # names of the confirmed imbalances
@@ -109,14 +110,8 @@ def record_clearance(assessment: Assessment, *, user_id: int, note: str) -> None
 
 
 def order_imbalances(result: AssessmentResult, slugs: Iterable[str]) -> list[str]:
-    """The chosen slugs, highest score first, then in the result's (catalog) order."""
-    chosen = set(slugs)
-    ranked = [
-        (-item.score, index, item.slug)
-        for index, item in enumerate(result.imbalances)
-        if item.slug in chosen
-    ]
-    return [slug for _, _, slug in sorted(ranked)]
+    """The chosen slugs in the findings' rank order (most severe first)."""
+    return order_by_rank(result, slugs)
 
 
 def confirm_imbalances(assessment: Assessment, slugs: Iterable[str]) -> list[str]:
@@ -173,39 +168,32 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
 def body_map_regions(
     result: AssessmentResult, catalog: Catalog | None = None
 ) -> tuple[list[str], list[str]]:
-    """(weak, overactive) body-map regions of the imbalances scored likely or possible."""
+    """(weak, overactive) body-map regions: weak muscles of the flagged imbalances, and only
+    the muscles a test or observation found tight (a commonly paired muscle is not marked)."""
     catalog = catalog or default_catalog()
     weak: list[str] = []
-    overactive: list[str] = []
     for item in result.imbalances:
         imbalance = catalog.imbalances.get(item.slug)
-        if imbalance is None or item.level not in ("likely", "possible"):
+        if imbalance is None or not item.flagged:
             continue
         weak.extend(m for m in imbalance.weak_muscles if m not in weak)
-        overactive.extend(m for m in imbalance.overactive_muscles if m not in overactive)
+    overactive: list[str] = []
+    for status in result.muscles:
+        if status.claim == "tight" and status.status == "found" and status.muscle not in overactive:
+            overactive.append(status.muscle)
     return weak, overactive
 
 
 def summarize(assessment: Assessment) -> Summary:
     """A short summary of an assessment for lists (screening, top findings, red-flag state)."""
-    data = assessment.result
-    screening = data.get("screening", {})
-    items = data.get("imbalances", [])
-    ranked = sorted(
-        (
-            (-int(i.get("score", 0)), index, i)
-            for index, i in enumerate(items)
-            if i.get("level") in ("likely", "possible")
-        ),
-        key=lambda entry: entry[:2],
-    )
-    names = {i.get("slug"): i.get("name", i.get("slug")) for i in items}
+    result = result_of(assessment)
+    names = {item.slug: item.name for item in result.imbalances}
     return Summary(
-        screening_likely=bool(screening.get("likely")),
-        yes_count=int(screening.get("yes_count", 0)),
-        questions=len(default_questionnaire().screening),
-        findings=tuple((i["name"], i["level"], int(i["score"])) for _, _, i in ranked),
-        blocked=bool(data.get("blocked")),
+        screening_likely=result.screening.likely,
+        yes_count=result.screening.yes_count,
+        questions=len(default_questionnaire().screening.questions),
+        findings=tuple((item.name, item.severity or "flagged") for item in result.flagged),
+        blocked=result.blocked,
         cleared=assessment.cleared_at is not None,
         confirmed=tuple(names.get(s, s) for s in assessment.confirmed_imbalances or ()),
     )

@@ -94,6 +94,7 @@ def _render_detail(
     previous = service.previous_assessment(assessment)
     return render_template(
         "assessments/detail.html",
+        levels=default_questionnaire().red_flags.levels,
         a=assessment,
         client=assessment.client,
         result=result,

@@ -178,8 +178,7 @@ def _variant(value: str | None, info: ValidationInfo) -> str | None:
     other = exercises.get(value)
     if other is None:
         raise ValueError(f"no exercise {value!r} in the catalog")
-    me = _ctx(info, "self")
-    mine = _family_of(me, slug or "") if me is not None else None
+    mine = info.data.get("family")
     theirs = _family_of(other, value)
     if mine is not None and theirs != mine:
         raise ValueError(
@@ -285,14 +284,15 @@ class Exercise(Strict):
     target_muscles: Annotated[tuple[Region, ...], Field(min_length=1), AfterValidator(unique)]
     equipment: Annotated[tuple[Equipment, ...], Field(min_length=1), AfterValidator(unique)]
     dose: Dose
+    # One movement family per session: easier and harder versions share a family
+    # (declared before the variants, whose check reads it).
+    family: Slug | None = None
+    region: BodyRegion | None = None
     easier: Annotated[Slug | None, AfterValidator(_variant)] = None
     harder: Annotated[Slug | None, AfterValidator(_variant)] = None
     unilateral: Flag
     level: Level
     source: Literal["builtin", "clinic"] = "builtin"
-    # One movement family per session: easier and harder versions share a family.
-    family: Slug | None = None
-    region: BodyRegion | None = None
     cautions: Annotated[
         tuple[Annotated[Slug, AfterValidator(_known_caution)], ...], AfterValidator(unique)
     ] = ()
@@ -301,15 +301,28 @@ class Exercise(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _defaults(cls, data: Any) -> Any:
+    def _defaults(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, Mapping):
             return data
         data = dict(data)
         if data.get("family") is None and isinstance(data.get("slug"), str):
-            data["family"] = data["slug"]
+            # a variant of another exercise joins its family (clinic exercises name none)
+            exercises = _ctx(info, "exercises") or {}
+            linked = [
+                exercises[data[link]]
+                for link in ("easier", "harder")
+                if isinstance(data.get(link), str) and data[link] in exercises
+            ]
+            data["family"] = (
+                _family_of(linked[0], data.get("easier") or data.get("harder"))
+                if linked
+                else data["slug"]
+            )
         muscles = data.get("target_muscles")
         if data.get("region") is None and isinstance(muscles, list | tuple) and muscles:
-            data["region"] = MUSCLE_BODY_REGION.get(muscles[0]) if isinstance(muscles[0], str) else None
+            data["region"] = (
+                MUSCLE_BODY_REGION.get(muscles[0]) if isinstance(muscles[0], str) else None
+            )
         return data
 
     @field_validator("steps", "cues", "mistakes")
@@ -487,17 +500,12 @@ class Catalog:
                 ex.model_dump(),
                 where=f"{ex.source} exercises",
                 entry=ex.slug,
-                context=self._context(exercises, ex),
+                context=self._context(exercises),
             )
         return replace(self, exercises=exercises)
 
-    def _context(self, exercises: Mapping[str, Any], me: Any) -> dict[str, Any]:
-        return {
-            "exercises": exercises,
-            "imbalances": self.imbalances,
-            "cautions": self.cautions,
-            "self": me,
-        }
+    def _context(self, exercises: Mapping[str, Any]) -> dict[str, Any]:
+        return {"exercises": exercises, "imbalances": self.imbalances, "cautions": self.cautions}
 
 
 # --------------------------------------------------------------------------- validation
@@ -531,7 +539,7 @@ def validate_exercise(
     context = None
     if catalog is not None:
         exercises = dict(catalog.exercises)
-        context = catalog._context(exercises, raw)
+        context = catalog._context(exercises)
         if isinstance(slug, str):
             exercises.setdefault(slug, raw)
     return _validate_exercise(raw, where=where, entry=name, context=context)
@@ -601,7 +609,6 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
             "exercises": raw_exercises,
             "imbalances": raw_imbalances,
             "cautions": cautions,
-            "self": raw,
             "slug_counts": slug_counts,
         }
         slug = raw.get("slug") if isinstance(raw, Mapping) else None

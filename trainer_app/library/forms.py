@@ -101,6 +101,11 @@ class ClinicExerciseForm(SafeForm):
         "Target muscles", choices=select_choices(list(REGIONS.items()))
     )
     equipment = MultiCheckboxField("Equipment", choices=select_choices(list(EQUIPMENT.items())))
+    cautions = MultiCheckboxField(
+        "Cautions",
+        description="Never chosen automatically for a client who reports one of these; "
+        "adding it by hand needs the trainer's confirmation.",
+    )
     sets = IntegerField("Sets", validators=[Optional()], render_kw={"min": 1, "max": 10})
     reps = IntegerField(
         "Reps", validators=[Optional()], render_kw={"min": 1, "max": 50}, description="Or a hold."
@@ -139,6 +144,9 @@ class ClinicExerciseForm(SafeForm):
         ]
         self.easier.choices = select_choices(variants)
         self.harder.choices = select_choices(variants)
+        self.cautions.choices = select_choices(
+            [(slug, c.label) for slug, c in catalog.cautions.items()]
+        )
 
     def fill(self, values: dict[str, Any]) -> None:
         """Show an exercise's values (the shape of service.form_values)."""
@@ -152,6 +160,7 @@ class ClinicExerciseForm(SafeForm):
         self.mistakes.data = "\n".join(values["mistakes"])
         self.target_muscles.data = list(values["target_muscles"])
         self.equipment.data = list(values["equipment"])
+        self.cautions.data = list(values.get("cautions", ()))
         self.sets.data = dose["sets"]
         self.reps.data = dose["reps"]
         self.hold_seconds.data = dose["hold_seconds"]
@@ -174,6 +183,7 @@ class ClinicExerciseForm(SafeForm):
             "mistakes": _lines(self.mistakes.data),
             "target_muscles": list(self.target_muscles.data or []),
             "equipment": list(self.equipment.data or []),
+            "cautions": list(self.cautions.data or []),
             "dose": {
                 "sets": self.sets.data,
                 "reps": self.reps.data,

@@ -210,8 +210,8 @@ def new_slug(clinic_id: int, name: str, taken: set[str]) -> str:
 def check_exercise(clinic_id: int, data: dict[str, Any], *, slug: str) -> Exercise:
     """Validate form data as a clinic exercise with the built-in rules, links included.
 
-    The catalog stops at the first problem; to report every field at once we set a
-    problem field to a harmless stand-in and validate again.
+    The same Pydantic model as the reviewed files checks every field at once; each
+    problem comes back with its field, so the form shows them all next to their fields.
 
     :param data: the exercise fields without slug and source (as the form gives them).
     :raise ExerciseInvalid: with the problems by form field.
@@ -223,21 +223,16 @@ def check_exercise(clinic_id: int, data: dict[str, Any], *, slug: str) -> Exerci
     ]
     raw = _stored(dict(data, slug=slug))
     raw["dose"] = dict(raw.get("dose") or {})
-    errors: dict[str | None, list[str]] = {}
-    for _ in range(len(_STAND_INS) + 1):
-        try:
-            exercise = validate_exercise(dict(raw, source="clinic"), where=CLINIC_WHERE)
-            default_catalog().with_extra([*others, exercise])
-        except CatalogError as exc:
-            path, message = _plain(str(exc), slug, data)
-            errors.setdefault(_FORM_FIELDS.get(path or ""), []).append(message)
-            if path not in _STAND_INS:
-                break
-            _STAND_INS[path](raw)
-            continue
-        break
-    if errors:
-        raise ExerciseInvalid(errors)
+    try:
+        base = default_catalog().with_extra(others)
+        exercise = validate_exercise(dict(raw, source="clinic"), where=CLINIC_WHERE, catalog=base)
+        base.with_extra([exercise])
+    except CatalogError as exc:
+        errors: dict[str | None, list[str]] = {}
+        for path, problem in exc.problems or [("", str(exc))]:
+            field_path, message = _plain(path, problem, data)
+            errors.setdefault(_FORM_FIELDS.get(field_path or ""), []).append(message)
+        raise ExerciseInvalid(errors) from None
     return exercise
 
 
@@ -305,6 +300,7 @@ def form_values(exercise: Exercise) -> dict[str, Any]:
         "mistakes": list(exercise.mistakes),
         "target_muscles": list(exercise.target_muscles),
         "equipment": list(exercise.equipment),
+        "cautions": list(exercise.cautions),
         "dose": {
             "sets": exercise.dose.sets,
             "reps": exercise.dose.reps,
@@ -327,17 +323,23 @@ _FIELD_RE = re.compile(r"^(?P<field>[a-z_]+(?:\.[a-z_]+)?)(?:\[(?P<index>\d+)\])
 _PLAIN = [
     (re.compile(r"^must be a non-empty string"), "This field is required."),
     (re.compile(r"^must be at most (\d+) characters"), r"Use at most \1 characters."),
-    (re.compile(r"^must be a positive integer, got None"), "This field is required."),
-    (re.compile(r"^must be a positive integer"), "Enter a whole number of at least 1."),
+    (re.compile(r"^must be a whole number, got nothing"), "This field is required."),
+    (re.compile(r"^must be a (positive )?whole number"), "Enter a whole number of at least 1."),
     (re.compile(r"^must be at most (\d+), got \d+"), r"Enter at most \1."),
-    (re.compile(r"^must have 1 to (\d+) items, got 0"), "Give at least one."),
+    (re.compile(r"^must have at least 1 items, got 0"), "Give at least one."),
     (re.compile(r"^must have (\d+) to (\d+) items, got (\d+)"), r"Give \1 to \2 (you gave \3)."),
+    (re.compile(r"^must have at most (\d+) items, got (\d+)"), r"Give at most \1 (you gave \2)."),
     (re.compile(r"^must be one of"), "Choose one of the options."),
-    (re.compile(r"^unknown (region|equipment|imbalance)"), "Choose from the list."),
+    (re.compile(r"^unknown (region|equipment|imbalance|caution)"), "Choose from the list."),
     (re.compile(r"^no exercise .* in the catalog"), "Choose an exercise from your library."),
     (re.compile(r"^must not point at the exercise itself"), "It cannot be its own variant."),
     (re.compile(r"^must differ from easier"), "Choose a different exercise from the easier one."),
+    (
+        re.compile(r"is in family"),
+        "Easier and harder variants must be versions of the same movement.",
+    ),
     (re.compile(r"^lists .* twice"), "Each item may appear only once."),
+    (re.compile(r"^already used by"), "An exercise with this name already exists; rename it."),
 ]
 
 _FORM_FIELDS = {
@@ -359,64 +361,23 @@ _FORM_FIELDS = {
     "harder": "harder",
     "unilateral": "unilateral",
     "level": "level",
+    "cautions": "cautions",
 }
 
 _LINE_FIELDS = ("steps", "cues", "mistakes")
 
 
-def _set(key: str, value: Any):
-    def apply(raw: dict[str, Any]) -> None:
-        if key.startswith("dose."):
-            raw["dose"][key[5:]] = value
-        else:
-            raw[key] = value
-
-    return apply
-
-
-def _one_of_reps_or_hold(raw: dict[str, Any]) -> None:
-    raw["dose"].update(reps=1, hold_seconds=None)
-
-
-# Valid values that stand in for a field already reported, so later fields get checked too.
-_STAND_INS = {
-    "name": _set("name", "x"),
-    "kind": _set("kind", "strength"),
-    "imbalances": _set("imbalances", []),
-    "summary": _set("summary", "x"),
-    "steps": _set("steps", ["x"]),
-    "cues": _set("cues", ["x"]),
-    "mistakes": _set("mistakes", ["x"]),
-    "target_muscles": _set("target_muscles", ["glutes"]),
-    "equipment": _set("equipment", ["none"]),
-    "dose.sets": _set("dose.sets", 1),
-    "dose.reps": _one_of_reps_or_hold,
-    "dose.hold_seconds": _one_of_reps_or_hold,
-    "dose.rest_seconds": _set("dose.rest_seconds", 1),
-    "dose.per_side": _set("dose.per_side", False),
-    "easier": _set("easier", None),
-    "harder": _set("harder", None),
-    "unilateral": _set("unilateral", False),
-    "level": _set("level", "beginner"),
-}
-
-
-def _plain(message: str, slug: str, data: dict[str, Any]) -> tuple[str | None, str]:
-    """Split "<where>: <slug>.<field>[i]: <problem>" into the field path and a plain message."""
-    _, sep, rest = message.partition(": ")
-    prefix = f"{slug}."
-    if not sep or not rest.startswith(prefix):
-        return None, message
-    path, _, problem = rest[len(prefix) :].partition(": ")
-    match = _FIELD_RE.match(path)
-    if match is None or match.group("field") not in _FORM_FIELDS:
-        return None, problem or message
-    field_path = match.group("field")
-    if field_path in ("dose.reps", "dose.hold_seconds") and problem.startswith("give exactly"):
+def _plain(path: str, problem: str, data: dict[str, Any]) -> tuple[str | None, str]:
+    """A problem's form field path and its message in the form's words."""
+    if path == "dose" and problem.startswith("give exactly"):
         both = (data.get("dose") or {}).get("hold_seconds") is not None
-        return field_path, (
+        return "dose.reps", (
             "Give reps or a hold time, not both." if both else "Give reps or a hold time."
         )
+    match = _FIELD_RE.match(path or "")
+    if match is None or match.group("field") not in _FORM_FIELDS:
+        return None, problem
+    field_path = match.group("field")
     plain = problem
     for pattern, replacement in _PLAIN:
         found = pattern.search(problem)

@@ -6,7 +6,7 @@ import base64
 
 from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.scoring import result_from_dict
-from trainer_app.library.catalog import REGIONS, Catalog, Dose
+from trainer_app.library.catalog import REGIONS, Catalog, dose_text
 from trainer_app.programs.builder import ProgramItem, diff_items, draft_from_dict, item_dose_text
 from trainer_app.programs.models import ProgramVersion
 from trainer_app.timeutil import format_local
@@ -26,7 +26,7 @@ def logo_data_uri(clinic: Clinic) -> str | None:
 
 
 def _week_text(item: ProgramItem, sets: int, reps: int | None, hold: int | None) -> str:
-    return Dose(sets, reps, hold, item.rest_seconds, item.per_side).text()
+    return dose_text(sets, reps, hold, item.rest_seconds, item.per_side)
 
 
 def _item_context(item: ProgramItem, catalog: Catalog) -> dict:
@@ -75,14 +75,13 @@ def plan_context(
     if program.assessment is not None:
         result = result_from_dict(program.assessment.result)
         chosen = program.assessment.confirmed_imbalances or targets
-        for score in result.imbalances:
-            if score.slug in chosen:
+        for item in result.imbalances:
+            if item.slug in chosen:
                 findings.append(
                     {
-                        "name": score.name,
-                        "score": score.score,
-                        "level": score.level,
-                        "reasons": list(score.reasons),
+                        "name": item.name,
+                        "severity": item.severity or ("flagged" if item.flagged else "not flagged"),
+                        "reasons": list(item.reasons),
                     }
                 )
         targets = list(chosen)

@@ -278,7 +278,9 @@ def _family(ex: Exercise, catalog: Catalog) -> list[Exercise]:
             current = catalog.exercises[slug]
             seen.add(slug)
             members.append(current)
-    members += [m for m in catalog.exercises.values() if m.family == ex.family and m.slug not in seen]
+    members += [
+        m for m in catalog.exercises.values() if m.family == ex.family and m.slug not in seen
+    ]
     return members
 
 
@@ -353,7 +355,9 @@ def _candidates(
     prefer_one_side = bool(target.weak_side) and not asymmetry
     ranked: list[tuple[tuple[int, int, int, int], bool, Exercise, Exercise]] = []
     for pool_index, origin in enumerate(_pool(im, "strength", catalog)):
-        for pref, (over, variant) in enumerate(_variants(origin, "strength", catalog, options, measured)):
+        for pref, (over, variant) in enumerate(
+            _variants(origin, "strength", catalog, options, measured)
+        ):
             if asymmetry and not _matches_asymmetry(variant, target):
                 continue
             two_sided = int(prefer_one_side and not variant.unilateral)
@@ -390,22 +394,32 @@ def _library_dose(ex: Exercise) -> tuple[int, int | None, int | None, int]:
     return sets, reps, hold, _clamp(dose.rest_seconds, MIN_REST, MAX_REST)
 
 
-def _start_dose(
-    ex: Exercise, measured: Measured
-) -> tuple[int, int | None, int | None, int, str]:
+def _start_dose(ex: Exercise, measured: Measured) -> tuple[int, int | None, int | None, int, str]:
     """(sets, reps, hold, rest, why this dose): from the measured capacity when there is one."""
     sets, reps, hold, rest = _library_dose(ex)
     library = dose_text(sets, reps, hold, rest, ex.dose.per_side or ex.unilateral)
     if ex.kind == "release":
-        return sets, reps, hold, rest, (
-            f"The library's dose ({library}), the same every session: release work prepares "
-            "a muscle measured tight, as a warm-up, and does not need to get harder."
+        return (
+            sets,
+            reps,
+            hold,
+            rest,
+            (
+                f"The library's dose ({library}), the same every session: release work prepares "
+                "a muscle measured tight, as a warm-up, and does not need to get harder."
+            ),
         )
     capacity = _capacity(ex, measured)
     if capacity is None:
-        return sets, reps, hold, rest, (
-            f"The library's starting dose ({library}): nothing in the assessment measured "
-            "this exercise's capacity."
+        return (
+            sets,
+            reps,
+            hold,
+            rest,
+            (
+                f"The library's starting dose ({library}): nothing in the assessment measured "
+                "this exercise's capacity."
+            ),
         )
     low, high = _bounds(ex)
     wanted = start_amount(capacity.amount, measured.low, measured.high)
@@ -578,7 +592,7 @@ def build_program(
 
     def take(target: Target, allow_over: bool, coverage: bool) -> bool:
         im = catalog.imbalances[target.slug]
-        article = [s for s in im.exercises] if im.from_article else []
+        article = list(im.exercises) if im.from_article else []
         options_in_order = pools[target.slug]
         if coverage:
             # the article's exercise (or its family's easier version) first; never a drill alone

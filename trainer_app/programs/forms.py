@@ -83,6 +83,12 @@ class BuildForm(SafeForm):
         default=8,
         validators=_whole("Most exercises per session", 4, 10),
     )
+    release_limit = _Int(
+        "Most release exercises (optional)",
+        validators=_whole("Most release exercises", 0, 10, required=False),
+        description="Left empty, release work is at most a third of the session. Release work "
+        "is chosen only for muscles a test found tight.",
+    )
     title = StringField(
         "Title (optional)",
         validators=[Optional(), Length(max=120)],
@@ -210,6 +216,7 @@ class AddForm(SafeForm):
         "Why (optional)",
         validators=[Optional(), Length(max=NOTE_MAX, message="Keep the reason short.")],
     )
+    acknowledge_caution = BooleanField("I have checked this exercise is safe for this client")
 
 
 class RetestForm(SafeForm):

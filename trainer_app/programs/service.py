@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import AssessmentResult, result_from_dict
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
@@ -107,14 +108,27 @@ def assessment_result(assessment: Assessment) -> AssessmentResult:
     return result_from_dict(assessment.result)
 
 
+def client_cautions(assessment: Assessment | None) -> frozenset[str]:
+    """The caution slugs the client reported in this assessment."""
+    if assessment is None:
+        return frozenset()
+    return frozenset(c.caution for c in assessment_result(assessment).cautions)
+
+
 def draft_for(assessment: Assessment, catalog: Catalog, options: BuildOptions) -> ProgramDraft:
     """The builder's draft for the assessment's confirmed imbalances.
+
+    The client's reported cautions are added to the options; measured capacities set the
+    starting doses and muscles measured tight get release work.
 
     :raise ValueError: from the builder (nothing fits the equipment, too many targets, ...).
     """
     result = assessment_result(assessment)
     targets = builder.targets_from_scores(result.imbalances, assessment.confirmed_imbalances or [])
-    return builder.build_program(targets, catalog, options)
+    dosing = default_questionnaire().dosing
+    measured = builder.measured_from_result(result, dosing.low, dosing.high)
+    options = replace(options, cautions=options.cautions | client_cautions(assessment))
+    return builder.build_program(targets, catalog, options, measured)
 
 
 def build_from_assessment(
@@ -195,7 +209,15 @@ def weekly_doses(item: ProgramItem, weeks: int) -> tuple[builder.WeekDose, ...]:
 
 
 def dose_reason(item: ProgramItem, weeks: int, exercise: Exercise | None) -> str:
-    """Why the item has this dose, in the trainer's and client's words."""
+    """Why the item has this dose: the builder's reason (quoting the measurement), or why not."""
+    step = f"{builder.HOLD_STEP} s of hold" if item.hold_seconds is not None else "a rep"
+    if item.dose_reason:
+        if item.kind != "strength":
+            return item.dose_reason
+        return (
+            f"{item.dose_reason} Adds {step} each week and a set in week "
+            f"{builder.progression_week(weeks)} so the weak muscles keep adapting."
+        )
     default = exercise is not None and (
         exercise.dose.sets,
         exercise.dose.reps,
@@ -260,7 +282,8 @@ def apply_edits(draft: ProgramDraft, edits: Sequence[ItemEdit]) -> ProgramDraft:
             item.reps,
             item.hold_seconds,
         ):
-            changed = replace(changed, weekly=weekly_doses(changed, draft.weeks))
+            # the trainer's dose replaces the measured one, and the reason says so
+            changed = replace(changed, weekly=weekly_doses(changed, draft.weeks), dose_reason="")
         kept.append((edit.position, index, changed))
     if not kept:
         raise ProgramError("A program needs at least one exercise; keep one or add another.")
@@ -268,7 +291,21 @@ def apply_edits(draft: ProgramDraft, edits: Sequence[ItemEdit]) -> ProgramDraft:
     return replace(draft, items=items, session_minutes=builder.estimate_minutes(items))
 
 
-def item_for_exercise(exercise: Exercise, draft: ProgramDraft, reason: str) -> ProgramItem:
+def caution_conflicts(exercise: Exercise, cautions: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """The client's cautions this exercise carries (slugs, in the exercise's order)."""
+    return tuple(c for c in exercise.cautions if c in cautions)
+
+
+def program_cautions(program: Program) -> frozenset[str]:
+    """The client's cautions for a program: from its assessment, else as recorded at build."""
+    if program.assessment is not None:
+        return client_cautions(program.assessment)
+    return frozenset(draft_of(program.latest).cautions)
+
+
+def item_for_exercise(
+    exercise: Exercise, draft: ProgramDraft, reason: str, acknowledged: tuple[str, ...] = ()
+) -> ProgramItem:
     """A new program item for a library exercise at its default dose, with weekly progression."""
     dose = exercise.dose
     reps = None if dose.reps is None else min(max(dose.reps, builder.MIN_REPS), builder.MAX_REPS)
@@ -289,18 +326,46 @@ def item_for_exercise(exercise: Exercise, draft: ProgramDraft, reason: str) -> P
         rest_seconds=min(dose.rest_seconds, builder.MAX_REST),
         per_side=dose.per_side or exercise.unilateral,
         reason=f"{exercise.name}: {reason.strip()}",
+        cautions=acknowledged,
     )
     return replace(item, weekly=weekly_doses(item, draft.weeks))
 
 
-def add_exercise(draft: ProgramDraft, exercise: Exercise, reason: str) -> ProgramDraft:
+class CautionNotAcknowledged(ProgramError):
+    """The exercise carries a caution the client reported and the trainer has not confirmed."""
+
+    def __init__(self, exercise: Exercise, labels: list[str]) -> None:
+        self.exercise = exercise
+        self.labels = labels
+        super().__init__(
+            f"{exercise.name} carries a caution for this client ({'; '.join(labels)}). "
+            "Tick the confirmation that it is safe for them, then add it again."
+        )
+
+
+def add_exercise(
+    draft: ProgramDraft,
+    exercise: Exercise,
+    reason: str,
+    *,
+    cautions: frozenset[str] = frozenset(),
+    acknowledged: bool = False,
+    labels: dict[str, str] | None = None,
+) -> ProgramDraft:
     """The draft with the exercise added at the end (release work goes after the other release).
 
+    :param cautions: the client's reported cautions; an exercise carrying one needs
+        ``acknowledged`` and keeps the acknowledged cautions on its item.
     :raise ProgramError: the exercise is already in the program.
+    :raise CautionNotAcknowledged: it carries a client caution and was not acknowledged.
     """
     if any(item.exercise_slug == exercise.slug for item in draft.items):
         raise ProgramError(f"{exercise.name} is already in this program.")
-    new = item_for_exercise(exercise, draft, reason)
+    conflicts = caution_conflicts(exercise, cautions)
+    if conflicts and not acknowledged:
+        names = labels or {}
+        raise CautionNotAcknowledged(exercise, [names.get(c, c) for c in conflicts])
+    new = item_for_exercise(exercise, draft, reason, conflicts)
     items = list(draft.items)
     if new.kind == "release":
         # release work is the warm-up: keep it together at the start

@@ -63,6 +63,10 @@ def new(assessment_id: int):
         for s in assessment.confirmed_imbalances or []
         if s in catalog.imbalances
     ]
+    context["cautions"] = [
+        catalog.cautions[c.caution].label if c.caution in catalog.cautions else c.text
+        for c in result.cautions
+    ]
     if form.validate_on_submit():
         options = BuildOptions(
             level=form.level.data,
@@ -70,6 +74,7 @@ def new(assessment_id: int):
             weeks=form.weeks.data,
             equipment=frozenset(form.equipment.data or ()),
             max_exercises=form.max_exercises.data,
+            release_limit=form.release_limit.data,
         )
         try:
             program = service.build_from_assessment(
@@ -117,7 +122,13 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
     draft = service.draft_of(version)
     imbalances = [catalog.imbalances[s] for s in draft.targets if s in catalog.imbalances]
     weak = {m for im in imbalances for m in im.weak_muscles}
-    overactive = {m for im in imbalances for m in im.overactive_muscles}
+    # only muscles a test found tight are shown as overactive; the rest are "commonly paired"
+    tight: dict[str, str] = {}
+    if program.assessment is not None:
+        for status in service.assessment_result(program.assessment).muscles:
+            if status.claim == "tight" and status.status == "found":
+                tight.setdefault(status.muscle, status.evidence)
+    overactive = {m for im in imbalances for m in im.overactive_muscles if m in tight}
     tips = {tip.slug: tip for tip in catalog.tips}
     return {
         "program": program,
@@ -137,6 +148,8 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
         "latest": program.latest,
         "dose_text": item_dose_text,
         "regions": REGIONS,
+        "tight": tight,
+        "caution_labels": {slug: c.label for slug, c in catalog.cautions.items()},
     }
 
 
@@ -204,8 +217,16 @@ def _render_edit(program: Program, form: EditForm, draft: ProgramDraft, status: 
         enumerate(form.items.entries),
         key=lambda pair: (pair[1].form.position.data or 999, pair[0]),
     )
+    cautions = service.program_cautions(program)
+    labels = {slug: c.label for slug, c in catalog.cautions.items()}
+    conflicts = {
+        ex.slug: [labels.get(c, c) for c in service.caution_conflicts(ex, cautions)]
+        for ex in (results or [])
+    }
     return render_template(
         "programs/edit.html",
+        conflicts=conflicts,
+        caution_labels=labels,
         program=program,
         version=program.latest,
         draft=draft,
@@ -331,17 +352,34 @@ def add(program_id: int):
         flash(f"{service.StaleVersion()} {exercise.name} was not added.", "danger")
         return back
     reason = form.reason.data.strip() if form.reason.data else ""
+    labels = {slug: c.label for slug, c in catalog.cautions.items()}
+    acknowledged = bool(form.acknowledge_caution.data)
     try:
         draft = service.add_exercise(
-            service.draft_of(latest), exercise, reason or f"Added by {current_user.name}"
+            service.draft_of(latest),
+            exercise,
+            reason or f"Added by {current_user.name}",
+            cautions=service.program_cautions(program),
+            acknowledged=acknowledged,
+            labels=labels,
         )
+        item = next(i for i in draft.items if i.exercise_slug == exercise.slug)
+        conflicts = item.cautions
+        note = f"Added {exercise.name}" + (f": {reason}" if reason else "")
+        if conflicts:
+            names = "; ".join(labels.get(c, c).lower() for c in conflicts)
+            note += f" (caution acknowledged by {current_user.name}: {names})"
         saved = service.save_version(
             program,
             form.base_version.data,
             draft,
-            note=f"Added {exercise.name}" + (f": {reason}" if reason else ""),
+            note=note,
             user_id=current_user.id,
         )
+    except service.CautionNotAcknowledged as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return back
     except service.ProgramError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
