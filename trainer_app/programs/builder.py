@@ -287,11 +287,13 @@ def _family(ex: Exercise, catalog: Catalog) -> list[Exercise]:
 def start_amount(measured: int, low: float, high: float) -> int:
     """About `low`..`high` of a measured maximum: a multiple of 5 inside that band when
     there is one, else the nearest whole number to its middle (never below 1)."""
-    lo, hi, middle = measured * low, measured * high, measured * (low + high) / 2
+    # rounded to 6 places so that 0.6 + 0.7 of 10 is exactly 6.5, not 6.4999…
+    lo, hi = round(measured * low, 6), round(measured * high, 6)
+    middle = round(measured * (low + high) / 2, 6)
     fives = [n for n in range(5 * math.ceil(lo / 5), int(hi) + 1, 5) if n >= lo]
     if fives:
         return max(1, min(fives, key=lambda n: (abs(n - middle), n)))
-    return max(1, round(middle))
+    return max(1, math.floor(middle + 0.5))
 
 
 def _bounds(ex: Exercise) -> tuple[int, int]:
@@ -595,10 +597,12 @@ def build_program(
         article = list(im.exercises) if im.from_article else []
         options_in_order = pools[target.slug]
         if coverage:
-            # the article's exercise (or its family's easier version) first; never a drill alone
-            firsts = [c for c in options_in_order if c[2].slug in article and not c[1].drill]
-            rest = [c for c in options_in_order if c not in firsts and not c[1].drill]
-            options_in_order = firsts + rest
+            # within the level, the article's exercise (or its family's easier version)
+            # first; above the level only as a last resort; never a drill alone
+            def rank(c: tuple[bool, Exercise, Exercise]) -> tuple[bool, bool]:
+                return (c[0], c[2].slug not in article)
+
+            options_in_order = sorted((c for c in options_in_order if not c[1].drill), key=rank)
         for over, ex, origin in options_in_order:
             family = ex.family or ex.slug
             if ex.slug in state.chosen or family in state.families or (over and not allow_over):
