@@ -143,7 +143,7 @@ def test_check_exercise_maps_errors_to_fields(app, factories):
     assert errors["reps"] == ["Give reps or a hold time, not both."]
     assert errors["sets"] == ["Enter a whole number of at least 1."]
     assert errors["name"] == ["This field is required."]
-    assert errors["steps"] == ["Give 1 to 10 (you gave 11)."]
+    assert errors["steps"] == ["Give at most 10 (you gave 11)."]
     assert errors["harder"] == ["Choose an exercise from your library."]
     assert errors["imbalances"] == ["Choose from the list."]
 

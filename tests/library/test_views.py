@@ -137,7 +137,7 @@ def test_detail_of_article_exercise(client, auth):
     assert "3 x 10 reps, rest 90 s" in html
     assert "Key form cues" in html and "Common mistakes" in html
     assert "Glutes, Hamstrings" in html
-    assert "Bench, Barbell" in html
+    assert "Bench" in html and "Barbell" not in html  # a bench or a sofa is enough
     assert "From the article" in html
     assert "When the glute muscles" in html  # the imbalance's problem statement
     assert "<svg" in html
@@ -213,7 +213,7 @@ def test_same_name_gets_numbered_slug(app, client, auth):
         ({"sets": "11"}, "Enter at most 10."),
         ({"sets": "three"}, "Not a valid integer value."),
         ({"rest_seconds": ""}, "This field is required."),
-        ({"steps": "\n".join(f"Step {i}" for i in range(11))}, "Give 1 to 10 (you gave 11)."),
+        ({"steps": "\n".join(f"Step {i}" for i in range(11))}, "Give at most 10 (you gave 11)."),
         ({"steps": ""}, "Give at least one."),
         ({"target_muscles": []}, "Give at least one."),
         ({"summary": "y" * 201}, "Use at most 200 characters."),

@@ -222,15 +222,24 @@ class Dose(Strict):
 
     sets: Annotated[Whole, Field(ge=1, le=MAX_SETS)]
     reps: Annotated[Whole, Field(ge=1, le=MAX_REPS)] | None = None
-    hold_seconds: Annotated[Whole, Field(ge=1, le=MAX_HOLD_SECONDS)] | None = None
+    # validated even when absent, so "neither" is reported too (and with other errors)
+    hold_seconds: Annotated[Whole, Field(ge=1, le=MAX_HOLD_SECONDS)] | None = Field(
+        default=None, validate_default=True
+    )
     rest_seconds: Annotated[Whole, Field(ge=1, le=MAX_REST_SECONDS)]
     per_side: Flag = False
     bounds: tuple[Whole, Whole] | None = None
 
-    @model_validator(mode="after")
-    def _one_measure(self) -> Dose:
-        if (self.reps is None) == (self.hold_seconds is None):
+    @field_validator("hold_seconds")
+    @classmethod
+    def _one_measure(cls, value: int | None, info: ValidationInfo) -> int | None:
+        reps = info.data.get("reps")
+        if (reps is None) == (value is None) and "reps" in info.data:
             raise ValueError("give exactly one of reps or hold_seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _bounds_fit(self) -> Dose:
         if self.bounds is not None:
             low, high = self.bounds
             amount = self.amount
@@ -495,9 +504,13 @@ class Catalog:
                 )
             exercises[ex.slug] = ex
             added.append(ex)
+        families = _link_families(added, self.exercises)
+        for ex in added:
+            if ex.source == "clinic":
+                exercises[ex.slug] = ex.model_copy(update={"family": families[ex.slug]})
         for ex in added:
             _validate_exercise(
-                ex.model_dump(),
+                exercises[ex.slug].model_dump(),
                 where=f"{ex.source} exercises",
                 entry=ex.slug,
                 context=self._context(exercises),
@@ -506,6 +519,35 @@ class Catalog:
 
     def _context(self, exercises: Mapping[str, Any]) -> dict[str, Any]:
         return {"exercises": exercises, "imbalances": self.imbalances, "cautions": self.cautions}
+
+
+def _link_families(added: list[Exercise], builtin: Mapping[str, Exercise]) -> dict[str, str]:
+    """Families of added exercises from their easier/harder links.
+
+    Linked exercises form one family: a built-in one's when the chain reaches a built-in
+    exercise, else the first slug of the chain in alphabetical order.
+    """
+    parent = {ex.slug: ex.slug for ex in added}
+
+    def root(slug: str) -> str:
+        while parent[slug] != slug:
+            parent[slug] = parent[parent[slug]]
+            slug = parent[slug]
+        return slug
+
+    anchor: dict[str, str] = {}
+    for ex in added:
+        for link in (ex.easier, ex.harder):
+            if link in parent:
+                a, b = sorted((root(ex.slug), root(link)))
+                parent[b] = a
+            elif link in builtin:
+                anchor.setdefault(ex.slug, builtin[link].family or link)
+    family_of_root: dict[str, str] = {}
+    for ex in added:
+        if ex.slug in anchor:
+            family_of_root.setdefault(root(ex.slug), anchor[ex.slug])
+    return {ex.slug: family_of_root.get(root(ex.slug), root(ex.slug)) for ex in added}
 
 
 # --------------------------------------------------------------------------- validation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -224,9 +224,15 @@ def check_exercise(clinic_id: int, data: dict[str, Any], *, slug: str) -> Exerci
     raw = _stored(dict(data, slug=slug))
     raw["dose"] = dict(raw.get("dose") or {})
     try:
-        base = default_catalog().with_extra(others)
-        exercise = validate_exercise(dict(raw, source="clinic"), where=CLINIC_WHERE, catalog=base)
-        base.with_extra([exercise])
+        # links are checked against the built-ins and the clinic's other exercises at once
+        builtin = default_catalog()
+        try:
+            known = builtin.with_extra(others)  # with the families their links give them
+        except CatalogError:
+            # another row links to the one being edited: check against the rows as they are
+            known = replace(builtin, exercises={**builtin.exercises, **{o.slug: o for o in others}})
+        exercise = validate_exercise(dict(raw, source="clinic"), where=CLINIC_WHERE, catalog=known)
+        builtin.with_extra([*others, exercise])
     except CatalogError as exc:
         errors: dict[str | None, list[str]] = {}
         for path, problem in exc.problems or [("", str(exc))]:
@@ -339,7 +345,6 @@ _PLAIN = [
         "Easier and harder variants must be versions of the same movement.",
     ),
     (re.compile(r"^lists .* twice"), "Each item may appear only once."),
-    (re.compile(r"^already used by"), "An exercise with this name already exists; rename it."),
 ]
 
 _FORM_FIELDS = {
@@ -369,7 +374,7 @@ _LINE_FIELDS = ("steps", "cues", "mistakes")
 
 def _plain(path: str, problem: str, data: dict[str, Any]) -> tuple[str | None, str]:
     """A problem's form field path and its message in the form's words."""
-    if path == "dose" and problem.startswith("give exactly"):
+    if path == "dose.hold_seconds" and problem.startswith("give exactly"):
         both = (data.get("dose") or {}).get("hold_seconds") is not None
         return "dose.reps", (
             "Give reps or a hold time, not both." if both else "Give reps or a hold time."
