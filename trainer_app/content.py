@@ -54,7 +54,7 @@ def _collapse(value: Any) -> Any:
 
 def _non_empty(value: str) -> str:
     if not value:
-        raise ValueError("must be a non-empty string")
+        raise ValueError("must be a non-empty string, got an empty string")
     return value
 
 
@@ -64,10 +64,22 @@ def _ident(value: str) -> str:
     return value
 
 
-def _version(value: str) -> str:
-    if not VERSION.match(value):
+def _version(value: Any) -> str:
+    if not isinstance(value, str) or not VERSION.match(value):
         raise ValueError(f'must be a quoted string like "2026.11.1", got {value!r}')
     return value
+
+
+def vocabulary(words: Sequence[str], what: str) -> Any:
+    """A string from a fixed vocabulary, named in errors ("unknown region 'bum' (known: …)")."""
+    known = tuple(words)
+
+    def check(value: Any) -> str:
+        if value not in known:
+            raise ValueError(f"unknown {what} {value!r} (known: {', '.join(known)})")
+        return value
+
+    return Annotated[str, BeforeValidator(check)]
 
 
 def text(max_len: int) -> Any:
@@ -84,7 +96,7 @@ def text(max_len: int) -> Any:
 
 
 Slug = Annotated[StrictStr, AfterValidator(_ident)]
-Version = Annotated[StrictStr, AfterValidator(_version)]
+Version = Annotated[str, BeforeValidator(_version)]
 Flag = StrictBool
 Whole = StrictInt
 

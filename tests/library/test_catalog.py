@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import dataclasses
 import re
 import shutil
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import given
+from pydantic import ValidationError
 from hypothesis import strategies as st
 
 from trainer_app.library import catalog as catalog_module
@@ -27,6 +27,7 @@ from trainer_app.library.catalog import (
     Dose,
     Exercise,
     default_catalog,
+    dose_text,
     load_catalog,
     validate_exercise,
 )
@@ -103,7 +104,7 @@ def drop_field(path):
 
 def test_real_data_loads():
     catalog = load_catalog()
-    assert catalog.version == "2026.11.1"
+    assert catalog.version == "2026.12.1"
     assert list(catalog.exercises)[0] == "hip_thrust"
     assert catalog == load_catalog(DATA_DIR)
 
@@ -124,10 +125,10 @@ def test_copy_of_data_loads(data_dir):
 
 def test_version_differs_per_file(data_dir):
     doc = read("tips.yaml")
-    doc["version"] = "2026.12.1"
+    doc["version"] = "2027.1.1"
     write(data_dir, "tips.yaml", doc)
     assert load_catalog(data_dir).version == (
-        "exercises-2026.11.1+imbalances-2026.11.1+tips-2026.12.1"
+        "exercises-2026.12.1+imbalances-2026.12.1+tips-2027.1.1"
     )
 
 
@@ -172,13 +173,15 @@ def test_unknown_top_level_key(data_dir):
     doc = read("tips.yaml")
     doc["extra"] = 1
     write(data_dir, "tips.yaml", doc)
-    with pytest.raises(CatalogError, match=r"^tips\.yaml: extra: unknown top-level key"):
+    with pytest.raises(
+        CatalogError, match=r"^tips\.yaml: extra: unknown field \(allowed: version, tips\)"
+    ):
         load_catalog(data_dir)
 
 
 def test_empty_list(data_dir):
     write(data_dir, "tips.yaml", {"version": "2026.11.1", "tips": []})
-    with pytest.raises(CatalogError, match=r"^tips\.yaml: tips: must be a non-empty list"):
+    with pytest.raises(CatalogError, match=r"^tips\.yaml: tips: must have at least 1 items, got 0"):
         load_catalog(data_dir)
 
 
@@ -198,21 +201,30 @@ E = "exercises.yaml: glute_bridge."
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (set_field("dose.sets", 0), E + "dose.sets: must be a positive integer, got 0"),
-        (set_field("dose.sets", -2), E + "dose.sets: must be a positive integer"),
-        (set_field("dose.sets", True), E + "dose.sets: must be a positive integer, got True"),
-        (set_field("dose.sets", "3"), E + "dose.sets: must be a positive integer, got '3'"),
+        (set_field("dose.sets", 0), E + "dose.sets: must be a positive whole number, got 0"),
+        (set_field("dose.sets", -2), E + "dose.sets: must be a positive whole number"),
+        (set_field("dose.sets", True), E + "dose.sets: must be a whole number, got True"),
+        (set_field("dose.sets", "3"), E + "dose.sets: must be a whole number, got the string '3'"),
         (set_field("dose.sets", MAX_SETS + 1), E + "dose.sets: must be at most 10, got 11"),
         (set_field("dose.reps", MAX_REPS + 1), E + "dose.reps: must be at most 50"),
-        (set_field("dose.reps", 2.5), E + "dose.reps: must be a positive integer"),
-        (set_field("dose.rest_seconds", 0), E + "dose.rest_seconds: must be a positive integer"),
+        (set_field("dose.reps", 2.5), E + "dose.reps: must be a whole number, got 2.5"),
+        (
+            set_field("dose.rest_seconds", 0),
+            E + "dose.rest_seconds: must be a positive whole number",
+        ),
         (set_field("dose.rest_seconds", MAX_REST_SECONDS + 1), E + "dose.rest_seconds: must be"),
-        (set_field("dose.hold_seconds", 30), E + "dose.reps: give exactly one of reps or hold"),
-        (drop_field("dose.reps"), E + "dose.reps: give exactly one of reps or hold_seconds"),
+        (
+            set_field("dose.hold_seconds", 30),
+            E + "dose.hold_seconds: give exactly one of reps or hold",
+        ),
+        (
+            drop_field("dose.reps"),
+            E + "dose.hold_seconds: give exactly one of reps or hold_seconds",
+        ),
         (drop_field("dose.sets"), E + "dose.sets: missing required field"),
         (set_field("dose.per_side", "yes please"), E + "dose.per_side: must be true or false"),
         (set_field("dose.tempo", "3-1-1"), E + "dose.tempo: unknown field"),
-        (set_field("dose", "3 x 12"), "exercises.yaml: glute_bridge: dose must be a mapping"),
+        (set_field("dose", "3 x 12"), "exercises.yaml: glute_bridge.dose: must be a mapping"),
         (set_field("colour", "red"), E + "colour: unknown field (allowed: slug, name"),
         (drop_field("steps"), E + "steps: missing required field"),
         (drop_field("level"), E + "level: missing required field"),
@@ -224,13 +236,13 @@ E = "exercises.yaml: glute_bridge."
         (set_field("cues", ["Only one."]), E + "cues: must have 2 to 4 items, got 1"),
         (set_field("mistakes", ["a", "b", "c", "d", "e"]), E + "mistakes: must have 2 to 4"),
         (set_field("name", ""), E + "name: must be a non-empty string, got an empty string"),
-        (set_field("name", 12), E + "name: must be a non-empty string, got int"),
+        (set_field("name", 12), E + "name: must be a non-empty string, got 12"),
         (set_field("summary", None), E + "summary: must be a non-empty string, got nothing"),
         (set_field("kind", "cardio"), E + "kind: must be one of strength, release; got 'cardio'"),
         (set_field("level", "expert"), E + "level: must be one of beginner, intermediate, adv"),
         (set_field("unilateral", "no"), E + "unilateral: must be true or false"),
         (set_field("target_muscles", ["glutes", "bum"]), E + "target_muscles[2]: unknown region"),
-        (set_field("target_muscles", []), E + "target_muscles: must have 1 to"),
+        (set_field("target_muscles", []), E + "target_muscles: must have at least 1 items"),
         (set_field("equipment", ["kettlebell"]), E + "equipment[1]: unknown equipment 'kettl"),
         (set_field("harder", "nope"), E + "harder: no exercise 'nope' in the catalog"),
         (set_field("easier", "plank_2"), E + "easier: no exercise 'plank_2' in the catalog"),
@@ -243,6 +255,42 @@ E = "exercises.yaml: glute_bridge."
 )
 def test_exercise_errors(data_dir, change, message):
     broken(data_dir, message, exercise=on("glute_bridge", change))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (set_field("cautions", ["vertigo"]), E + "cautions[1]: unknown caution 'vertigo'"),
+        (
+            set_field("family", "plank"),
+            E + "harder: 'hip_thrust' is in family 'bridge', not 'plank'",
+        ),
+        (set_field("region", "legs"), E + "region: unknown body region 'legs'"),
+        (set_field("drill", "maybe"), E + "drill: must be true or false"),
+        (set_field("dose.bounds", [20, 40]), E + "dose: bounds must be two whole numbers around"),
+    ],
+)
+def test_new_exercise_fields_are_checked(data_dir, change, message):
+    broken(data_dir, message, exercise=on("glute_bridge", change))
+
+
+def test_every_broken_entry_is_listed_at_once(data_dir):
+    def two(items):
+        next(i for i in items if i["slug"] == "plank")["level"] = "expert"
+        next(i for i in items if i["slug"] == "shrug")["kind"] = "cardio"
+
+    with pytest.raises(CatalogError) as caught:
+        write_mutated(data_dir, two)
+    lines = str(caught.value).splitlines()
+    assert any(line.startswith("exercises.yaml: plank.level:") for line in lines)
+    assert any(line.startswith("exercises.yaml: shrug.kind:") for line in lines)
+
+
+def write_mutated(data_dir, mutation):
+    doc = read("exercises.yaml")
+    mutation(doc["exercises"])
+    write(data_dir, "exercises.yaml", doc)
+    load_catalog(data_dir)
 
 
 def test_exercise_without_slug_is_named_by_position(data_dir):
@@ -280,7 +328,7 @@ IM = "imbalances.yaml: weak_glutes."
     ("change", "message"),
     [
         (set_field("exercises", ["hip_thrust", "squat"]), IM + "exercises[2]: no exercise 'squat'"),
-        (set_field("exercises", []), IM + "exercises: must have 1 to 12 items, got 0"),
+        (set_field("exercises", []), IM + "exercises: must have at least 1 items, got 0"),
         (set_field("exercises", ["childs_pose"]), IM + "exercises[1]: 'childs_pose' is not a str"),
         (set_field("release", ["hip_thrust"]), IM + "release[1]: 'hip_thrust' is not a release"),
         (set_field("exercises", ["plank"]), IM + "exercises[1]: 'plank' does not list weak_glutes"),
@@ -295,6 +343,40 @@ IM = "imbalances.yaml: weak_glutes."
 )
 def test_imbalance_errors(data_dir, change, message):
     broken(data_dir, message, imbalance=on("weak_glutes", change))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (set_field("overactive_muscles", ["glutes"]), IM + "overactive_muscles: 'glutes' is also"),
+        (set_field("priority", 2), IM + "priority: 2 is used by another imbalance"),
+        (set_field("problem_source", "blog"), IM + "problem_source: must be one of article, prod"),
+        (
+            set_field("trainer_note", "Watch it."),
+            "weak_glutes: trainer_note and trainer_note_source",
+        ),
+    ],
+)
+def test_imbalance_statements_and_priorities_are_checked(data_dir, change, message):
+    broken(data_dir, message, imbalance=on("weak_glutes", change))
+
+
+def test_release_work_never_targets_a_muscle_the_imbalance_strengthens(data_dir):
+    def tag(items):
+        stretch = next(i for i in items if i["slug"] == "upper_trapezius_stretch")
+        stretch["imbalances"] = ["upper_crossed"]
+
+    def list_it(items):
+        im = next(i for i in items if i["slug"] == "upper_crossed")
+        im["release"] = ["doorway_chest_stretch", "upper_trapezius_stretch"]
+
+    broken(
+        data_dir,
+        "imbalances.yaml: upper_crossed.release[2]: 'upper_trapezius_stretch' releases "
+        "upper_trapezius, which this imbalance strengthens",
+        exercise=tag,
+        imbalance=list_it,
+    )
 
 
 def test_duplicate_imbalance_slug(data_dir):
@@ -338,6 +420,7 @@ def test_validate_exercise_for_clinic_content():
     assert exercise.slug == "wall_sit"
     assert exercise.steps == ("Sit against the wall.",)
     assert exercise.dose == Dose(sets=3, reps=12, hold_seconds=None, rest_seconds=60)
+    assert exercise.family == "bridge"  # copied with the glute bridge entry's family
 
 
 def test_validate_exercise_normalises_whitespace():
@@ -389,7 +472,7 @@ def test_with_extra_nothing_is_an_equal_copy():
 
 
 def test_with_extra_slug_clash_with_builtin(wall_sit):
-    clash = dataclasses.replace(wall_sit, slug="plank")
+    clash = wall_sit.model_copy(update={"slug": "plank"})
     with pytest.raises(CatalogError, match=r"^clinic exercises: plank\.slug: already used by the"):
         load_catalog().with_extra([clash])
 
@@ -400,16 +483,26 @@ def test_with_extra_slug_clash_between_extras(wall_sit):
 
 
 def test_with_extra_checks_links(wall_sit):
-    dangling = dataclasses.replace(wall_sit, harder="wall_sit_2")
+    dangling = wall_sit.model_copy(update={"harder": "wall_sit_2"})
     with pytest.raises(CatalogError, match=r"wall_sit\.harder: no exercise 'wall_sit_2'"):
         load_catalog().with_extra([dangling])
-    unknown = dataclasses.replace(wall_sit, imbalances=("weak_knees",))
+    unknown = wall_sit.model_copy(update={"imbalances": ("weak_knees",)})
     with pytest.raises(CatalogError, match=r"wall_sit\.imbalances\[1\]: unknown imbalance"):
         load_catalog().with_extra([unknown])
     # Extras may link to each other.
-    harder = dataclasses.replace(wall_sit, slug="wall_sit_2", easier="wall_sit")
-    linked = dataclasses.replace(wall_sit, harder="wall_sit_2")
+    harder = wall_sit.model_copy(update={"slug": "wall_sit_2", "easier": "wall_sit"})
+    linked = wall_sit.model_copy(update={"harder": "wall_sit_2"})
     assert load_catalog().with_extra([linked, harder]).exercise("wall_sit").harder == "wall_sit_2"
+
+
+def test_with_extra_gives_linked_clinic_exercises_one_family(wall_sit):
+    alone = wall_sit.model_copy(update={"family": "wall_sit", "easier": None})
+    harder = alone.model_copy(update={"slug": "wall_sit_2", "family": "wall_sit_2"})
+    linked = alone.model_copy(update={"harder": "wall_sit_2"})
+    extended = load_catalog().with_extra([linked, harder.model_copy(update={"easier": "wall_sit"})])
+    assert extended.exercise("wall_sit").family == extended.exercise("wall_sit_2").family
+    to_builtin = load_catalog().with_extra([alone.model_copy(update={"easier": "glute_bridge"})])
+    assert to_builtin.exercise("wall_sit").family == "bridge"
 
 
 def test_with_extra_refuses_other_objects():
@@ -421,21 +514,22 @@ def test_with_extra_refuses_other_objects():
 
 
 def test_unknown_exercise_raises_key_error_naming_it():
-    with pytest.raises(KeyError, match="no exercise 'moonwalk' in catalog 2026.11.1"):
+    with pytest.raises(KeyError, match="no exercise 'moonwalk' in catalog 2026.12.1"):
         default_catalog().exercise("moonwalk")
     with pytest.raises(KeyError, match="no imbalance 'weak_knees'"):
         default_catalog().imbalance("weak_knees")
 
 
 def test_dose_text():
-    assert Dose(3, 10, None, 60).text() == "3 x 10 reps, rest 60 s"
-    assert Dose(3, None, 30, 45, per_side=True).text() == "3 x 30 s hold each side, rest 45 s"
-    assert Dose(2, 8, None, 30, per_side=True).text() == "2 x 8 reps each side, rest 30 s"
+    assert Dose(sets=3, reps=10, rest_seconds=60).text() == "3 x 10 reps, rest 60 s"
+    held = Dose(sets=3, hold_seconds=30, rest_seconds=45, per_side=True)
+    assert held.text() == "3 x 30 s hold each side, rest 45 s"
+    assert dose_text(2, 8, None, 30, True) == "2 x 8 reps each side, rest 30 s"
 
 
 def test_models_are_frozen():
     exercise = default_catalog().exercise("plank")
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(ValidationError, match="frozen"):
         exercise.name = "Planche"  # type: ignore[misc]
     assert isinstance(exercise, Exercise)
 
@@ -474,7 +568,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_catalog_module_is_pure():
-    """catalog.py imports only the standard library, PyYAML and the pure datafile helpers."""
+    """catalog.py imports only the standard library, Pydantic and the pure content helpers."""
     catalog_path = Path(catalog_module.__file__)
-    assert _imports(catalog_path) == {"yaml", "trainer_app.datafile"}
-    assert _imports(catalog_path.parents[1] / "datafile.py") == set()
+    assert _imports(catalog_path) == {"pydantic", "trainer_app.content"}
+    assert _imports(catalog_path.parents[1] / "content.py") == {"yaml", "pydantic"}

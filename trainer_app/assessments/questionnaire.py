@@ -27,6 +27,7 @@ from trainer_app.content import (
     read_yaml,
     text,
     unique,
+    vocabulary,
 )
 from trainer_app.library.catalog import BODY_REGIONS, REGIONS, Catalog, default_catalog
 
@@ -52,8 +53,8 @@ STATUS_SUFFIX = "__status"
 Label = text(120)
 Short = text(200)
 Paragraph = text(600)
-Region = Literal[tuple(REGIONS)]  # type: ignore[valid-type]
-BodyRegion = Literal[tuple(BODY_REGIONS)]  # type: ignore[valid-type]
+Region = vocabulary(REGIONS, "region")
+BodyRegion = vocabulary(BODY_REGIONS, "body region")
 Urgency = Literal["emergency", "urgent", "routine"]
 Severity = Literal["mild", "moderate", "marked"]
 

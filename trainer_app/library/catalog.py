@@ -37,6 +37,7 @@ from trainer_app.content import (
     read_yaml,
     text,
     unique,
+    vocabulary,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -114,9 +115,9 @@ BUILTIN_MISTAKES = (2, 4)
 MAX_LIST_ITEMS = 10
 MAX_TEXT = 500
 
-Region = Literal[tuple(REGIONS)]  # type: ignore[valid-type]
-BodyRegion = Literal[tuple(BODY_REGIONS)]  # type: ignore[valid-type]
-Equipment = Literal[tuple(EQUIPMENT)]  # type: ignore[valid-type]
+Region = vocabulary(REGIONS, "region")
+BodyRegion = vocabulary(BODY_REGIONS, "body region")
+Equipment = vocabulary(EQUIPMENT, "equipment")
 Kind = Literal["strength", "release"]
 Level = Literal["beginner", "intermediate", "advanced"]
 StatementSource = Literal["article", "product"]
@@ -506,7 +507,7 @@ class Catalog:
             added.append(ex)
         families = _link_families(added, self.exercises)
         for ex in added:
-            if ex.source == "clinic":
+            if ex.source == "clinic" and ex.family != families[ex.slug]:
                 exercises[ex.slug] = ex.model_copy(update={"family": families[ex.slug]})
         for ex in added:
             _validate_exercise(
@@ -645,6 +646,7 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
     cautions = {c.slug: c for c in parsed_ex.cautions}
     slug_counts = _counts(ex_doc, "exercises", "slug")
     exercises: dict[str, Exercise] = {}
+    problems: list[CatalogError] = []
     for index, raw in enumerate(parsed_ex.exercises):
         context = {
             "builtin": True,
@@ -655,8 +657,16 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         }
         slug = raw.get("slug") if isinstance(raw, Mapping) else None
         name = slug if isinstance(slug, str) and IDENT.match(slug) else f"exercises[{index + 1}]"
-        ex = _validate_exercise(raw, where=ex_file, entry=name, context=context)
+        try:
+            ex = _validate_exercise(raw, where=ex_file, entry=name, context=context)
+        except CatalogError as exc:
+            problems.append(exc)  # every entry is checked, so one start-up lists them all
+            continue
         exercises.setdefault(ex.slug, ex)
+    if problems:
+        raise CatalogError(
+            "\n".join(str(p) for p in problems), [x for p in problems for x in p.problems]
+        )
     parsed_im = _parse(
         _ImbalancesFile,
         im_doc,
