@@ -1,4 +1,4 @@
-"""The questionnaire data file, its loader and the answer parser used by the web form."""
+"""The questionnaire data file, its Pydantic schema and the answer parser used by the form."""
 
 import copy
 
@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 
 from trainer_app.assessments.questionnaire import (
     DEFAULT_PATH,
+    NOT_TESTED,
     NUMBER_TYPES,
+    STATUS_SUFFIX,
+    UNABLE_PAIN,
     QuestionnaireError,
     answer_keys,
     default_questionnaire,
@@ -38,19 +41,19 @@ def doc():
 
 
 def complete_raw(q, **overrides):
-    """A complete, valid form submission: all no, every number at a healthy value."""
+    """A complete, valid form submission: all no, every test measured at a healthy value."""
     raw = {}
-    for question in (*q.screening, *q.red_flags):
+    for question in (*q.screening.questions, *q.red_flags.questions, *q.health.questions):
         raw[question.id] = "no"
     for group in q.indicators.values():
         for ind in group:
             for key in ind.answer_keys():
                 if ind.type == "yes_no":
-                    raw[key] = "no" if ind.sign else "yes"
+                    raw[key] = "no" if ind.positive else "yes"
                 elif ind.type == "choice":
                     raw[key] = ind.choices[0].value
                 else:
-                    raw[key] = str(ind.good or ind.below)
+                    raw[key] = str(ind.below + 5)
     raw.update(overrides)
     return raw
 
@@ -59,70 +62,93 @@ def complete_raw(q, **overrides):
 
 
 def test_default_questionnaire_is_versioned_and_cached(q):
-    assert q.version == "2026.11.1"
+    assert q.version == "2026.12.1"
     assert default_questionnaire() is q
 
 
 def test_screening_asks_the_articles_four_questions_with_the_two_yes_rule(q):
-    assert tuple(s.text for s in q.screening) == ARTICLE_QUESTIONS
-    assert q.screening_rule.min_yes == 2
-    assert q.screening_rule.likely_message == (
-        "A muscle imbalance is likely and may contribute to back pain."
-    )
+    assert tuple(s.text for s in q.screening.questions) == ARTICLE_QUESTIONS
+    assert q.screening.min_yes == 2
+    assert q.screening.source.kind == "article"
+    assert "likely" in q.screening.likely_message
 
 
-def test_red_flags_cover_the_serious_signs_with_explanations(q):
-    ids = {f.id for f in q.red_flags}
-    assert {
-        "leg_numbness_weakness",
-        "bladder_bowel_saddle",
+def test_red_flags_are_graded_with_their_own_wording(q):
+    by_id = {f.id: f for f in q.red_flags.questions}
+    for emergency in ("bladder_bowel_control", "saddle_numbness", "progressive_leg_weakness"):
+        assert by_id[emergency].urgency == "emergency"
+    for urgent in (
         "unexplained_weight_loss",
-        "pain_after_fall_injury",
         "constant_night_pain",
+        "cancer_history",
         "fever_with_back_pain",
-    } <= ids
-    assert all(len(f.help) > 20 for f in q.red_flags)
-    assert "refer" in q.red_flag_message.lower()
+        "significant_trauma",
+    ):
+        assert by_id[urgent].urgency == "urgent"
+    assert by_id["onset_age"].urgency == "routine"
+    assert "before the age of 20 or after the age of 50" in by_id["onset_age"].text
+    levels = q.red_flags.levels
+    assert "emergency" in levels["emergency"].action.lower()
+    assert "today" in levels["emergency"].client_text
+    assert "within the next few days" in levels["urgent"].action
+    assert all(f.client_text and len(f.help) > 20 for f in q.red_flags.questions)
 
 
-def test_every_article_imbalance_has_two_or_more_measurable_indicators(q):
+def test_health_questions_name_catalog_cautions(q):
     catalog = default_catalog()
+    cautions = {h.caution for h in q.health.questions}
+    assert cautions == set(catalog.cautions)
+
+
+def test_each_test_measures_what_its_claim_says(q):
+    catalog = default_catalog()
+    for slug, group in q.indicators.items():
+        for ind in group:
+            if ind.claim == "weak":
+                assert ind.measures in ("strength", "endurance", "observation"), ind.id
+                assert set(ind.muscles) <= set(catalog.imbalances[slug].weak_muscles)
+            if ind.claim == "tight":
+                assert ind.measures in ("length", "observation"), ind.id
+            assert ind.source.citation, ind.id
+    assert "active_straight_leg_raise" not in {i.id for g in q.indicators.values() for i in g}
+    hinge = q.indicator("hinge_back_takes_over")
+    assert hinge.claim == "supporting"
+
+
+def test_every_article_imbalance_has_a_measured_test(q):
     for slug in ("weak_glutes", "weak_core", "weak_hamstrings", "upper_crossed"):
         group = q.indicators[slug]
-        assert len(group) >= 2, slug
         assert any(ind.required for ind in group), slug
         assert any(ind.type in NUMBER_TYPES for ind in group), slug
-    assert set(q.indicators) <= set(catalog.imbalances)
-    # asymmetry is derived from the left/right pairs, not asked directly
     assert "asymmetry" not in q.indicators
     assert q.asymmetry.screening_question == "one_side_stronger"
+    assert q.asymmetry.min_ratio == 0.15
 
 
-def test_indicators_have_bounds_help_and_thresholds(q):
+def test_thresholds_carry_sources_and_bilateral_tests_their_noise(q):
     for group in q.indicators.values():
         for ind in group:
-            assert ind.help and ind.label
             if ind.type in NUMBER_TYPES:
                 assert ind.min == 0 and ind.max > ind.below > 0
-                assert ind.unit
-            elif ind.type == "yes_no":
-                assert ind.sign in (True, False)
-            else:
-                assert [c.value for c in ind.choices] == ["none", "mild", "marked"]
+                assert ind.source.text().startswith(("Published norm", "Field rule of thumb"))
+                if ind.bilateral:
+                    assert ind.noise and ind.noise >= 1
+    side = q.indicator("side_plank_hold")
+    assert "McGill" in side.source.citation
+    assert q.indicator("hamstring_bridge_reps").source.kind == "published"
 
 
 def test_answer_keys_are_unique_and_bilateral_keys_have_sides(q):
     keys = answer_keys(q)
     assert len(keys) == len(set(keys))
     assert "single_leg_bridge_hold_left" in keys
-    assert "single_leg_bridge_hold_right" in keys
     assert "single_leg_bridge_hold" not in keys
-    assert "front_plank_hold" in keys
-    assert keys[:4] == tuple(s.id for s in q.screening)
+    assert keys[:4] == tuple(s.id for s in q.screening.questions)
 
 
 def test_indicator_lookup(q):
     assert q.indicator("front_plank_hold").below == 30
+    assert q.group_of("front_plank_hold") == "weak_core"
     with pytest.raises(KeyError, match="nope"):
         q.indicator("nope")
 
@@ -141,43 +167,71 @@ def _broken(doc, tmp_path, change):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.pop("version"), r"questionnaire.yaml.version: missing required field"),
+        (lambda d: d.pop("version"), r"questionnaire.yaml: version: missing required field"),
         (lambda d: d.update(version=3), r"version: must be a quoted string"),
         (
             lambda d: d["indicators"]["weak_core"][0].update(max="lots"),
-            r"indicators.weak_core\[0\].max: must be a whole number",
+            r"indicators.weak_core.front_plank_hold.max: must be a whole number",
         ),
         (
             lambda d: d["indicators"]["weak_core"][0].update(type="text"),
-            r"indicators.weak_core\[0\].type: must be one of",
+            r"indicators.weak_core.front_plank_hold.type: must be one of",
         ),
         (
             lambda d: d["indicators"]["weak_core"][0].update(finding="Plank {secs}"),
-            r"weak_core\[0\].finding: unknown placeholder \{secs\}",
+            r"front_plank_hold: finding: unknown placeholder \{secs\}",
         ),
         (
             lambda d: d["indicators"]["weak_glutes"][0].update(finding="Bridge {value}"),
-            r"weak_glutes\[0\].finding: must contain \{side\}",
+            r"single_leg_bridge_hold: finding: must contain \{side\}",
         ),
         (
             lambda d: d["indicators"]["weak_core"][2].update(sign=True),
-            r"weak_core\[2\].sign: must be \"yes\" or \"no\"",
+            r"dead_bug_back_lifts.sign: must be one of yes, no",
         ),
         (
             lambda d: d["screening"]["questions"][0].pop("text"),
-            r"screening.questions\[0\].text: missing required field",
+            r"screening.morning_stiffness.text: missing required field",
         ),
         (
-            lambda d: d["red_flags"]["questions"][1].update(id="leg_numbness_weakness"),
-            r"answer key 'leg_numbness_weakness' is used twice",
+            lambda d: d["red_flags"]["questions"][1].update(id="bladder_bowel_control"),
+            r"answer key 'bladder_bowel_control' is used twice",
+        ),
+        (
+            lambda d: d["red_flags"]["questions"][0].update(urgency="soon"),
+            r"red_flags.bladder_bowel_control.urgency: must be one of emergency, urgent, rout",
         ),
         (
             lambda d: d["indicators"]["weak_core"][0].update(colour="red"),
-            r"weak_core\[0\].colour: unknown field",
+            r"front_plank_hold.colour: unknown field",
         ),
         (
             lambda d: d["asymmetry"].update(screening_question="nope"),
             r"asymmetry.screening_question: no screening question 'nope'",
+        ),
+        (
+            lambda d: d["indicators"]["weak_core"][0].update(measures="length"),
+            r"measures: a length test cannot show 'weak'",
+        ),
+        (
+            lambda d: d["indicators"]["weak_core"][0].update(muscles=["glutes"]),
+            r"front_plank_hold.muscles: 'glutes' is not a weak muscle of weak_core",
+        ),
+        (
+            lambda d: d["indicators"]["weak_core"][0].update(doses=["dead_bug"]),
+            r"front_plank_hold.doses\[1\]: 'dead_bug' is dosed in reps, the test in seconds",
+        ),
+        (
+            lambda d: d["health"]["questions"][0].update(caution="vertigo"),
+            r"health.pregnant.caution: no caution 'vertigo'",
+        ),
+        (
+            lambda d: d["red_flags"]["levels"].pop("routine"),
+            r"red_flags: levels: missing the routine level",
+        ),
+        (
+            lambda d: d["indicators"]["weak_glutes"][0].pop("noise"),
+            r"single_leg_bridge_hold: noise: needed for a seconds test",
         ),
     ],
 )
@@ -207,6 +261,7 @@ def test_a_complete_submission_parses_into_typed_values(q):
     assert errors == {}
     assert answers["front_plank_hold"] == 45
     assert answers["morning_stiffness"] is False
+    assert answers["pregnant"] is False
     assert answers["wall_angel"] is True
     assert answers["forward_head_shoulders"] == "none"
     assert set(answers) == set(answer_keys(q))
@@ -215,19 +270,31 @@ def test_a_complete_submission_parses_into_typed_values(q):
 @pytest.mark.parametrize("value", ["-5", "abc", "12.5", "1e3", "601", "12 s", "٣"])
 def test_bad_seconds_get_a_user_facing_message(q, value):
     answers, errors = validate_answers(q, complete_raw(q, front_plank_hold=value))
-    assert errors == {"front_plank_hold": "Enter a whole number of seconds between 0 and 600."}
+    assert errors == {
+        "front_plank_hold": "Enter a whole number of seconds between 0 and 600, or mark the "
+        "test not tested or unable (pain)."
+    }
     assert "front_plank_hold" not in answers
 
 
-def test_bad_reps_and_degrees_messages(q):
-    _, errors = validate_answers(
-        q,
-        complete_raw(q, hamstring_bridge_reps_left="-1", active_straight_leg_raise_right="200"),
-    )
-    assert errors == {
-        "hamstring_bridge_reps_left": "Enter a whole number of repetitions between 0 and 100.",
-        "active_straight_leg_raise_right": "Enter a whole number of degrees between 0 and 180.",
-    }
+def test_not_tested_and_unable_pain_are_answers_of_their_own(q):
+    raw = complete_raw(q, front_plank_hold="", hip_drop_left="unable_pain")
+    raw["front_plank_hold" + STATUS_SUFFIX] = "not_tested"
+    raw["single_leg_bridge_hold_left"] = ""
+    raw["single_leg_bridge_hold_left" + STATUS_SUFFIX] = "unable_pain"
+    answers, errors = validate_answers(q, raw)
+    assert errors == {}
+    assert answers["front_plank_hold"] == NOT_TESTED
+    assert answers["single_leg_bridge_hold_left"] == UNABLE_PAIN
+    assert answers["hip_drop_left"] == UNABLE_PAIN
+
+
+def test_a_number_and_a_no_result_status_together_are_refused(q):
+    raw = complete_raw(q, front_plank_hold="40")
+    raw["front_plank_hold" + STATUS_SUFFIX] = "unable_pain"
+    answers, errors = validate_answers(q, raw)
+    assert "clear the number" in errors["front_plank_hold"]
+    assert "front_plank_hold" not in answers
 
 
 def test_missing_required_answers_are_reported_per_field(q):
@@ -235,22 +302,24 @@ def test_missing_required_answers_are_reported_per_field(q):
     for key in ("morning_stiffness", "fever_with_back_pain", "single_leg_bridge_hold_right"):
         raw[key] = ""
     del raw["forward_head_shoulders"]
+    del raw["neck_pain"]
     _, errors = validate_answers(q, raw)
-    assert errors == {
-        "morning_stiffness": "This answer is required. Answer yes or no.",
-        "fever_with_back_pain": "This answer is required. Answer yes or no.",
-        "single_leg_bridge_hold_right": (
-            "This answer is required. Enter a whole number of seconds between 0 and 600."
-        ),
-        "forward_head_shoulders": "This answer is required. Choose one of: None, Mild, Marked.",
-    }
+    assert errors["morning_stiffness"] == "This answer is required. Answer yes or no."
+    assert errors["fever_with_back_pain"] == "This answer is required. Answer yes or no."
+    assert errors["neck_pain"] == "This answer is required. Answer yes or no."
+    assert errors["single_leg_bridge_hold_right"].startswith("This answer is required.")
+    assert errors["forward_head_shoulders"] == (
+        "This answer is required. Choose one of: None, Mild, Marked, or not tested or "
+        "unable (pain)."
+    )
+    assert len(errors) == 5
 
 
-def test_blank_optional_answers_are_left_out(q):
+def test_blank_optional_tests_are_recorded_as_not_tested_never_normal(q):
     answers, errors = validate_answers(q, complete_raw(q, side_plank_hold_left="", wall_angel=""))
     assert errors == {}
-    assert "side_plank_hold_left" not in answers
-    assert "wall_angel" not in answers
+    assert answers["side_plank_hold_left"] == NOT_TESTED
+    assert answers["wall_angel"] == NOT_TESTED
 
 
 def test_yes_no_and_choice_parsing(q):
@@ -263,8 +332,6 @@ def test_yes_no_and_choice_parsing(q):
     assert answers["morning_stiffness"] is True
     assert answers["forward_head_shoulders"] == "mild"
     assert errors == {"cancer_history": "Answer yes or no."}
-    _, errors = validate_answers(q, complete_raw(q, forward_head_shoulders="severe"))
-    assert errors == {"forward_head_shoulders": "Choose one of: None, Mild, Marked."}
 
 
 def test_unknown_keys_are_ignored(q):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
@@ -118,12 +117,18 @@ def test_article_imbalance_names_and_muscles():
     assert set(im["weak_core"].weak_muscles) == {"abdominals", "obliques"}
     assert set(im["weak_core"].overactive_muscles) == {"lower_back", "hip_flexors"}
     assert im["weak_hamstrings"].weak_muscles == ("hamstrings",)
-    assert "lower_back" in im["weak_hamstrings"].overactive_muscles
-    # The article keeps shrugs in the upper-back triple; the product brief asks for release of
-    # the upper trapezius, which tenses in a rounded-shoulder posture, so it is overactive here.
-    assert {"mid_back", "rear_deltoids"} <= set(im["upper_crossed"].weak_muscles)
-    assert {"chest", "upper_trapezius"} <= set(im["upper_crossed"].overactive_muscles)
-    assert "upper_trapezius_stretch" in im["upper_crossed"].release
+    # The lower back is overloaded, not tight, in the article's hamstring pattern.
+    assert "lower_back" not in im["weak_hamstrings"].overactive_muscles
+    # The article's upper-back pattern: weak upper trapezius (shrugs) with an overactive
+    # chest; no muscle is both strengthened and released in the same imbalance.
+    assert {"upper_trapezius", "mid_back", "rear_deltoids"} <= set(
+        im["upper_crossed"].weak_muscles
+    )
+    assert im["upper_crossed"].overactive_muscles == ("chest",)
+    assert "upper_trapezius_stretch" not in im["upper_crossed"].release
+    assert "upper-crossed" in im["upper_crossed"].trainer_note
+    for imbalance in im.values():
+        assert not set(imbalance.weak_muscles) & set(imbalance.overactive_muscles)
 
 
 def test_article_problem_statements():
@@ -132,7 +137,7 @@ def test_article_problem_statements():
     assert "lower back" in im["weak_glutes"].problem
     assert "spine" in im["weak_core"].problem
     assert "pelvis" in im["weak_hamstrings"].problem
-    assert "rounded posture" in im["upper_crossed"].problem
+    assert "rounded-shoulder posture" in im["upper_crossed"].problem
     assert "chest" in im["upper_crossed"].problem
 
 
@@ -156,7 +161,7 @@ def test_article_tips_present():
 
 def test_no_advertising_in_content():
     for obj in [*CATALOG.exercises.values(), *CATALOG.imbalances.values(), *CATALOG.tips]:
-        text = repr(dataclasses.astuple(obj)).lower()
+        text = repr(obj.model_dump()).lower()
         assert "http" not in text and "poster" not in text and "shop" not in text, obj
 
 
@@ -170,7 +175,8 @@ def test_builtin_exercise_standard(exercise):
     assert exercise.target_muscles and set(exercise.target_muscles) <= set(REGIONS)
     assert exercise.equipment and set(exercise.equipment) <= set(EQUIPMENT)
     assert exercise.level in LEVELS
-    assert exercise.imbalances, "every builtin exercise belongs to at least one imbalance"
+    # general mobility (thoracic extension, neck stretch) is only ever added by hand
+    assert exercise.imbalances or exercise.kind == "release", "strength work serves an imbalance"
     assert all(s[0].isupper() and s.endswith(".") for s in exercise.steps)
     dose = exercise.dose
     assert (dose.reps is None) != (dose.hold_seconds is None)
@@ -247,3 +253,63 @@ def test_asymmetry_favours_single_side_work():
         assert CATALOG.exercise(slug).unilateral, slug
     assert "bulgarian_split_squat" in asymmetry.exercises
     assert "single_leg_glute_bridge" in asymmetry.exercises
+
+
+def test_causal_claims_are_hedged_as_the_article_hedges_them():
+    for imbalance in CATALOG.imbalances.values():
+        assert "leads to" not in imbalance.problem.lower(), imbalance.slug
+        assert "can " in imbalance.problem or "may " in imbalance.problem, imbalance.slug
+    for tip in CATALOG.tips:
+        assert "leads to" not in tip.text.lower(), tip.slug
+
+
+def test_statements_say_whether_they_come_from_the_article():
+    im = CATALOG.imbalances
+    for slug in ("weak_glutes", "weak_core", "weak_hamstrings", "upper_crossed"):
+        assert im[slug].from_article and im[slug].problem_source == "article", slug
+    assert im["upper_crossed"].overactive_source == "article"
+    assert im["weak_glutes"].overactive_source == "product"
+    assert im["upper_crossed"].trainer_note_source == "product"
+    assert im["asymmetry"].problem_source == "product"
+
+
+def test_hip_thrust_needs_only_a_bench_and_has_a_floor_version():
+    thrust = CATALOG.exercise("hip_thrust")
+    assert thrust.equipment == ("bench",)
+    floor = CATALOG.exercise(thrust.easier)
+    assert set(floor.equipment) <= {"mat", "none"}
+    assert floor.family == thrust.family
+
+
+def test_cat_cow_and_childs_pose_are_not_hamstring_exercises():
+    for slug in ("cat_cow", "childs_pose"):
+        assert "weak_hamstrings" not in CATALOG.exercise(slug).imbalances
+    assert CATALOG.exercise("romanian_deadlift").level == "beginner"
+
+
+def test_families_group_easier_and_harder_versions():
+    ex = CATALOG.exercise
+    assert ex("plank").family == ex("knee_plank").family
+    assert ex("hollow_body_hold").family == ex("tuck_hollow_hold").family
+    assert ex("split_squat").family == ex("bulgarian_split_squat").family
+    assert ex("dead_bug").family != ex("hollow_body_hold").family
+    assert ex("face_pull").family != ex("reverse_fly").family
+    for exercise in CATALOG.exercises.values():
+        for link in (exercise.easier, exercise.harder):
+            if link:
+                assert ex(link).family == exercise.family, exercise.slug
+
+
+def test_cautions_cover_the_issue_examples():
+    assert set(CATALOG.cautions) >= {
+        "pregnancy",
+        "osteoporosis",
+        "hamstring_strain",
+        "flexion_pain",
+        "neck_pain",
+        "anticoagulants",
+    }
+    assert "hamstring_strain" in CATALOG.exercise("nordic_curl").cautions
+    assert "anticoagulants" in CATALOG.exercise("foam_roll_quadriceps").cautions
+    assert "neck_pain" in CATALOG.exercise("shrug").cautions
+    assert "pregnancy" in CATALOG.exercise("hollow_body_hold").cautions
