@@ -1,4 +1,4 @@
-"""The program builder: coverage, the cap, variants, equipment, asymmetry, progression, diffs."""
+"""The program builder: coverage, families, cautions, release cap, doses from capacity, wording."""
 
 import json
 from dataclasses import replace
@@ -7,15 +7,19 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from trainer_app.library.catalog import Catalog, Dose, Exercise, Imbalance, Tip, default_catalog
+from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.scoring import score
+from trainer_app.library.catalog import default_catalog
 from trainer_app.programs.builder import (
     MAX_HOLD,
     MAX_REPS,
     MAX_SETS,
-    MIN_HOLD,
     MIN_REPS,
     MIN_SETS,
     BuildOptions,
+    Capacity,
+    Evidence,
+    Measured,
     ProgramDraft,
     Target,
     build_program,
@@ -23,104 +27,29 @@ from trainer_app.programs.builder import (
     draft_from_dict,
     draft_to_dict,
     item_dose_text,
+    measured_from_result,
+    start_amount,
     targets_from_scores,
 )
 
-# --------------------------------------------------------------------------- a small catalog
+CAT = default_catalog()
+Q = default_questionnaire()
+ARTICLE = {slug: set(im.exercises) for slug, im in CAT.imbalances.items() if im.from_article}
 
 
-def ex(
-    slug,
-    imbalances,
-    *,
-    kind="strength",
-    level="beginner",
-    equipment=("mat",),
-    easier=None,
-    harder=None,
-    unilateral=False,
-    reps=10,
-    hold=None,
-    sets=3,
-    muscles=("glutes",),
-):
-    return Exercise(
-        slug=slug,
-        name=slug.replace("_", " ").capitalize(),
-        kind=kind,
-        imbalances=tuple(imbalances),
-        summary="s",
-        steps=("a",),
-        cues=("c",),
-        mistakes=("m",),
-        target_muscles=tuple(muscles),
-        equipment=tuple(equipment),
-        dose=Dose(sets, None if hold else reps, hold, 60, per_side=unilateral),
-        easier=easier,
-        harder=harder,
-        unilateral=unilateral,
-        level=level,
-    )
+def slugs(draft):
+    return [i.exercise_slug for i in draft.items]
 
 
-def small_catalog():
-    exercises = [
-        # glutes: bridge (beginner) -> thrust (intermediate) -> single-leg thrust (advanced)
-        ex("bridge", ["glutes"], harder="thrust"),
-        ex("thrust", ["glutes"], level="intermediate", equipment=("bench", "barbell"),
-           easier="bridge", harder="sl_thrust"),
-        ex("sl_thrust", ["glutes", "asymmetry"], level="advanced", equipment=("bench",),
-           easier="thrust", unilateral=True),
-        ex("split_squat", ["glutes", "asymmetry"], equipment=("none",), unilateral=True),
-        ex("clam", ["glutes"], unilateral=True, reps=15),
-        # core
-        ex("plank", ["core"], hold=30, muscles=("abdominals",)),
-        ex("dead_bug", ["core"], muscles=("abdominals",)),
-        ex("side_plank", ["core", "asymmetry"], hold=20, unilateral=True,
-           muscles=("obliques",)),
-        # back
-        ex("face_pull", ["back"], equipment=("resistance_band",), reps=15,
-           muscles=("mid_back",)),
-        ex("reverse_fly", ["back"], equipment=("dumbbells",), muscles=("rear_deltoids",)),
-        # release
-        ex("hip_flexor_stretch", ["glutes", "core"], kind="release", hold=30,
-           muscles=("hip_flexors",)),
-        ex("chest_stretch", ["back"], kind="release", hold=30, equipment=("none",),
-           muscles=("chest",)),
-        ex("foam_roll_chest", ["back"], kind="release", hold=60, equipment=("foam_roller",),
-           muscles=("chest",)),
-    ]  # fmt: skip
-    imbalances = [
-        Imbalance("glutes", "Weak glutes", "p", ("glutes",), ("hip_flexors",),
-                  ("thrust", "bridge", "split_squat"), ("hip_flexor_stretch",), True),
-        Imbalance("core", "Weak core", "p", ("abdominals",), ("hip_flexors", "lower_back"),
-                  ("plank", "dead_bug"), ("hip_flexor_stretch",), True),
-        Imbalance("back", "Weak upper back", "p", ("mid_back",), ("chest",),
-                  ("face_pull", "reverse_fly"), ("chest_stretch", "foam_roll_chest"), True),
-        Imbalance("asymmetry", "Left/right difference", "p", (), (),
-                  ("split_squat", "side_plank", "sl_thrust"), (), False),
-    ]  # fmt: skip
-    tips = (
-        Tip("train_weak_muscles", "t", "x", True),
-        Tip("track_progress", "t", "x", True),
-        Tip("extra", "t", "x", False),
-    )
-    return Catalog(
-        version="test",
-        exercises={e.slug: e for e in exercises},
-        imbalances={i.slug: i for i in imbalances},
-        tips=tips,
-    )
+def item(draft, slug):
+    return next(i for i in draft.items if i.exercise_slug == slug)
 
 
-CAT = small_catalog()
+def families(draft):
+    return [CAT.exercise(s).family for s in slugs(draft)]
 
 
-def slugs(draft, kind=None):
-    return [i.exercise_slug for i in draft.items if kind is None or i.kind == kind]
-
-
-# --------------------------------------------------------------------------- errors
+# --------------------------------------------------------------------------- refusals
 
 
 def test_empty_targets_raise_a_clear_error():
@@ -129,214 +58,303 @@ def test_empty_targets_raise_a_clear_error():
 
 
 def test_unknown_imbalance_raises():
-    with pytest.raises(ValueError, match="Unknown imbalance 'flat_feet'"):
-        build_program([Target("flat_feet")], CAT)
+    with pytest.raises(ValueError, match="Unknown imbalance 'weak_knees'"):
+        build_program(["weak_knees"], CAT)
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
         (BuildOptions(level="expert"), "level must be one of"),
-        (BuildOptions(sessions_per_week=7), "sessions_per_week must be a whole number from 2 to 5"),
         (BuildOptions(weeks=3), "weeks must be a whole number from 4 to 6"),
-        (BuildOptions(max_exercises=11), "max_exercises must be a whole number from 4 to 10"),
+        (BuildOptions(max_exercises=11), "max_exercises must be"),
+        (BuildOptions(release_limit=-1), "release_limit must be"),
     ],
 )
 def test_bad_options_raise(options, message):
     with pytest.raises(ValueError, match=message):
-        build_program([Target("glutes")], CAT, options)
-
-
-def test_bad_weak_side_raises():
-    with pytest.raises(ValueError, match="weak_side"):
-        build_program([Target("glutes", weak_side="middle")], CAT)
-
-
-def test_more_targets_than_the_cap_raises():
-    catalog = default_catalog()
-    with pytest.raises(ValueError, match="5 imbalances need at least 5 exercises"):
-        build_program(list(catalog.imbalances), catalog, BuildOptions(max_exercises=4))
+        build_program(["weak_core"], CAT, options)
 
 
 def test_no_fitting_exercise_raises_naming_the_imbalance_and_equipment():
-    options = BuildOptions(equipment=frozenset({"mat"}))
-    with pytest.raises(ValueError, match=r"weak upper back fits the equipment available \(mat\)"):
-        build_program([Target("back")], CAT, options)
+    with pytest.raises(ValueError, match="No strengthening exercise for weak upper back"):
+        build_program(["upper_crossed"], CAT, BuildOptions(equipment=frozenset({"wall"})))
 
 
-# --------------------------------------------------------------------------- selection
+# --------------------------------------------------------------------------- article reach
 
 
-def test_each_target_gets_strength_work_before_release_fills_the_cap():
+@pytest.mark.parametrize("slug", sorted(ARTICLE))
+def test_each_article_imbalance_gets_an_article_exercise_at_the_default_level(slug):
+    draft = build_program([slug], CAT)
+    first = draft.items[0] if draft.items[0].kind == "strength" else draft.items[1]
+    exercise = CAT.exercise(first.exercise_slug)
+    family_of_article = {CAT.exercise(s).family for s in ARTICLE[slug]}
+    assert first.exercise_slug in ARTICLE[slug] or exercise.family in family_of_article
+    if first.exercise_slug not in ARTICLE[slug]:
+        assert "the article's exercise" in first.goal
+
+
+def test_an_easier_version_names_the_article_exercise_as_the_goal():
+    draft = build_program(["weak_glutes"], CAT)
+    bridge = item(draft, "glute_bridge")
+    assert bridge.goal.startswith("Hip thrust (the article's exercise)")
+
+
+def test_weak_hamstrings_get_hamstring_strengthening_not_only_a_drill():
+    for options in (BuildOptions(), BuildOptions(max_exercises=4)):
+        draft = build_program(["weak_hamstrings"], CAT, options)
+        strength = [CAT.exercise(s) for s in slugs(draft)]
+        assert not strength[0].drill
+        assert "hamstrings" in strength[0].target_muscles
+    no_dumbbells = BuildOptions(equipment=frozenset({"mat", "bench", "wall"}))
+    draft = build_program(["weak_hamstrings"], CAT, no_dumbbells)
+    assert slugs(draft)[0] == "single_leg_hamstring_bridge"
+
+
+# --------------------------------------------------------------------------- families
+
+
+def test_one_movement_family_per_session():
+    targets = ["weak_core", "weak_glutes", "asymmetry", "weak_hamstrings", "upper_crossed"]
+    for level in ("beginner", "intermediate", "advanced"):
+        draft = build_program(targets, CAT, BuildOptions(level=level, max_exercises=10))
+        assert len(families(draft)) == len(set(families(draft))), slugs(draft)
+        assert not {"plank", "knee_plank"} <= set(slugs(draft))
+        assert not {"split_squat", "bulgarian_split_squat"} <= set(slugs(draft))
+        assert not {"hollow_body_hold", "tuck_hollow_hold"} <= set(slugs(draft))
+
+
+# --------------------------------------------------------------------------- cautions
+
+
+def test_an_exercise_with_a_client_caution_is_never_chosen():
     draft = build_program(
-        [Target("glutes"), Target("core"), Target("back"), Target("asymmetry")],
-        CAT,
-        BuildOptions(max_exercises=4),
+        ["weak_core"], CAT, BuildOptions(cautions=frozenset({"pregnancy"}), max_exercises=10)
     )
-    assert slugs(draft) == ["bridge", "plank", "face_pull", "split_squat"]
-    assert [i.imbalance for i in draft.items] == ["glutes", "core", "back", "asymmetry"]
-    assert any("release work was left out" in line for line in draft.summary)
+    for slug in slugs(draft):
+        assert "pregnancy" not in CAT.exercise(slug).cautions
+    assert "knee_plank" in slugs(draft)  # the plank's easier version stands in
+    assert any("caution" in line for line in draft.summary)
+    assert draft.cautions == ("pregnancy",)
 
 
-def test_release_comes_first_one_per_imbalance_with_overactive_muscles():
-    draft = build_program([Target("glutes"), Target("core"), Target("back")], CAT)
-    releases = [i for i in draft.items if i.kind == "release"]
-    assert [i.exercise_slug for i in releases] == ["hip_flexor_stretch", "chest_stretch"]
-    assert [i.kind for i in draft.items[:2]] == ["release", "release"]
-    assert releases[0].reason == (
-        "Hip flexor stretch: releases the overactive hip flexors, for weak glutes"
-    )
-    assert releases[1].reason == "Chest stretch: releases the overactive chest, for weak upper back"
-    # core's only release is already in the program: no duplicate
-    assert len(slugs(draft)) == len(set(slugs(draft)))
-
-
-def test_round_robin_fills_the_cap_without_starving_a_target():
-    draft = build_program([Target("glutes"), Target("core")], CAT, BuildOptions(max_exercises=6))
-    assert slugs(draft) == ["hip_flexor_stretch", "bridge", "split_squat", "clam", "plank",
-                            "dead_bug"]  # fmt: skip
-
-
-def test_targets_keep_the_given_order():
-    draft = build_program([Target("back"), Target("glutes")], CAT, BuildOptions(max_exercises=4))
-    assert [i.imbalance for i in draft.items if i.kind == "strength"] == ["back", "glutes"]
-    assert draft.targets == ("back", "glutes")
-
-
-def test_duplicate_targets_are_merged():
-    draft = build_program([Target("core"), Target("core")], CAT)
-    assert draft.targets == ("core",)
-
-
-def test_strings_are_accepted_as_targets():
-    assert build_program(["core"], CAT) == build_program([Target("core")], CAT)
-
-
-@pytest.mark.parametrize(
-    ("level", "first"),
-    [("beginner", "bridge"), ("intermediate", "thrust"), ("advanced", "sl_thrust")],
-)
-def test_level_picks_the_easier_or_harder_variant(level, first):
-    draft = build_program([Target("glutes")], CAT, BuildOptions(level=level, max_exercises=4))
-    assert slugs(draft, "strength")[0] == first
-
-
-def test_equipment_swaps_to_a_variant_that_fits():
-    options = BuildOptions(level="intermediate", equipment=frozenset({"mat"}))
-    draft = build_program([Target("glutes")], CAT, options)
-    assert "thrust" not in slugs(draft)
-    assert slugs(draft, "strength")[0] == "bridge"
-
-
-def test_equipment_swaps_to_the_next_exercise_in_the_pool():
-    options = BuildOptions(equipment=frozenset({"dumbbells"}))
-    draft = build_program([Target("back")], CAT, options)
-    assert slugs(draft) == ["chest_stretch", "reverse_fly"]  # "none" is always available
-
-
-def test_equipment_none_means_everything_is_available():
-    draft = build_program([Target("back")], CAT, BuildOptions(equipment=None))
-    assert slugs(draft) == ["chest_stretch", "face_pull", "reverse_fly"]
-
-
-def test_excluded_exercises_are_never_used():
-    options = BuildOptions(exclude=frozenset({"bridge", "hip_flexor_stretch"}))
-    draft = build_program([Target("glutes")], CAT, options)
-    assert "bridge" not in slugs(draft)
-    assert "hip_flexor_stretch" not in slugs(draft)
-
-
-def test_above_level_exercise_is_a_last_resort_with_a_note():
-    options = BuildOptions(exclude=frozenset({"bridge", "split_squat", "clam"}))
-    draft = build_program([Target("glutes")], CAT, options)
-    strength = [i for i in draft.items if i.kind == "strength"]
-    assert [i.exercise_slug for i in strength] == ["thrust"]  # only for coverage
-    assert "above the beginner level" in strength[0].notes
-
-
-def test_asymmetry_prefers_single_side_work_with_per_side_doses_and_a_note():
+def test_a_target_with_nothing_safe_left_is_skipped_with_a_reason():
     draft = build_program(
-        [Target("glutes", ("Left single-leg bridge held 12 s, below 20 s",), "left"),
-         Target("asymmetry", weak_side="left")],
+        ["weak_hamstrings", "weak_core"],
         CAT,
-        BuildOptions(max_exercises=4),
-    )  # fmt: skip
-    strength = [i for i in draft.items if i.kind == "strength"]
-    assert [i.exercise_slug for i in strength] == ["split_squat", "clam", "side_plank"]
-    assert all(i.per_side for i in strength)
-    assert (
-        strength[0].notes
-        == "Start with the weaker (left) side and match its reps on the right side."
+        BuildOptions(
+            cautions=frozenset({"hamstring_strain"}),
+            equipment=frozenset({"mat", "dumbbells", "partner", "glute_ham_machine", "wall"}),
+        ),
     )
-    assert strength[2].notes == (
-        "Start with the weaker (left) side and match its hold time on the right side."
-    )
-    assert "each side" in item_dose_text(strength[0])
-
-
-def test_asymmetry_without_a_known_side_still_says_start_with_the_weaker_side():
-    draft = build_program([Target("asymmetry")], CAT)
-    assert (
-        draft.items[0].notes == "Start with the weaker side and match its reps on the other side."
+    assert draft.targets == ("weak_core",)
+    assert any(
+        "hamstring strain" in line and "treating clinician" in line for line in draft.summary
     )
 
 
-def test_reasons_quote_the_targets_first_reason():
+# --------------------------------------------------------------------------- region matching
+
+
+def test_asymmetry_work_matches_the_region_of_the_measured_difference():
+    legs = build_program([Target("asymmetry", regions=("lower_body",))], CAT)
+    trunk = build_program([Target("asymmetry", regions=("trunk",))], CAT)
+    arms = build_program(
+        [Target("asymmetry", regions=("upper_body",))], CAT, BuildOptions(level="intermediate")
+    )
+    for draft, region in ((legs, "lower_body"), (trunk, "trunk"), (arms, "upper_body")):
+        for slug in slugs(draft):
+            exercise = CAT.exercise(slug)
+            assert exercise.unilateral and exercise.region == region, (region, slug)
+    assert "single_arm_row" not in slugs(legs)
+
+
+def test_asymmetry_with_no_matching_region_exercise_raises():
+    with pytest.raises(ValueError, match="in the measured region"):
+        build_program(
+            [Target("asymmetry", regions=("upper_body",))],
+            CAT,
+            BuildOptions(equipment=frozenset({"mat", "bench"})),  # a one-arm row needs weights
+        )
+
+
+# --------------------------------------------------------------------------- release
+
+
+TIGHT = Measured(tight={"hip_flexors": "Left thigh stays above the table"})
+
+
+def test_release_only_for_a_muscle_measured_tight():
+    untested = build_program(["weak_glutes"], CAT)
+    assert all(i.kind == "strength" for i in untested.items)
+    assert any("No release work" in line for line in untested.summary)
+    tight = build_program(["weak_glutes"], CAT, BuildOptions(), TIGHT)
+    stretch = tight.items[0]
+    assert stretch.exercise_slug == "half_kneeling_hip_flexor_stretch"
+    assert "measured tight: left thigh stays above the table" in stretch.reason
+
+
+def test_release_is_at_most_a_third_unless_the_trainer_raises_it():
+    tight = Measured(tight={"hip_flexors": "tight", "chest": "tight", "quadriceps": "tight"})
+    targets = ["weak_glutes", "upper_crossed", "weak_hamstrings"]
+    capped = build_program(targets, CAT, BuildOptions(max_exercises=4), tight)
+    release = [i for i in capped.items if i.kind == "release"]
+    assert 3 * len(release) <= len(capped.items)
+    assert any("left out to keep it to a third" in line for line in capped.summary)
+    raised = build_program(targets, CAT, BuildOptions(max_exercises=6, release_limit=3), tight)
+    assert len([i for i in raised.items if i.kind == "release"]) == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 10), st.lists(st.sampled_from(sorted(CAT.imbalances)), min_size=1))
+def test_release_share_property(cap, wanted):
+    wanted = list(dict.fromkeys(wanted))
+    assume(len(wanted) <= cap)
+    tight = Measured(tight=dict.fromkeys(("hip_flexors", "chest", "quadriceps"), "tight"))
+    try:
+        draft = build_program(wanted, CAT, BuildOptions(max_exercises=cap, level="advanced"), tight)
+    except ValueError:
+        assume(False)
+    release = sum(i.kind == "release" for i in draft.items)
+    assert 3 * release <= len(draft.items)
+
+
+# --------------------------------------------------------------------------- dose from capacity
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 600))
+def test_start_amount_is_about_two_thirds(measured):
+    amount = start_amount(measured, 0.6, 0.7)
+    assert 1 <= amount
+    assert 0.6 * measured - 0.5 <= amount <= 0.7 * measured + 0.5 or amount == 1
+
+
+def test_hold_starts_from_the_measured_plank_and_says_so():
+    measured = Measured(capacities={"plank": Capacity(25, "seconds", "Front plank hold: 25 s")})
+    plank = item(build_program(["weak_core"], CAT, BuildOptions(), measured), "plank")
+    assert plank.hold_seconds == 15
+    assert "Front plank hold: 25 s" in plank.dose_reason
+    assert plank.weekly[1].hold_seconds == 20
+
+
+def test_a_capacity_under_the_exercise_bounds_steps_down_to_the_easier_version():
+    measured = Measured(
+        capacities={
+            "plank": Capacity(12, "seconds", "Front plank hold: 12 s"),
+            "knee_plank": Capacity(12, "seconds", "Front plank hold: 12 s"),
+        }
+    )
+    draft = build_program(["weak_core"], CAT, BuildOptions(), measured)
+    assert "plank" not in slugs(draft)
+    knee = item(draft, "knee_plank")
+    assert knee.hold_seconds == 8 and knee.goal.startswith("Plank")
+
+
+def test_unmeasured_exercises_keep_the_library_dose_and_say_so():
+    bug = item(build_program(["weak_core"], CAT), "dead_bug")
+    assert (bug.sets, bug.reps) == (3, 8)
+    assert "nothing in the assessment measured" in bug.dose_reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 600))
+def test_dose_from_capacity_property(seconds):
+    measured = Measured(
+        capacities={
+            name: Capacity(seconds, "seconds", f"Side plank hold: {seconds} s")
+            for name in ("side_plank", "side_plank_knees")
+        }
+    )
     draft = build_program(
-        [Target("glutes", ("Left single-leg bridge held 12 s, below 20 s", "other")),
-         Target("core")],
-        CAT,
-    )  # fmt: skip
-    by_slug = {i.exercise_slug: i for i in draft.items}
-    assert by_slug["bridge"].reason == "Bridge: left single-leg bridge held 12 s, below 20 s"
-    assert by_slug["plank"].reason == "Plank: strengthens the abdominals (weak core)"
+        [Target("asymmetry", regions=("trunk",))], CAT, BuildOptions(level="intermediate"), measured
+    )
+    chosen = draft.items[0]
+    exercise = CAT.exercise(chosen.exercise_slug)
+    low, high = exercise.dose.bounds
+    assert low <= chosen.hold_seconds <= high
+    wanted = start_amount(seconds, 0.6, 0.7)
+    if low <= wanted <= high:
+        assert chosen.hold_seconds == wanted
+    assert f"{seconds} s" in chosen.dose_reason
 
 
-# --------------------------------------------------------------------------- doses
+# --------------------------------------------------------------------------- why
+
+
+def test_each_item_quotes_the_finding_it_addresses():
+    result = score(
+        Q,
+        {
+            "front_plank_hold": 15,
+            "dead_bug_back_lifts": True,
+            "side_plank_hold_left": 12,
+            "side_plank_hold_right": 13,
+        },
+    )
+    draft = build_program(
+        targets_from_scores(result.imbalances), CAT, BuildOptions(), measured_from_result(result)
+    )
+    assert "dead bug" in item(draft, "dead_bug").reason.split("addresses:")[1]
+    assert "front plank held 15 s" in item(draft, "plank").reason
+    assert "marked; threshold under 30 s" in item(draft, "plank").reason
+
+
+def test_a_trainer_confirmed_imbalance_without_a_finding_says_so():
+    reason = build_program(["weak_core"], CAT).items[0].reason
+    assert "confirmed by the trainer without a test finding" in reason
+
+
+def test_targets_from_scores_follow_the_confirmed_order():
+    result = score(Q, {"front_plank_hold": 10, "single_leg_bridge_hold_left": 5})
+    targets = targets_from_scores(result.imbalances, ["weak_glutes", "weak_core"])
+    assert [t.slug for t in targets] == ["weak_glutes", "weak_core"]
+    assert isinstance(targets[0].evidence[0], Evidence)
+    assert [t.slug for t in targets_from_scores(result.imbalances)] == [
+        i.slug for i in result.flagged
+    ]
+
+
+# --------------------------------------------------------------------------- progression, storage
 
 
 def test_weekly_progression_adds_reps_weekly_and_a_set_mid_way():
-    draft = build_program([Target("core")], CAT, BuildOptions(weeks=6))
-    plank = next(i for i in draft.items if i.exercise_slug == "plank")
+    draft = build_program(["weak_core"], CAT, BuildOptions(weeks=6))
+    plank = item(draft, "plank")
     assert [(w.week, w.sets, w.hold_seconds) for w in plank.weekly] == [
         (1, 3, 30), (2, 3, 35), (3, 3, 40), (4, 4, 40), (5, 4, 45), (6, 4, 50),
     ]  # fmt: skip
-    bug = next(i for i in draft.items if i.exercise_slug == "dead_bug")
-    assert [(w.sets, w.reps) for w in bug.weekly] == [(3, 10), (3, 11), (3, 12), (4, 12),
-                                                      (4, 13), (4, 14)]  # fmt: skip
-    stretch = next(i for i in draft.items if i.kind == "release")
-    assert {(w.sets, w.hold_seconds) for w in stretch.weekly} == {(3, 30)}
-
-
-def test_doses_are_clamped_to_the_bounds():
-    big = replace(CAT.exercises["plank"], dose=Dose(10, None, 300, 400))
-    catalog = replace(CAT, exercises={**CAT.exercises, "plank": big})
-    plank = next(i for i in build_program(["core"], catalog).items if i.exercise_slug == "plank")
-    assert (plank.sets, plank.hold_seconds, plank.rest_seconds) == (6, 120, 300)
-    assert all(w.sets <= MAX_SETS and w.hold_seconds <= MAX_HOLD for w in plank.weekly)
 
 
 def test_summary_tips_and_minutes():
-    draft = build_program([Target("glutes")], CAT, BuildOptions(sessions_per_week=2, weeks=5))
-    assert draft.tips == ("train_weak_muscles", "track_progress")
+    draft = build_program(["weak_glutes"], CAT, BuildOptions(sessions_per_week=2, weeks=5))
+    assert "track_progress" in draft.tips
     assert draft.summary[0].startswith("2 sessions a week for 5 weeks, about ")
-    assert "in week 3 add a set" in " ".join(draft.summary)
-    assert 5 <= draft.session_minutes <= 90
     assert draft.session_minutes % 5 == 0
-    assert draft.catalog_version == "test"
 
 
 def test_item_dose_text():
-    draft = build_program([Target("asymmetry")], CAT)
-    assert item_dose_text(draft.items[0]) == "3 x 10 reps each side, rest 60 s"
-
-
-# --------------------------------------------------------------------------- storage and diff
+    draft = build_program([Target("asymmetry", regions=("lower_body",))], CAT)
+    assert item_dose_text(draft.items[0]).endswith("each side, rest 60 s")
 
 
 def test_draft_round_trips_through_json():
-    draft = build_program([Target("glutes", ("why",), "right"), Target("asymmetry")], CAT)
+    draft = build_program(
+        ["weak_glutes", "weak_core"], CAT, BuildOptions(cautions=frozenset({"neck_pain"})), TIGHT
+    )
     assert draft_from_dict(json.loads(json.dumps(draft_to_dict(draft)))) == draft
+
+
+def test_a_schema_1_draft_still_reads():
+    stored = draft_to_dict(build_program(["weak_core"], CAT))
+    stored["schema"] = 1
+    for entry in stored["items"]:
+        for key in ("dose_reason", "goal", "cautions"):
+            entry.pop(key)
+    stored.pop("cautions")
+    draft = draft_from_dict(stored)
+    assert draft.items[0].dose_reason == "" and draft.cautions == ()
 
 
 def test_draft_from_dict_rejects_garbage():
@@ -344,156 +362,93 @@ def test_draft_from_dict_rejects_garbage():
         draft_from_dict({"items": [{}]})
 
 
-def test_diff_items_describes_each_kind_of_change():
-    old = build_program([Target("glutes"), Target("core")], CAT, BuildOptions(max_exercises=6))
+def test_diff_items_describes_changes():
+    old = build_program(["weak_glutes", "weak_core"], CAT, BuildOptions(max_exercises=6))
     items = list(old.items)
-    by_slug = {i.exercise_slug: i for i in items}
-    new = [
-        by_slug["plank"],
-        replace(by_slug["bridge"], sets=4),
-        replace(by_slug["dead_bug"], notes="Keep the lower back down."),
-        by_slug["hip_flexor_stretch"],
-        by_slug["split_squat"],
-        build_program([Target("back")], CAT).items[1],
-    ]
-    changes = diff_items(items, new)
-    assert "Removed Clam" in changes
-    assert "Added Face pull (3 x 15 reps)" in changes
-    assert "Bridge: 3 x 10 reps → 4 x 10 reps" in changes
-    assert 'Dead bug: notes changed to "Keep the lower back down."' in changes
-    assert any(c.startswith("Moved Plank from position 5 to 1") for c in changes)
+    changed = [replace(items[0], sets=4), *items[2:]]
+    changes = diff_items(items, changed)
+    assert any(c.startswith(f"Removed {items[1].name}") for c in changes)
+    assert any("→ 4 x" in c for c in changes)
     assert diff_items(items, items) == []
-
-
-def test_targets_from_scores_orders_by_score():
-    class S:
-        def __init__(self, slug, score, reasons=(), weak_side=None):
-            self.slug, self.score, self.reasons, self.weak_side = slug, score, reasons, weak_side
-
-    scores = [S("glutes", 40, ("a",), "left"), S("core", 0), S("back", 80), S("asymmetry", 40)]
-    assert [t.slug for t in targets_from_scores(scores)] == ["back", "glutes", "asymmetry"]
-    assert targets_from_scores(scores)[1] == Target("glutes", ("a",), "left")
-    assert [t.slug for t in targets_from_scores(scores, ["core", "glutes"])] == ["glutes", "core"]
 
 
 # --------------------------------------------------------------------------- properties
 
-DEFAULT = default_catalog()
-EQUIPMENT = sorted({e for ex_ in DEFAULT.exercises.values() for e in ex_.equipment} - {"none"})
+EQUIPMENT = sorted({e for ex in CAT.exercises.values() for e in ex.equipment} - {"none"})
 
 
 @st.composite
-def scenarios(draw, catalog=DEFAULT):
-    order = draw(st.permutations(list(catalog.imbalances)))
+def scenarios(draw):
+    order = draw(st.permutations(list(CAT.imbalances)))
     count = draw(st.integers(min_value=1, max_value=len(order)))
     targets = [
         Target(
             slug,
-            tuple(
-                draw(st.lists(st.sampled_from(["Left 10 s below 20 s", "Plank 5 s"]), max_size=2))
-            ),
-            draw(st.sampled_from([None, "left", "right"])),
+            weak_side=draw(st.sampled_from([None, "left", "right"])),
+            regions=tuple(draw(st.sets(st.sampled_from(["lower_body", "trunk", "upper_body"])))),
         )
         for slug in order[:count]
     ]
-    equipment = draw(st.one_of(st.none(), st.frozensets(st.sampled_from(EQUIPMENT))))
     options = BuildOptions(
         level=draw(st.sampled_from(["beginner", "intermediate", "advanced"])),
-        sessions_per_week=draw(st.integers(2, 5)),
         weeks=draw(st.integers(4, 6)),
-        equipment=equipment,
+        equipment=draw(st.one_of(st.none(), st.frozensets(st.sampled_from(EQUIPMENT)))),
         max_exercises=draw(st.integers(4, 10)),
-        exclude=draw(st.frozensets(st.sampled_from(sorted(catalog.exercises)), max_size=6)),
+        cautions=draw(st.frozensets(st.sampled_from(sorted(CAT.cautions)), max_size=3)),
     )
-    return targets, options
+    tight = draw(st.sets(st.sampled_from(["hip_flexors", "chest", "quadriceps"])))
+    return targets, options, Measured(tight=dict.fromkeys(tight, "measured tight"))
 
 
-def _build_or_skip(targets, options, catalog=DEFAULT):
+def _build_or_skip(targets, options, measured):
     try:
-        return build_program(targets, catalog, options)
+        return build_program(targets, CAT, options, measured)
     except ValueError as exc:
         message = str(exc)
-        # the only legitimate refusals: too many targets for the cap, or nothing fits
-        assert len(targets) > options.max_exercises or "fits the equipment" in message, message
+        assert (
+            len(targets) > options.max_exercises
+            or "fits the equipment" in message
+            or "caution" in message
+        ), message
         assume(False)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(scenarios())
 def test_program_invariants(scenario):
-    targets, options = scenario
-    draft = _build_or_skip(targets, options)
+    targets, options, measured = scenario
+    draft = _build_or_skip(targets, options, measured)
     assert isinstance(draft, ProgramDraft)
     items = draft.items
-    # cap respected, no duplicates
     assert len(items) <= options.max_exercises
-    assert len({i.exercise_slug for i in items}) == len(items)
-    # every target covered by a strengthening exercise of its own
-    for target in targets:
-        assert any(i.kind == "strength" and i.imbalance == target.slug for i in items)
-    # release first
+    assert len(set(families(draft))) == len(items)  # one movement family per session
+    for slug in draft.targets:
+        assert any(i.kind == "strength" and i.imbalance == slug for i in items)
     kinds = [i.kind for i in items]
     assert kinds == sorted(kinds, key=lambda k: k != "release")
-    for item in items:
-        exercise = DEFAULT.exercise(item.exercise_slug)
-        assert item.kind == exercise.kind
-        assert item.exercise_slug not in options.exclude
+    assert 3 * kinds.count("release") <= len(items)
+    for entry in items:
+        exercise = CAT.exercise(entry.exercise_slug)
+        assert not set(exercise.cautions) & options.cautions
         if options.equipment is not None:
             assert set(exercise.equipment) - {"none"} <= options.equipment
-        assert item.reason.startswith(f"{exercise.name}: ")
-        target = next(t for t in targets if t.slug == item.imbalance)
-        if item.kind == "strength" and target.reasons:
-            assert target.reasons[0][1:] in item.reason
-        if item.kind == "release":
-            assert "releases the overactive" in item.reason
-        # doses within bounds, progression never decreases
-        assert (item.reps is None) != (item.hold_seconds is None)
-        assert len(item.weekly) == options.weeks
-        assert [w.week for w in item.weekly] == list(range(1, options.weeks + 1))
-        first = item.weekly[0]
-        assert (first.sets, first.reps, first.hold_seconds) == (
-            item.sets, item.reps, item.hold_seconds
-        )  # fmt: skip
-        for w in item.weekly:
+        if entry.kind == "release":
+            assert set(exercise.target_muscles) & set(measured.tight)
+        if entry.imbalance == "asymmetry":
+            target = next(t for t in targets if t.slug == "asymmetry")
+            assert exercise.unilateral
+            assert not target.regions or exercise.region in target.regions
+        for w in entry.weekly:
             assert MIN_SETS <= w.sets <= MAX_SETS
             assert w.reps is None or MIN_REPS <= w.reps <= MAX_REPS
-            assert w.hold_seconds is None or MIN_HOLD <= w.hold_seconds <= MAX_HOLD
-        for a, b in zip(item.weekly, item.weekly[1:], strict=False):
-            assert b.sets >= a.sets
-            assert (b.reps or 0) >= (a.reps or 0)
-            assert (b.hold_seconds or 0) >= (a.hold_seconds or 0)
-    # the article's tips and "track your progress"
-    assert "track_progress" in draft.tips
-    assert {t.slug for t in DEFAULT.tips if t.from_article} <= set(draft.tips)
+            assert w.hold_seconds is None or 1 <= w.hold_seconds <= MAX_HOLD
+        assert entry.dose_reason
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(scenarios())
 def test_same_input_gives_the_same_program(scenario):
-    targets, options = scenario
-    draft = _build_or_skip(targets, options)
-    assert build_program(list(targets), DEFAULT, replace(options)) == draft
+    targets, options, measured = scenario
+    draft = _build_or_skip(targets, options, measured)
+    assert build_program(list(targets), CAT, replace(options), measured) == draft
     assert draft_from_dict(json.loads(json.dumps(draft_to_dict(draft)))) == draft
-    assert diff_items(draft.items, draft.items) == []
-
-
-@settings(max_examples=100, deadline=None)
-@given(scenarios())
-def test_asymmetry_items_are_single_side_with_a_weaker_side_note(scenario):
-    targets, options = scenario
-    assume(any(t.slug == "asymmetry" for t in targets))
-    draft = _build_or_skip(targets, options)
-    items = [i for i in draft.items if i.imbalance == "asymmetry"]
-    single_side = [i for i in items if DEFAULT.exercise(i.exercise_slug).unilateral]
-    # two-sided work only as the one exercise covering it, when no single-side one fits
-    assert len(single_side) == len(items) or len(items) == 1
-    for item in single_side:
-        assert item.per_side
-        assert item.notes.startswith("Start with the weaker")
-
-
-def test_full_default_program_covers_every_imbalance():
-    targets = [Target(slug) for slug in DEFAULT.imbalances]
-    draft = build_program(targets, DEFAULT, BuildOptions(max_exercises=10))
-    assert {i.imbalance for i in draft.items if i.kind == "strength"} == set(DEFAULT.imbalances)
-    assert len(draft.items) == 10
