@@ -15,7 +15,8 @@ Q = default_questionnaire()
 
 
 def answers(**overrides):
-    data = {question.id: False for question in (*Q.screening, *Q.red_flags)}
+    questions = (*Q.screening.questions, *Q.red_flags.questions, *Q.health.questions)
+    data = {question.id: False for question in questions}
     data.update(single_leg_bridge_hold_left=15, single_leg_bridge_hold_right=40)
     data.update(front_plank_hold=70, hamstring_bridge_reps_left=25)
     data.update(hamstring_bridge_reps_right=25, forward_head_shoulders="mild")
@@ -23,17 +24,20 @@ def answers(**overrides):
     return data
 
 
-def test_body_map_regions_come_from_indicated_imbalances():
+def test_body_map_marks_weak_muscles_of_flagged_imbalances_and_only_measured_tightness():
     weak, overactive = service.body_map_regions(score(Q, answers()))
-    assert weak == ["glutes", "mid_back", "rear_deltoids"]
-    assert overactive == ["lower_back", "hip_flexors", "chest", "front_deltoids", "upper_trapezius"]
+    assert set(weak) == {"glutes", "upper_trapezius", "mid_back", "rear_deltoids"}
+    assert overactive == []  # commonly paired muscles are not marked until tested tight
+    _, overactive = service.body_map_regions(score(Q, answers(pec_minor_short_left=True)))
+    assert overactive == ["chest"]
     assert service.body_map_regions(
         score(Q, answers(forward_head_shoulders="none", single_leg_bridge_hold_left=40))
     ) == ([], [])
 
 
-def test_order_by_score_then_catalog_order():
+def test_order_follows_the_ranking():
     result = score(Q, answers())
+    # bridge 15 s against 20 s (mild, 25%: moderate), posture mild; core not flagged
     assert service.order_imbalances(result, ["weak_core", "upper_crossed", "weak_glutes"]) == [
         "weak_glutes",
         "upper_crossed",
@@ -62,6 +66,7 @@ def test_red_flag_blocks_until_cleared(app, factories):
             "weak_glutes",
             "weak_core",
         ]
+        assert service.summarize(assessment).findings[0][0].startswith("Left/right")
         db.session.rollback()
 
 

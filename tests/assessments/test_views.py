@@ -17,7 +17,8 @@ Q = default_questionnaire()
 
 def valid_answers(**overrides) -> dict[str, str]:
     """Form data that passes validation: weak left glutes, mild rounded shoulders, no red flag."""
-    data = {question.id: "no" for question in (*Q.screening, *Q.red_flags)}
+    questions = (*Q.screening.questions, *Q.red_flags.questions, *Q.health.questions)
+    data = {question.id: "no" for question in questions}
     data.update(
         morning_stiffness="yes",
         pain_standing_sitting="yes",
@@ -68,7 +69,7 @@ def record(client, client_id: int, **overrides) -> int:
 def test_form_shows_every_question_with_help_and_labels(client, signed_in):
     _, person = signed_in
     page = text(client.get(f"/assessments/new/{person.id}"))
-    for question in (*Q.screening, *Q.red_flags):
+    for question in (*Q.screening.questions, *Q.red_flags.questions, *Q.health.questions):
         assert question.text in page
         assert question.help in page
     for indicators in Q.indicators.values():
@@ -78,6 +79,13 @@ def test_form_shows_every_question_with_help_and_labels(client, signed_in):
             for key in ind.answer_keys():
                 assert f'name="{key}"' in page
     assert "Screening questions" in page and "Red flags" in page
+    assert "Health and cautions" in page
+    assert "re-assessments included" in page
+    assert ">Emergency</span>" in page and ">Urgent</span>" in page
+    # every test can be answered "not tested" or "unable (pain)"
+    assert 'name="front_plank_hold__status" id="q-front_plank_hold__status-unable_pain"' in page
+    assert 'name="hip_drop_left" id="q-hip_drop_left-unable_pain" value="unable_pain"' in page
+    assert 'id="q-wall_angel-not_tested" value="not_tested"\n             checked' in page
     assert "Weak glutes and an overloaded lower back" in page
     assert 'id="q-single_leg_bridge_hold_left"' in page
     assert '<label class="form-label mb-1" for="q-single_leg_bridge_hold_left">' in page
@@ -105,14 +113,19 @@ def test_full_path_save_results_confirm(app, client, signed_in):
     assert row.confirmed_imbalances is None
 
     page = text(client.get(f"/assessments/{assessment_id}"))
-    assert "Left single-leg bridge held 15 s, below 20 s" in page
+    assert "<td>Left single-leg bridge held 15 s</td><td>moderate</td><td>15 s</td>" in page
+    assert "<td>under 20 s</td>" in page and "Field rule of thumb" in page
     assert "Forward head and rounded shoulders observed: mild" in page
-    assert "Weaker side: left" in page
-    assert "region--weak" in page and "region--overactive" in page
+    assert "Weaker side (measured): left" in page
+    assert "region--weak" in page and "region--overactive" not in page  # nothing tested tight
+    assert "commonly paired with this pattern, not tested" in page
+    assert "/100" not in page and "score" not in page.lower()
     assert "Build program" not in page
-    # Suggested imbalances are pre-ticked.
+    # Flagged imbalances are pre-ticked, most severe first.
+    assert 'value="asymmetry" id="treat-asymmetry" checked' in page
     assert 'value="weak_glutes" id="treat-weak_glutes" checked' in page
     assert 'value="weak_core" id="treat-weak_core" >' in page
+    assert page.index('id="finding-asymmetry"') < page.index('id="finding-weak_glutes"')
 
     response = client.post(
         f"/assessments/{assessment_id}/confirm", data={"imbalances": ["weak_glutes"]}
@@ -132,23 +145,26 @@ def test_full_path_save_results_confirm(app, client, signed_in):
 )
 def test_screening_rule_is_shown(client, signed_in, yes, likely):
     _, person = signed_in
-    overrides = {q.id: ("yes" if q.id in yes else "no") for q in Q.screening}
+    overrides = {q.id: ("yes" if q.id in yes else "no") for q in Q.screening.questions}
     assessment_id = record(client, person.id, **overrides)
     page = text(client.get(f"/assessments/{assessment_id}"))
-    rule = Q.screening_rule
+    rule = Q.screening
     assert (rule.likely_message if likely else rule.unlikely_message) in page
     assert f"{len(yes)} of 4 answered yes" in page
-    assert Q.screening[0].text in page
+    assert Q.screening.questions[0].text in page
+    assert ("Imbalance likely" in page) is likely
 
 
 def test_red_flag_blocks_confirmation_until_cleared(app, client, signed_in):
     _, person = signed_in
-    assessment_id = record(client, person.id, leg_numbness_weakness="yes")
+    assessment_id = record(client, person.id, leg_pain_tingling="yes")
     page = text(client.get(f"/assessments/{assessment_id}"))
-    assert "Programming blocked" in page
-    assert "refer Maria Jensen to a medical professional" in page
-    assert "Numbness, tingling or weakness in one or both legs?" in page
-    assert Q.red_flag_message in page
+    assert "Programming blocked: refer Maria Jensen first" in page
+    assert Q.red_flags.levels["routine"].title in page
+    assert Q.red_flags.levels["routine"].action in page
+    assert "Pain, pins and needles or numbness spreading down one leg" in page
+    # no "imbalance likely" banner and no findings while the red flag is open
+    assert "Imbalance likely" not in page and 'id="h-findings"' not in page
 
     response = client.post(
         f"/assessments/{assessment_id}/confirm",
@@ -177,7 +193,8 @@ def test_red_flag_blocks_confirmation_until_cleared(app, client, signed_in):
     assert row.cleared_by_id == signed_in[0].id
     page = text(client.get(f"/assessments/{assessment_id}"))
     assert note in page
-    assert "medical clearance recorded" in page
+    assert "Medical clearance recorded" in page
+    assert 'id="h-findings"' in page
 
     response = client.post(
         f"/assessments/{assessment_id}/confirm", data={"imbalances": ["weak_glutes"]}
@@ -200,11 +217,12 @@ def test_clearance_without_red_flags_changes_nothing(app, client, signed_in):
     ("field", "value", "message"),
     [
         ("single_leg_bridge_hold_left", "-5", "between 0 and 600"),
+        ("neck_pain", None, "This answer is required. Answer yes or no."),
         ("front_plank_hold", "about a minute", "Enter a whole number of seconds between 0 and 600"),
         ("hamstring_bridge_reps_right", "101", "between 0 and 100"),
         ("single_leg_bridge_hold_right", None, "This answer is required."),
         ("morning_stiffness", None, "This answer is required. Answer yes or no."),
-        ("forward_head_shoulders", "severe", "Choose one of: None, Mild, Marked."),
+        ("forward_head_shoulders", "severe", "Choose one of: None, Mild, Marked, or not tested"),
         ("notes", "x" * 2001, "Field cannot be longer than 2000 characters."),
     ],
 )
@@ -241,23 +259,20 @@ def test_error_is_next_to_its_field(client, signed_in):
     )
 
 
-def test_override_is_saved_in_score_order(app, client, signed_in):
+def test_override_is_saved_in_rank_order(app, client, signed_in):
     _, person = signed_in
-    # Glutes likely (one of three tests at 100 %), shoulders mild (possible), core clean.
+    # Glutes moderate (15 s against 20 s), shoulders mild, core clean (70 s plank).
     assessment_id = record(client, person.id)
     row = load(app, assessment_id)
-    scores = {i["slug"]: i["score"] for i in row.result["imbalances"]}
-    assert scores["weak_core"] == 0 and scores["weak_glutes"] > 0
+    flagged = [i["slug"] for i in row.result["imbalances"] if i["flagged"]]
+    assert flagged == ["asymmetry", "weak_glutes", "upper_crossed"]
 
     response = client.post(
         f"/assessments/{assessment_id}/confirm",
         data={"imbalances": ["weak_core", "upper_crossed", "weak_glutes"]},
     )
     assert response.status_code == 302
-    expected = sorted(
-        ["weak_core", "upper_crossed", "weak_glutes"],
-        key=lambda s: (-scores[s], list(scores).index(s)),
-    )
+    expected = ["weak_glutes", "upper_crossed", "weak_core"]
     assert load(app, assessment_id).confirmed_imbalances == expected
 
     # Untick a suggested one, tick another.
@@ -289,6 +304,70 @@ def test_confirm_rejects_unknown_imbalance(app, client, signed_in):
 # --------------------------------------------------------------------------- history, compare
 
 
+def test_red_flags_are_asked_again_at_a_reassessment(app, client, signed_in):
+    _, person = signed_in
+    record(client, person.id)
+    page = text(client.get(f"/assessments/new/{person.id}"))
+    for flag in Q.red_flags.questions:
+        assert flag.text in page
+    data = valid_answers()
+    del data["saddle_numbness"]
+    response = client.post(f"/assessments/new/{person.id}", data=data)
+    assert response.status_code == 200
+    assert 'id="err-saddle_numbness"' in text(response)
+    assert count(app) == 1
+
+
+def test_emergency_wording_comes_first_and_urgent_after(client, signed_in):
+    _, person = signed_in
+    assessment_id = record(client, person.id, cancer_history="yes", bladder_bowel_control="yes")
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    emergency = page.index('id="red-flags-emergency"')
+    urgent = page.index('id="red-flags-urgent"')
+    assert emergency < urgent < page.index('id="h-screening"')
+    assert "Emergency: same-day emergency care" in page
+    assert "Urgent: see a doctor within days" in page
+    assert 'class="alert alert-danger border-3 border-danger mb-3"' in page
+    assert "Imbalance likely" not in page and "moderate" not in page
+
+
+def test_not_tested_and_unable_pain_are_recorded_and_shown(app, client, signed_in):
+    _, person = signed_in
+    assessment_id = record(
+        client,
+        person.id,
+        front_plank_hold=None,
+        front_plank_hold__status="unable_pain",
+        hamstring_bridge_reps_left=None,
+        hamstring_bridge_reps_left__status="not_tested",
+        hamstring_bridge_reps_right=None,
+        hamstring_bridge_reps_right__status="not_tested",
+        hip_drop_left="unable_pain",
+    )
+    row = load(app, assessment_id)
+    assert row.answers["front_plank_hold"] == "unable_pain"
+    assert row.answers["hamstring_bridge_reps_left"] == "not_tested"
+    assert row.answers["side_plank_hold_left"] == "not_tested"  # left blank: never normal
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert "Tests stopped by pain" in page
+    assert "Front plank hold: unable (pain)" in page
+    assert "Hip drop on single-leg stance (Trendelenburg) (left): unable (pain)" in page
+    assert "Weak hamstrings and an overloaded lower back: not tested" in page
+    core = page[page.index('id="finding-weak_core"') :]
+    assert core.startswith('id="finding-weak_core">Weak core and increased lower back load: not')
+
+
+def test_a_number_with_a_no_result_status_is_refused(app, client, signed_in):
+    _, person = signed_in
+    response = client.post(
+        f"/assessments/new/{person.id}",
+        data=valid_answers(front_plank_hold="40", front_plank_hold__status="not_tested"),
+    )
+    assert response.status_code == 200
+    assert "clear the number or choose measured" in text(response)
+    assert count(app) == 0
+
+
 def test_client_page_empty_state(client, signed_in):
     _, person = signed_in
     page = text(client.get(f"/clients/{person.id}"))
@@ -300,12 +379,13 @@ def test_client_page_empty_state(client, signed_in):
 def test_client_page_lists_history(app, client, signed_in):
     user, person = signed_in
     first = record(client, person.id)
-    second = record(client, person.id, leg_numbness_weakness="yes")
+    second = record(client, person.id, saddle_numbness="yes")
     page = text(client.get(f"/clients/{person.id}"))
     assert page.index(f'href="/assessments/{second}"') < page.index(f'href="/assessments/{first}"')
     assert user.name in page
     assert "imbalance likely (2 of 4 yes)" in page
-    assert "Weak glutes and an overloaded lower back" in page
+    assert "Weak glutes and an overloaded lower back · moderate" in page
+    assert "Findings not interpreted while a red flag is open" in page
     assert "Red flag: refer before programming" in page
     assert f'href="/assessments/{second}/compare"' in page
     assert f'href="/assessments/{first}/compare"' not in page
@@ -389,7 +469,7 @@ def other_clinic(app, client, auth, factories):
     owner = factories.user()
     person = factories.client_record(owner)
     auth.login(email=owner.email)
-    client.post(f"/assessments/new/{person.id}", data=valid_answers(leg_numbness_weakness="yes"))
+    client.post(f"/assessments/new/{person.id}", data=valid_answers(cancer_history="yes"))
     client.post("/account/sign-out")
     with app.app_context():
         assessment = db.session.scalar(select(Assessment))
