@@ -34,7 +34,7 @@ def answers(**overrides):
 def assessment(
     user, client_id, *, confirmed=("weak_glutes", "weak_core"), red_flag=False, cleared=False
 ) -> Assessment:
-    extra = {"leg_numbness_weakness": True} if red_flag else {}
+    extra = {"constant_night_pain": True} if red_flag else {}
     result = score(Q, answers(**extra))
     row = Assessment(
         clinic_id=user.clinic_id,

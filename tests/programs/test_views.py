@@ -36,9 +36,17 @@ def answers(**overrides):
 
 
 def make_assessment(
-    app, user, client_id, *, confirmed=("weak_glutes", "weak_core"), red_flag=False, cleared=False
+    app,
+    user,
+    client_id,
+    *,
+    confirmed=("weak_glutes", "weak_core"),
+    red_flag=False,
+    cleared=False,
+    **more,
 ) -> int:
-    extra = {"bladder_bowel_saddle": True} if red_flag else {}
+    extra = {"saddle_numbness": True} if red_flag else {}
+    extra.update(more)
     result = score(Q, answers(**extra))
     with app.app_context():
         row = Assessment(
@@ -515,6 +523,81 @@ def test_add_from_library_including_clinic_exercise(app, client, auth, program):
         ).status_code
         == 404
     )
+
+
+def test_program_page_shows_the_reasons_doses_and_goals(client, program):
+    page = client.get(f"/programs/{program}").text.replace("&#39;", "'")
+    # the plank starts from the measured 15 s, and the reason quotes the measurement
+    plank = page[page.index('id="item-plank"') :]
+    assert "3 x 10 s hold" in plank[:2000]
+    assert "about 60–70% of the measured maximum (Front plank hold: 15 s)" in plank
+    assert "Plank addresses: front plank held 15 s (marked; threshold under 30 s)" in page
+    assert "Hip thrust (the article's exercise), once this is easy with good form" in page
+    assert "commonly paired with this pattern, not tested" in page
+    assert "score" not in page.lower()
+
+
+def test_build_form_release_limit(app, client, setup):
+    user, client_id, _ = setup
+    assessment_id = make_assessment(app, user, client_id, thomas_test_left=True)
+    page = client.get(f"/programs/new/{assessment_id}").text
+    assert "Most release exercises (optional)" in page
+    response = client.post(
+        f"/programs/new/{assessment_id}", data={**BUILD, **equipment(), "release_limit": "0"}
+    )
+    assert response.status_code == 302
+    program_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert all(i.kind == "strength" for i in latest_items(app, program_id))
+    response = client.post(
+        f"/programs/new/{assessment_id}", data={**BUILD, **equipment(), "release_limit": "-1"}
+    )
+    assert response.status_code == 200 and count(app, Program) == 1
+
+
+def test_a_hand_added_exercise_with_a_client_caution_needs_acknowledgement(app, client, setup):
+    user, client_id, _ = setup
+    assessment_id = make_assessment(app, user, client_id, pregnant=True)
+    page = client.get(f"/programs/new/{assessment_id}").text
+    assert "Pregnancy or birth in the last three months" in page
+    response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
+    program_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    items = latest_items(app, program_id)
+    assert not any("pregnancy" in CATALOG.exercise(i.exercise_slug).cautions for i in items)
+
+    page = client.get(
+        f"/programs/{program_id}/edit", query_string={"find": "1", "q": "hollow body"}
+    ).text
+    assert 'id="caution-hollow_body_hold"' in page
+    assert "Pregnancy or birth in the last three months" in page
+    response = client.post(
+        f"/programs/{program_id}/add",
+        data={"exercise_slug": "hollow_body_hold", "base_version": "1"},
+        follow_redirects=True,
+    )
+    assert "carries a caution for this client" in response.text
+    assert len(versions(app, program_id)) == 1
+    response = client.post(
+        f"/programs/{program_id}/add",
+        data={
+            "exercise_slug": "hollow_body_hold",
+            "base_version": "1",
+            "acknowledge_caution": "y",
+        },
+        follow_redirects=True,
+    )
+    assert "Hollow body hold added as version 2." in response.text
+    added = latest_items(app, program_id)[-1]
+    assert added.cautions == ("pregnancy",)
+    assert "caution acknowledged by Ana Trainer" in versions(app, program_id)[-1][2]
+    page = client.get(f"/programs/{program_id}").text
+    assert "Caution acknowledged" in page
+    # an exercise without a matching caution needs no confirmation
+    response = client.post(
+        f"/programs/{program_id}/add",
+        data={"exercise_slug": "face_pull", "base_version": "2"},
+        follow_redirects=True,
+    )
+    assert "Face pull added as version 3." in response.text
 
 
 def test_client_section(app, client, auth, factories, setup):
