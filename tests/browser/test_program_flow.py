@@ -38,7 +38,7 @@ def confirmed_assessment(app, email: str) -> tuple[int, int]:
         "single_leg_bridge_hold_right": 15,
         "front_plank_hold": 15,
     }
-    answers.update({flag.id: False for flag in q.red_flags})
+    answers.update({flag.id: False for flag in (*q.red_flags.questions, *q.health.questions)})
     result = score(q, answers)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
@@ -91,18 +91,28 @@ def test_build_edit_and_see_version_two(app, live_server, live_app, page):
 
     page.get_by_role("link", name="Edit program").click()
     first_sets = page.locator('input[name="items-0-sets"]')
-    # the third item is strengthening work dosed in reps (the builder puts release work first)
-    item_name = page.locator("fieldset.program-edit-item legend span:nth-child(2)").nth(2)
-    name = item_name.inner_text()
-    page.locator('input[name="items-2-sets"]').fill("4")
+    # the first strengthening item dosed in reps (release work and holds have no reps field)
+    index = next(
+        i
+        for i in range(page.locator("fieldset.program-edit-item").count())
+        if page.locator(f'input[name="items-{i}-reps"]').count()
+    )
+    item = page.locator("fieldset.program-edit-item").nth(index)
+    name = item.locator("legend span:nth-child(2)").inner_text()
+    before = (
+        page.locator(f'input[name="items-{index}-sets"]').input_value(),
+        page.locator(f'input[name="items-{index}-reps"]').input_value(),
+    )
+    side = " each side" if item.locator("legend").get_by_text("each side").count() else ""
+    page.locator(f'input[name="items-{index}-sets"]').fill("4")
     page.get_by_role("button", name="Save as new version").click()
     assert page.get_by_text("Say briefly what changed and why.").is_visible()
-    page.locator('input[name="items-2-reps"]').fill("0")
+    page.locator(f'input[name="items-{index}-reps"]').fill("0")
     page.get_by_label("What changed and why").fill("Two sets while the back settles")
     page.get_by_role("button", name="Save as new version").click()
     assert page.get_by_text("Reps: enter a whole number from 1 to 30.").is_visible()
     shot(page, "program-edit-errors")
-    page.locator('input[name="items-2-reps"]').fill("10")
+    page.locator(f'input[name="items-{index}-reps"]').fill("10")
     assert first_sets.is_visible()
     page.get_by_role("button", name="Save as new version").click()
 
@@ -112,7 +122,7 @@ def test_build_edit_and_see_version_two(app, live_server, live_app, page):
     page.get_by_role("link", name="Version 2", exact=True).click()
     assert page.get_by_role("heading", name="What changed since version 1").is_visible()
     changes = page.locator("#changes-heading + p + ul").inner_text()
-    assert f"{name}: 3 x 8 reps each side → 4 x 10 reps each side" in changes
+    assert f"{name}: {before[0]} x {before[1]} reps{side} → 4 x 10 reps{side}" in changes
     shot(page, "program-version-2")
 
     page.goto(f"{live_server}/programs/1/edit?find=1&imbalance=upper_crossed&kind=strength")
