@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from trainer_app.library.catalog import EQUIPMENT, LEVELS, REGIONS, default_catalog
@@ -121,9 +120,7 @@ def test_article_imbalance_names_and_muscles():
     assert "lower_back" not in im["weak_hamstrings"].overactive_muscles
     # The article's upper-back pattern: weak upper trapezius (shrugs) with an overactive
     # chest; no muscle is both strengthened and released in the same imbalance.
-    assert {"upper_trapezius", "mid_back", "rear_deltoids"} <= set(
-        im["upper_crossed"].weak_muscles
-    )
+    assert {"upper_trapezius", "mid_back", "rear_deltoids"} <= set(im["upper_crossed"].weak_muscles)
     assert im["upper_crossed"].overactive_muscles == ("chest",)
     assert "upper_trapezius_stretch" not in im["upper_crossed"].release
     assert "upper-crossed" in im["upper_crossed"].trainer_note

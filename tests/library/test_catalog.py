@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import given
-from pydantic import ValidationError
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from trainer_app.library import catalog as catalog_module
 from trainer_app.library.catalog import (

@@ -138,6 +138,8 @@ def test_detail_of_article_exercise(client, auth):
     assert "Key form cues" in html and "Common mistakes" in html
     assert "Glutes, Hamstrings" in html
     assert "Bench" in html and "Barbell" not in html  # a bench or a sofa is enough
+    nordic = client.get("/library/nordic_curl").get_data(as_text=True)
+    assert 'id="cautions"' in nordic and "Hamstring strain in the last three months" in nordic
     assert "From the article" in html
     assert "When the glute muscles" in html  # the imbalance's problem statement
     assert "<svg" in html
