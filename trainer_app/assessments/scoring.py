@@ -466,7 +466,8 @@ def _asymmetry(
                 Finding(
                     text=(
                         f"{ind.label}: left {format_value(ind, left)}, right "
-                        f"{format_value(ind, right)}: the {side} side {round(100 * ratio)}% {word}"
+                        f"{format_value(ind, right)} (the {side} side {round(100 * ratio)}% "
+                        f"{word})"
                     ),
                     indicator=ind.id,
                     value=f"{round(100 * ratio)}% {word} on the {side}",
