@@ -501,3 +501,81 @@ def test_sign_in_required(app, client, factories, method, url):
     assert response.status_code == 302
     assert "/account/sign-in" in response.headers["Location"]
     assert count(app) == 0
+
+
+# --------------------------------------------------------------------------- stored results
+
+
+LEGACY_RESULT = {
+    "schema": 1,
+    "questionnaire_version": "2026.11.1",
+    "screening": {"yes_count": 2, "likely": True, "message": "Likely.", "answered": [["Q", "yes"]]},
+    "red_flags": [],
+    "blocked": False,
+    "message": "",
+    "imbalances": [
+        {
+            "slug": "weak_glutes",
+            "name": "Weak glutes and an overloaded lower back",
+            "score": 100,
+            "level": "likely",
+            "reasons": ["Left single-leg bridge held 12 s, below 20 s"],
+            "weak_side": "left",
+        },
+        {
+            "slug": "weak_core",
+            "name": "Weak core and increased lower back load",
+            "score": 0,
+            "level": "none",
+            "reasons": [],
+            "weak_side": None,
+        },
+    ],
+    "measurements": [
+        {
+            "key": "single_leg_bridge_hold_left",
+            "imbalance": "weak_glutes",
+            "indicator": "single_leg_bridge_hold",
+            "label": "Single-leg glute bridge hold (left)",
+            "value": 12,
+            "text": "12 s",
+            "severity": 1.0,
+        }
+    ],
+}
+
+
+def test_an_assessment_stored_before_graded_findings_still_opens_and_builds(app, client, signed_in):
+    user, person = signed_in
+    with app.app_context():
+        row = Assessment(
+            clinic_id=user.clinic_id,
+            client_id=person.id,
+            trainer_id=user.id,
+            questionnaire_version="2026.11.1",
+            answers={"single_leg_bridge_hold_left": 12},
+            result=LEGACY_RESULT,
+        )
+        db.session.add(row)
+        db.session.commit()
+        assessment_id = row.id
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert "Left single-leg bridge held 12 s, below 20 s" in page
+    assert "recorded before sources were kept" in page
+    assert "/100" not in page and "score" not in page.lower()
+    assert 'value="weak_glutes" id="treat-weak_glutes" checked' in page
+    assert client.get(f"/clients/{person.id}").status_code == 200
+    client.post(f"/assessments/{assessment_id}/confirm", data={"imbalances": ["weak_glutes"]})
+    response = client.post(
+        f"/programs/new/{assessment_id}",
+        data={
+            "level": "beginner",
+            "sessions_per_week": 3,
+            "weeks": 4,
+            "max_exercises": 6,
+            "equipment": ["mat", "bench", "none"],
+        },
+    )
+    assert response.status_code == 302, text(response)
+    program = text(client.get(response.headers["Location"]))
+    assert "Glute bridge addresses: left single-leg bridge held 12 s, below 20 s" in program
