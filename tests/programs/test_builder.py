@@ -452,3 +452,11 @@ def test_same_input_gives_the_same_program(scenario):
     draft = _build_or_skip(targets, options, measured)
     assert build_program(list(targets), CAT, replace(options), measured) == draft
     assert draft_from_dict(json.loads(json.dumps(draft_to_dict(draft)))) == draft
+
+
+def test_a_test_stopped_by_pain_keeps_its_movement_family_out():
+    measured = Measured(painful={"Front plank hold": ("plank",)})
+    draft = build_program(["weak_core"], CAT, BuildOptions(max_exercises=10), measured)
+    assert not {"plank", "knee_plank", "plank_shoulder_taps"} & set(slugs(draft))
+    assert "dead_bug" in slugs(draft)
+    assert any("stopped by pain: Front plank hold" in line for line in draft.summary)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trainer_app.library.catalog import (
@@ -84,6 +84,9 @@ class Measured:
     tight: Mapping[str, str] = field(default_factory=dict)  # muscle -> the finding
     low: float = 0.6
     high: float = 0.7
+    # test label -> exercises it stands for: a test stopped by pain keeps their movement
+    # families out of the automatic choice until the cause is known
+    painful: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -211,8 +214,16 @@ def targets_from_scores(results: Iterable[Any], slugs: Iterable[str] | None = No
     return targets
 
 
-def measured_from_result(result: Any, low: float = 0.6, high: float = 0.7) -> Measured:
-    """Capacities and tight muscles from a scored assessment result."""
+def measured_from_result(
+    result: Any,
+    low: float = 0.6,
+    high: float = 0.7,
+    painful: Mapping[str, tuple[str, ...]] | None = None,
+) -> Measured:
+    """Capacities and tight muscles from a scored assessment result.
+
+    :param painful: test label -> the exercises it stands for, for tests stopped by pain.
+    """
     capacities = {
         c.exercise: Capacity(c.amount, c.unit, c.text) for c in getattr(result, "capacities", ())
     }
@@ -220,7 +231,9 @@ def measured_from_result(result: Any, low: float = 0.6, high: float = 0.7) -> Me
     for status in getattr(result, "muscles", ()):
         if status.claim == "tight" and status.status == "found":
             tight.setdefault(status.muscle, status.evidence)
-    return Measured(capacities=capacities, tight=tight, low=low, high=high)
+    return Measured(
+        capacities=capacities, tight=tight, low=low, high=high, painful=dict(painful or {})
+    )
 
 
 # --------------------------------------------------------------------------- choosing
@@ -582,6 +595,14 @@ def build_program(
     """
     _check_options(options)
     wanted = _targets(targets, catalog)
+    painful = {
+        member.slug
+        for slugs in measured.painful.values()
+        for slug in slugs
+        if slug in catalog.exercises
+        for member in catalog.family(slug)
+    }
+    options = replace(options, exclude=options.exclude | painful)
     if len(wanted) > options.max_exercises:
         raise ValueError(
             f"{len(wanted)} imbalances need at least {len(wanted)} exercises; "
@@ -799,6 +820,12 @@ def _summary(
             else "a third of the session"
         )
         lines.append(f"Some release work was left out to keep it to {share}.")
+    if measured.painful:
+        lines.append(
+            "Left out because the test was stopped by pain: "
+            + "; ".join(measured.painful)
+            + ". Find the cause before loading these movements."
+        )
     if options.cautions:
         labels = [
             catalog.cautions[c].label.lower() if c in catalog.cautions else c

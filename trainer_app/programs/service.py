@@ -115,6 +115,22 @@ def client_cautions(assessment: Assessment | None) -> frozenset[str]:
     return frozenset(c.caution for c in assessment_result(assessment).cautions)
 
 
+def painful_tests(result: AssessmentResult) -> dict[str, tuple[str, ...]]:
+    """Tests stopped by pain, each with the exercises it stands for (from the questionnaire)."""
+    q = default_questionnaire()
+    out: dict[str, tuple[str, ...]] = {}
+    for m in result.measurements:
+        if m.status != "unable_pain":
+            continue
+        try:
+            ind = q.indicator(m.indicator)
+        except KeyError:
+            continue  # a test of an older questionnaire
+        if ind.doses or ind.exercises:
+            out.setdefault(ind.label, (*ind.doses, *ind.exercises))
+    return out
+
+
 def draft_for(assessment: Assessment, catalog: Catalog, options: BuildOptions) -> ProgramDraft:
     """The builder's draft for the assessment's confirmed imbalances.
 
@@ -125,8 +141,10 @@ def draft_for(assessment: Assessment, catalog: Catalog, options: BuildOptions) -
     """
     result = assessment_result(assessment)
     targets = builder.targets_from_scores(result.imbalances, assessment.confirmed_imbalances or [])
-    dosing = default_questionnaire().dosing
-    measured = builder.measured_from_result(result, dosing.low, dosing.high)
+    q = default_questionnaire()
+    measured = builder.measured_from_result(
+        result, q.dosing.low, q.dosing.high, painful_tests(result)
+    )
     options = replace(options, cautions=options.cautions | client_cautions(assessment))
     return builder.build_program(targets, catalog, options, measured)
 
