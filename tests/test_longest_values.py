@@ -225,7 +225,7 @@ def test_longest_accepted_values_are_stored_intact_or_refused(app, client, auth,
     document_id = factories.ready_document(owner, person, key="longest-values-01")
     other = factories.client_record(owner, name="Other Client")
     blocked = client.post(
-        f"/assessments/new/{person.id}", data=valid_answers(leg_numbness_weakness="yes")
+        f"/assessments/new/{person.id}", data=valid_answers(saddle_numbness="yes")
     )
     with app.app_context():
         version = db.session.get(ProgramVersion, version_id)
