@@ -120,6 +120,10 @@ def test_copy_program_to_another_client(app, client, auth, factories, program):
             i["exercise_slug"] for i in source.latest.content["items"]
         ]
         assert all(i["notes"] == "" for i in copy.latest.content["items"])
+        # the source client's measurements and cautions stay with them
+        assert any(i["dose_reason"] for i in source.latest.content["items"])
+        assert all(i["dose_reason"] == "" for i in copy.latest.content["items"])
+        assert copy.latest.content["cautions"] == []
         assert "Copied from “Back-care program” (version 1) of Maria Jensen" in (
             copy.latest.change_note
         )

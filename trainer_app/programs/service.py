@@ -315,9 +315,19 @@ def caution_conflicts(exercise: Exercise, cautions: frozenset[str] | set[str]) -
 
 
 def program_cautions(program: Program) -> frozenset[str]:
-    """The client's cautions for a program: from its assessment, else as recorded at build."""
-    if program.assessment is not None:
-        return client_cautions(program.assessment)
+    """The client's cautions for a program: from its assessment, else the client's latest
+    assessment (a program started from a template or a copy), else as recorded at build."""
+    assessment = program.assessment or db.session.scalar(
+        select(Assessment)
+        .where(
+            Assessment.clinic_id == program.clinic_id,
+            Assessment.client_id == program.client_id,
+        )
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    if assessment is not None:
+        return client_cautions(assessment)
     return frozenset(draft_of(program.latest).cautions)
 
 
@@ -454,8 +464,11 @@ def neutral_draft(draft: ProgramDraft, catalog: Catalog) -> ProgramDraft:
         what = (
             (summary[:1].lower() + summary[1:]).rstrip(".") if summary else "chosen by your trainer"
         )
-        items.append(replace(item, reason=f"{item.name}: {what}.", notes=""))
-    return replace(draft, items=tuple(items))
+        # the dose reason quoted this client's measurement and the cautions were theirs
+        items.append(
+            replace(item, reason=f"{item.name}: {what}.", notes="", dose_reason="", cautions=())
+        )
+    return replace(draft, items=tuple(items), cautions=())
 
 
 def _clean_title(title: str, fallback: str) -> str:
