@@ -28,76 +28,55 @@ def register_commands(app: Flask) -> None:
     @click.option("--port", default=5000, show_default=True)
     @click.option("--workers", default=2, show_default=True, help="Celery worker processes.")
     def serve(host: str, port: int, workers: int) -> None:
-        """Run the web server (gunicorn) and a Celery worker with its relay schedule."""
+        """Run the web server (gunicorn), a Celery worker and the relay schedule (beat).
+
+        Each is restarted if it dies; all three stop with serve (Ctrl-C or SIGTERM).
+        """
         import signal
-        import subprocess
         import sys
         import time
+
+        from trainer_app.supervisor import Supervisor
 
         env = dict(os.environ, TRAINER_INSTANCE_PATH=app.instance_path)
         if not env.get("PUBLIC_URL"):
             # Links in emails (password resets, invitations) point where this command serves.
             env["PUBLIC_URL"] = served_url(host, port)
-        worker_cmd = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "worker.celery_app",
-            "worker",
-            "--beat",
-            "--loglevel=INFO",
-            f"--concurrency={workers}",
-            "-Q",
-            "pdf,email,celery",
-        ]
-        web_cmd = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            "2",
-            "--access-logfile",
-            "-",
+        celery = [sys.executable, "-m", "celery", "-A", "worker.celery_app"]
+        web = [
+            sys.executable, "-m", "gunicorn", "-c", "python:trainer_app.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--workers", "2", "--access-logfile", "-",
             "trainer_app.wsgi:app",
-        ]
-        procs = {
-            "worker": subprocess.Popen(worker_cmd, env=env),
-            "web": subprocess.Popen(web_cmd, env=env),
-        }
+        ]  # fmt: skip
+        worker = [
+            *celery, "worker", "--loglevel=INFO", f"--concurrency={workers}",
+            "-Q", "pdf,email,celery",
+        ]  # fmt: skip
+        # The scheduler is a process of its own, so a worker that dies cannot orphan it.
+        scheduler = [*celery, "beat", "--loglevel=INFO"]
+        supervisor = Supervisor(
+            {"web": web, "worker": worker, "scheduler": scheduler},
+            env,
+            echo=click.echo,
+        )
 
         def stop(_signum, _frame):
-            # A SIGTERM (process manager, `timeout`) stops both children, like Ctrl-C does.
+            # A SIGTERM (process manager, `timeout`) stops every child, like Ctrl-C does.
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
-        click.echo(f"Serving on http://{host}:{port}/  (Ctrl-C stops web and worker)")
+        supervisor.start_all()
+        click.echo(f"Serving on http://{host}:{port}/  (Ctrl-C stops web, worker and scheduler)")
         click.echo(f"Links in emails point to {env['PUBLIC_URL']} (set PUBLIC_URL to change it).")
-        died = None
         try:
-            while died is None:
-                died = next((name for name, p in procs.items() if p.poll() is not None), None)
-                if died is None:
-                    time.sleep(1)
+            while True:
+                supervisor.check()
+                time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            for p in procs.values():
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-            for p in procs.values():
-                try:
-                    p.wait(timeout=60)  # the worker finishes the task in hand first
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        if died is not None:
-            code = procs[died].returncode
-            raise click.ClickException(
-                f"the {died} process stopped unexpectedly (exit code {code})"
-            )
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this
+            supervisor.stop_all()
 
     @app.cli.command("create-user")
     @click.option("--name", required=True)

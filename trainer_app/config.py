@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message says which and how to fix it."""
@@ -17,12 +19,57 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def prepare_instance_folder(instance_path: Path) -> None:
+    """Create the instance folder readable by its owner only (0700), tightening an old one.
+
+    It holds the secret key, the SQLite database, queued jobs and the mail outbox: nothing in
+    it is for other users of the machine.
+    """
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if instance_path.stat().st_mode & 0o077:
+        instance_path.chmod(0o700)
+
+
+def protect_sqlite_file(database_uri: str) -> None:
+    """Create the SQLite database file 0600 before SQLite does (it would use the umask).
+
+    SQLite gives its journal and WAL files the mode of the database file, so they follow.
+    An existing file readable by others is tightened.
+    """
+    url = make_url(database_uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if url.database.startswith("file:"):
+        return  # a URI filename names its own options; the operator owns that choice
+    path = Path(url.database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
+def _count(env, name: str, default: int) -> int:
+    """A whole number of zero or more from the environment, or a ConfigError naming it."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {raw!r}.")
+    return value
+
+
 def _secret_key(instance_path: Path) -> str:
     """Read the instance secret key, creating it once (0600) on first start."""
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    prepare_instance_folder(instance_path)
     key = secrets.token_hex(32)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -68,9 +115,12 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "WTF_CSRF_TIME_LIMIT": None,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Counters shared by every web process: Redis when there is one, else the database.
+        "RATELIMIT_STORAGE_URI": redis_url or "trainer-db://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
+        "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),
         "CELERY_BROKER_URL": broker_url or "filesystem://",
         "CELERY_QUEUE_FOLDER": str(queue_folder),
         "CELERY_TASK_ALWAYS_EAGER": _bool(env.get("CELERY_TASK_ALWAYS_EAGER")),
@@ -82,7 +132,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "RELAY_AFTER_SECONDS": int(env.get("RELAY_AFTER_SECONDS", 60)),
-        "STALE_CLAIM_SECONDS": int(env.get("STALE_CLAIM_SECONDS", 600)),
+        "JOB_HEARTBEAT_SECONDS": float(env.get("JOB_HEARTBEAT_SECONDS", 10)),
+        "STALE_CLAIM_SECONDS": float(env.get("STALE_CLAIM_SECONDS", 60)),
         "PDF_RENDER_TIMEOUT": float(env.get("PDF_RENDER_TIMEOUT", 90)),
         "PDF_RENDER_MEMORY_MB": int(env.get("PDF_RENDER_MEMORY_MB", 1024)),
         "CELERY_VISIBILITY_TIMEOUT": int(env.get("CELERY_VISIBILITY_TIMEOUT", 3600)),

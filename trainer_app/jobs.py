@@ -7,16 +7,18 @@ Tasks live in ``worker/tasks.py``; the web refers to them by name only, so nothi
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from trainer_app.config import ConfigError
 from trainer_app.extensions import db
+from trainer_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,28 @@ def celery_init_app(app: Flask) -> Celery:
             f"CELERY_VISIBILITY_TIMEOUT must be longer than the tasks' hard time limit "
             f"({HARD_TIME_LIMIT} s), or a slow task would be handed to a second worker."
         )
+    if app.config["STALE_CLAIM_SECONDS"] < 3 * app.config["JOB_HEARTBEAT_SECONDS"]:
+        raise ConfigError(
+            "STALE_CLAIM_SECONDS must be at least three times JOB_HEARTBEAT_SECONDS, or a job "
+            "whose heartbeat is merely late would be handed to a second worker."
+        )
     transport_options: dict = {"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]}
+    broker_transport = None
     if broker_url.startswith("filesystem://"):
         folder = Path(app.config["CELERY_QUEUE_FOLDER"])
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
         transport_options = {
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
             "control_folder": str(folder / "control"),
         }
+        # Kombu's filesystem transport with atomic publishing and bad files set aside.
+        broker_transport = "trainer_app.broker:Transport"
     celery.conf.update(
         broker_url=broker_url,
+        broker_transport=broker_transport,
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
@@ -125,3 +138,50 @@ def enqueue(task_name: str, *ids: int, queue: str, countdown: float | None = Non
         log.warning("broker unavailable; %s%s left for the relay", task_name, ids, exc_info=True)
         return False
     return True
+
+
+class Heartbeat:
+    """While a job runs, mark its claimed row alive every ``JOB_HEARTBEAT_SECONDS``.
+
+    A thread with its own short transactions (one ``UPDATE`` each), so the task can block in a
+    render or an SMTP exchange. The update matches only while the row is still ``status`` and
+    claimed by ``claim_id``; once the claim is gone (the relay took it back) the thread stops.
+    """
+
+    def __init__(self, model, row_id: int, claim_id: str, status: str) -> None:
+        self._engine = db.engine
+        self._interval = float(current_app.config["JOB_HEARTBEAT_SECONDS"])
+        self._stmt = (
+            update(model.__table__)
+            .where(
+                model.__table__.c.id == row_id,
+                model.__table__.c.status == status,
+                model.__table__.c.claimed_by == claim_id,
+            )
+            .values(heartbeat_at=bindparam("beat"))
+        )
+        self._what = f"{model.__tablename__} {row_id}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat {self._what}")
+        self._thread.daemon = True
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                with self._engine.begin() as conn:
+                    alive = conn.execute(self._stmt, {"beat": utcnow()}).rowcount == 1
+            except SQLAlchemyError:
+                # A database blip: try again next time; a long outage lets the claim go stale.
+                log.warning("heartbeat of %s not written", self._what, exc_info=True)
+                continue
+            if not alive:
+                log.warning("%s is no longer claimed by this task; heartbeat stopped", self._what)
+                return
