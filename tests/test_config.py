@@ -90,3 +90,47 @@ def test_broken_content_file_stops_start_up(make_app, monkeypatch, tmp_path):
     finally:
         monkeypatch.undo()
         catalog.default_catalog.cache_clear()
+
+
+def test_instance_folder_and_sqlite_database_are_private(tmp_path, monkeypatch):
+    import os
+
+    from sqlalchemy import text
+
+    from trainer_app import create_app
+    from trainer_app.extensions import db
+
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("TRAINER_INSTANCE_PATH", str(instance))
+    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    old_umask = os.umask(0o022)  # the usual umask: files 0644, folders 0755
+    try:
+        app = create_app({"TESTING": True})
+        with app.app_context():
+            db.session.execute(text("CREATE TABLE probe (x INTEGER)"))
+            db.session.commit()
+            db.engine.dispose()
+        assert instance.stat().st_mode & 0o777 == 0o700
+        assert (instance / "trainer.sqlite3").stat().st_mode & 0o777 == 0o600
+        assert (instance / "queue").stat().st_mode & 0o777 == 0o700
+        # An instance made by an older version is tightened on the next start.
+        instance.chmod(0o755)
+        (instance / "trainer.sqlite3").chmod(0o644)
+        app = create_app({"TESTING": True})
+        assert instance.stat().st_mode & 0o777 == 0o700
+        assert (instance / "trainer.sqlite3").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old_umask)
+
+
+def test_trusted_proxies_must_be_a_count(tmp_path):
+    assert load_config(tmp_path, environ={})["TRUSTED_PROXIES"] == 0
+    assert load_config(tmp_path, environ={"TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        load_config(tmp_path, environ={"TRUSTED_PROXIES": "yes"})
+
+
+def test_a_claim_cannot_go_stale_between_two_heartbeats(make_app):
+    with pytest.raises(ConfigError, match="STALE_CLAIM_SECONDS"):
+        make_app(STALE_CLAIM_SECONDS=20, JOB_HEARTBEAT_SECONDS=10)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 
-from trainer_app.config import load_config
+from trainer_app.config import load_config, prepare_instance_folder, protect_sqlite_file
 from trainer_app.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,10 +25,11 @@ def create_app(config: dict | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(TEMPLATE_FOLDER),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    prepare_instance_folder(Path(app.instance_path))
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    protect_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -36,9 +37,15 @@ def create_app(config: dict | None = None) -> Flask:
     for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
+    from trainer_app.security import init_request_handling
+
+    # Before any blueprint adds its rules: the bounded int converter and the strict request body.
+    init_request_handling(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_FOLDER), render_as_batch=True)
     csrf.init_app(app)
+    from trainer_app import ratelimit  # noqa: F401  (the trainer-db:// limiter storage)
+
     limiter.init_app(app)
     login_manager.init_app(app)
 
@@ -131,6 +138,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):
         return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return render_template("errors/400.html"), 400
 
     @app.errorhandler(403)
     def forbidden(_error):

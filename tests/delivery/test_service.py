@@ -257,3 +257,70 @@ def test_two_relays_at_once_publish_each_delivery_once(backend, ready_document, 
             relay_b.commit()
     assert len(a_ids) == 20
     assert b_ids == [] and later == []
+
+
+def _queued_delivery(mail_app, ready_document, factories, monkeypatch) -> int:
+    trainer, document_id = ready_document
+    monkeypatch.setattr("trainer_app.delivery.views.enqueue", lambda *a, **k: True)
+    click_send(signed_in(mail_app, trainer, factories), document_id)
+    [delivery] = rows(mail_app, Delivery)
+    return delivery.id
+
+
+def _age_heartbeat(app, delivery_id, seconds: float) -> None:
+    from datetime import timedelta
+
+    from trainer_app.timeutil import utcnow
+
+    with app.app_context():
+        delivery = db.session.get(Delivery, delivery_id)
+        delivery.claimed_at = utcnow() - timedelta(hours=1)
+        delivery.heartbeat_at = utcnow() - timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def test_a_send_is_taken_back_only_after_its_heartbeat_stops(
+    mail_app, ready_document, factories, smtp_server, monkeypatch
+):
+    from trainer_app.timeutil import utcnow
+
+    delivery_id = _queued_delivery(mail_app, ready_document, factories, monkeypatch)
+    stale = mail_app.config["STALE_CLAIM_SECONDS"]
+    with mail_app.app_context():
+        assert service.claim_for_send(delivery_id, "task-a") is not None
+    # Claimed an hour ago, heartbeat recent: the worker is still at it.
+    _age_heartbeat(mail_app, delivery_id, stale - 10)
+    with mail_app.app_context():
+        assert service.due_for_relay(utcnow()) == []
+        db.session.commit()
+    _age_heartbeat(mail_app, delivery_id, stale + 1)
+    with mail_app.app_context():
+        assert service.due_for_relay(utcnow()) == [delivery_id]
+        db.session.commit()
+        assert service.send_delivery(delivery_id, claim_id="task-b").status == "sent"
+    assert len(smtp_server.handler.received) == 1
+    assert [a.number for a in rows(mail_app, DeliveryAttempt)] == [1, 2]
+
+
+def test_a_send_that_lost_its_claim_leaves_the_outcome_to_the_new_worker(
+    mail_app, ready_document, factories, monkeypatch
+):
+    from trainer_app.timeutil import utcnow
+
+    delivery_id = _queued_delivery(mail_app, ready_document, factories, monkeypatch)
+    stale = mail_app.config["STALE_CLAIM_SECONDS"]
+
+    class TakenOverMeanwhile:
+        def send(self, message):
+            _age_heartbeat(mail_app, delivery_id, stale + 1)
+            with mail_app.app_context():
+                assert service.due_for_relay(utcnow()) == [delivery_id]
+                db.session.commit()
+                assert service.claim_for_send(delivery_id, "task-b") is not None
+
+    monkeypatch.setattr(service, "current_transport", lambda clinic_id: TakenOverMeanwhile())
+    with mail_app.app_context():
+        assert service.send_delivery(delivery_id, claim_id="task-a").status == "superseded"
+    [delivery] = rows(mail_app, Delivery)
+    assert delivery.status == "sending" and delivery.claimed_by == "task-b"
+    assert delivery.sent_at is None

@@ -140,6 +140,7 @@ def test_relay_picks_old_queued_and_abandoned_documents_once(app, version_id):
         stuck = db.session.get(PlanDocument, stuck_id)
         stuck.status = RENDERING
         stuck.started_at = now - timedelta(hours=2)
+        stuck.heartbeat_at = now - timedelta(minutes=2)
         db.session.commit()
         due = service.due_for_relay(now)
         db.session.commit()
@@ -147,3 +148,100 @@ def test_relay_picks_old_queued_and_abandoned_documents_once(app, version_id):
         assert db.session.get(PlanDocument, stuck_id).status == QUEUED
         assert service.due_for_relay(now) == []
         assert fresh_id not in due
+
+
+def test_render_records_the_page_count(app, version_id, tmp_path):
+    user, vid = version_id
+    doc_id, _ = _request(app, user.id, vid)
+    reused_id, _ = _request(app, user.id, vid, key="r" * 20)
+    with app.app_context():
+        assert service.render_document(doc_id, claim_id="t") == "ready"
+        document = db.session.get(PlanDocument, doc_id)
+        (tmp_path / "plan.pdf").write_bytes(document.pdf)
+        page_count = document.page_count
+        assert service.render_document(reused_id, claim_id="t2") == "reused"
+        assert db.session.get(PlanDocument, reused_id).page_count == page_count
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "plan.pdf")], capture_output=True, text=True, check=True
+    ).stdout
+    pages = int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1])
+    assert pages > 1 and page_count == pages
+
+
+def _set_heartbeat(app, doc_id, age: timedelta) -> None:
+    with app.app_context():
+        db.session.get(PlanDocument, doc_id).heartbeat_at = utcnow() - age
+        db.session.commit()
+
+
+def test_a_claim_is_taken_back_only_after_its_heartbeat_stops(app, version_id):
+    user, vid = version_id
+    doc_id, _ = _request(app, user.id, vid)
+    stale = timedelta(seconds=app.config["STALE_CLAIM_SECONDS"])
+    with app.app_context():
+        assert service.claim_for_render(doc_id, "task-1") is True
+        # Claimed long ago, but its worker is alive: the heartbeat is recent.
+        db.session.get(PlanDocument, doc_id).started_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    _set_heartbeat(app, doc_id, stale - timedelta(seconds=10))
+    with app.app_context():
+        assert service.claim_for_render(doc_id, "task-2") is False
+        assert service.due_for_relay(utcnow()) == []
+        db.session.commit()
+    # The heartbeat stopped a little over STALE_CLAIM_SECONDS ago: the worker died.
+    _set_heartbeat(app, doc_id, stale + timedelta(seconds=1))
+    with app.app_context():
+        assert service.claim_for_render(doc_id, "task-2") is True
+        document = db.session.get(PlanDocument, doc_id)
+        assert document.claimed_by == "task-2" and document.attempts == 2
+    _set_heartbeat(app, doc_id, stale + timedelta(seconds=1))
+    with app.app_context():
+        assert service.due_for_relay(utcnow()) == [doc_id]
+        db.session.commit()
+        assert db.session.get(PlanDocument, doc_id).status == QUEUED
+
+
+def test_a_render_that_lost_its_claim_does_not_overwrite_the_new_one(app, version_id, monkeypatch):
+    user, vid = version_id
+    doc_id, _ = _request(app, user.id, vid)
+    stale = timedelta(seconds=app.config["STALE_CLAIM_SECONDS"] + 1)
+
+    def render_while_taken_over(context, **limits):
+        # Meanwhile this task's heartbeat looked dead and another worker took the document.
+        _set_heartbeat(app, doc_id, stale)
+        with app.app_context():
+            assert service.claim_for_render(doc_id, "task-2") is True
+        return b"%PDF-1.7 from the task that lost its claim"
+
+    monkeypatch.setattr(service, "render_plan", render_while_taken_over)
+    with app.app_context():
+        assert service.render_document(doc_id, claim_id="task-1") == "superseded"
+        db.session.expire_all()
+        document = db.session.get(PlanDocument, doc_id)
+        assert document.status == RENDERING and document.claimed_by == "task-2"
+        assert document.pdf is None
+
+
+def test_a_running_render_writes_its_heartbeat(app, version_id, monkeypatch):
+    from tests.support.worker import wait_for
+
+    user, vid = version_id
+    doc_id, _ = _request(app, user.id, vid)
+    monkeypatch.setitem(app.config, "JOB_HEARTBEAT_SECONDS", 0.05)
+
+    def heartbeats() -> set:
+        with db.engine.connect() as conn:
+            seen.add(
+                conn.scalar(select(PlanDocument.heartbeat_at).where(PlanDocument.id == doc_id))
+            )
+        return len(seen) >= 3  # the claim's own stamp and two beats after it
+
+    def slow_render(context, **limits):
+        wait_for(heartbeats, timeout=30, interval=0.02, what="heartbeats during the render")
+        return b"%PDF-1.7 rendered slowly"
+
+    seen: set = set()
+    monkeypatch.setattr(service, "render_plan", slow_render)
+    with app.app_context():
+        assert service.render_document(doc_id, claim_id="task-1") == "ready"
+        assert db.session.get(PlanDocument, doc_id).status == READY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from trainer_app.accounts import emails, service
@@ -32,8 +33,15 @@ def _personal_words(user) -> tuple[str, ...]:
     return (user.name, user.email, user.clinic.name)
 
 
-def _email_key() -> str:
-    return "login-email:" + service.normalise_email(request.form.get("email", ""))[:254]
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _address_and_email_key() -> str:
+    """Guesses at one account from one address; never the account alone, so an attacker's
+    failures cannot lock its owner out when the owner signs in from elsewhere."""
+    email = service.normalise_email(request.form.get("email", ""))[:254]
+    return f"login:{get_remote_address()}:{email}"
 
 
 def _send(row) -> None:
@@ -87,7 +95,7 @@ def confirm_email(token: str):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_address_and_email_key)
 def login():
     next_url = request.args.get("next")
     if current_user.is_authenticated:

@@ -11,6 +11,7 @@ from trainer_app.clients.forms import ClientForm, SearchForm
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
+from trainer_app.paging import requested_page
 from trainer_app.programs.models import Program
 from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 
@@ -33,6 +34,7 @@ def index():
     status = search.status.data if search.status.data in ("active", "archived", "all") else "active"
     page = db.paginate(
         service.client_query(current_clinic_id(), q=q, status=status, sort=sort),
+        page=requested_page(),
         per_page=PER_PAGE,
         error_out=False,
     )

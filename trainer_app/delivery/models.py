@@ -43,6 +43,8 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Written every few seconds while a worker sends; see PlanDocument.heartbeat_at.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # The Celery task id holding the claim; a redelivered message (same id) may take it back.
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -41,7 +41,7 @@ from trainer_app.delivery.models import (
     DeliveryAttempt,
 )
 from trainer_app.extensions import db
-from trainer_app.jobs import record_once
+from trainer_app.jobs import Heartbeat, record_once
 from trainer_app.mail import compose, current_transport, render_email
 from trainer_app.plans.context import logo_data_uri
 from trainer_app.plans.models import READY, PlanDocument
@@ -255,6 +255,7 @@ def claim_for_send(delivery_id: int, claim_id: str) -> DeliveryAttempt | None:
             status=SENDING,
             claimed_by=claim_id,
             claimed_at=now,
+            heartbeat_at=now,
             attempts=Delivery.attempts + 1,
         )
         .returning(Delivery.attempts)
@@ -310,20 +311,48 @@ def _message(delivery: Delivery) -> OutgoingEmail:
     ).email
 
 
+def _keep_claim(delivery_id: int, claim_id: str) -> bool:
+    """True if this task still holds the claim; on PostgreSQL the row stays locked to commit.
+
+    The relay hands a delivery back only after its heartbeat stopped for STALE_CLAIM_SECONDS;
+    a task that outlived that (its database connection was cut) must not overwrite the outcome
+    of the worker that took over.
+    """
+    result = db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == SENDING,
+            Delivery.claimed_by == claim_id,
+        )
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:
     """Worker body: claim, send once, record the attempt and the outcome."""
     attempt = claim_for_send(delivery_id, claim_id)
     if attempt is None:
         return SendOutcome("skipped")
-    delivery = _load_for_send(delivery_id)
-    try:
-        reason = cannot_email_reason(delivery.client)
-        if reason:
-            raise PermanentMailError(reason)
-        message = build_message(_message(delivery))
-        current_transport(delivery.clinic_id).send(message)
-    except MailError as exc:
-        return _record_failure(delivery, attempt, exc)
+    failure: MailError | None = None
+    with Heartbeat(Delivery, delivery_id, claim_id, SENDING):
+        delivery = _load_for_send(delivery_id)
+        try:
+            reason = cannot_email_reason(delivery.client)
+            if reason:
+                raise PermanentMailError(reason)
+            message = build_message(_message(delivery))
+            current_transport(delivery.clinic_id).send(message)
+        except MailError as exc:
+            failure = exc
+    if not _keep_claim(delivery_id, claim_id):
+        db.session.rollback()
+        log.warning("delivery %s was taken over by another worker; outcome dropped", delivery_id)
+        return SendOutcome("superseded")
+    if failure is not None:
+        return _record_failure(delivery, attempt, failure)
     now = utcnow()
     delivery.status = SENT
     delivery.sent_at = now
@@ -365,34 +394,39 @@ def due_for_relay(now: datetime, session: Session | None = None) -> list[int]:
     """Deliveries to publish again: queued too long, retries that are due, dead claims.
 
     ``queued_at`` moves to now for each, so another relay (or the next run) skips them;
-    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL keeps two concurrent relays apart. The caller
-    commits, then publishes. ``session`` defaults to the app's (tests pass a second one).
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL keeps two concurrent relays apart, and each
+    ``UPDATE`` repeats its condition, so a heartbeat written in between keeps its claim. The
+    caller commits, then publishes. ``session`` defaults to the app's (tests pass a second one).
     """
     session = session or db.session
     cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
     abandoned = now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
+    waiting = and_(
+        Delivery.status.in_((QUEUED, RETRYING)),
+        Delivery.queued_at < cutoff,
+        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+    )
+    dead_claim = and_(Delivery.status == SENDING, Delivery.heartbeat_at < abandoned)
     stmt = (
-        select(Delivery)
-        .where(
-            or_(
-                and_(
-                    Delivery.status.in_((QUEUED, RETRYING)),
-                    Delivery.queued_at < cutoff,
-                    or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-                ),
-                and_(Delivery.status == SENDING, Delivery.claimed_at < abandoned),
-            )
-        )
-        .order_by(Delivery.queued_at)
-        .limit(200)
+        select(Delivery.id).where(or_(waiting, dead_claim)).order_by(Delivery.queued_at).limit(200)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    deliveries = session.scalars(stmt).all()
-    for delivery in deliveries:
-        if delivery.status == SENDING:
-            delivery.status = RETRYING
-            delivery.next_attempt_at = now
-        delivery.queued_at = now
-    session.flush()
-    return [delivery.id for delivery in deliveries]
+    candidates = session.scalars(stmt).all()
+    if not candidates:
+        return []
+    taken_back = session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(candidates), dead_claim)
+        .values(status=RETRYING, next_attempt_at=now, queued_at=now)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    still_waiting = session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(candidates), waiting)
+        .values(queued_at=now)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [*taken_back, *still_waiting]

@@ -45,6 +45,9 @@ class PlanDocument(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Written every few seconds while a worker renders; a claim whose heartbeat stopped is taken
+    # back by the relay (STALE_CLAIM_SECONDS).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     program_version: Mapped[ProgramVersion] = relationship()

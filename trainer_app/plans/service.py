@@ -6,15 +6,18 @@ visible to other workers before slow work starts (noted in place).
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 from sqlalchemy import and_, case, func, or_, select, update
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.extensions import db
-from trainer_app.jobs import record_once
+from trainer_app.jobs import Heartbeat, record_once
 from trainer_app.library.service import clinic_catalog
 from trainer_app.plans.context import plan_context
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING, PlanDocument
@@ -77,17 +80,17 @@ def _mark_reused(document: PlanDocument, source: PlanDocument, now: datetime) ->
     document.error = None
 
 
-def _settle_followers(document: PlanDocument, now: datetime) -> None:
-    """Requests waiting for ``document``'s render take its outcome (and its final source)."""
-    source_id = document.reused_from_id or document.id
+def _settle_followers(document_id: int, values: dict, now: datetime) -> None:
+    """Requests waiting for a document's render take its outcome (and its final source)."""
+    source_id = values.get("reused_from_id") or document_id
     db.session.execute(
         update(PlanDocument)
-        .where(PlanDocument.reused_from_id == document.id, PlanDocument.status == QUEUED)
+        .where(PlanDocument.reused_from_id == document_id, PlanDocument.status == QUEUED)
         .values(
-            status=document.status,
-            error=document.error,
-            size_bytes=document.size_bytes,
-            page_count=document.page_count,
+            status=values["status"],
+            error=values.get("error"),
+            size_bytes=values.get("size_bytes"),
+            page_count=values.get("page_count"),
             finished_at=now,
             reused_from_id=source_id,
         )
@@ -135,14 +138,16 @@ def request_document(
 
 
 def _stale_before(now: datetime) -> datetime:
+    """Claims whose heartbeat is older than this belong to a worker that died."""
     return now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
 
 
 def claim_for_render(document_id: int, claim_id: str) -> bool:
     """Atomically move a queued document to rendering; commits so other workers see it.
 
-    A redelivered message (same task id) may take back its own claim; a claim left by a
-    worker that died long ago may be taken over.
+    A redelivered message (same task id) may take back its own claim; a claim whose heartbeat
+    stopped (its worker died) may be taken over. The one ``UPDATE`` checks both, so two tasks
+    never hold the same document at once.
     """
     now = utcnow()
     result = db.session.execute(
@@ -157,7 +162,7 @@ def claim_for_render(document_id: int, claim_id: str) -> bool:
                     PlanDocument.status == RENDERING,
                     or_(
                         PlanDocument.claimed_by == claim_id,
-                        PlanDocument.started_at < _stale_before(now),
+                        PlanDocument.heartbeat_at < _stale_before(now),
                     ),
                 ),
             ),
@@ -166,6 +171,7 @@ def claim_for_render(document_id: int, claim_id: str) -> bool:
             status=RENDERING,
             claimed_by=claim_id,
             started_at=now,
+            heartbeat_at=now,
             attempts=PlanDocument.attempts + 1,
         )
         .execution_options(synchronize_session=False)
@@ -174,43 +180,91 @@ def claim_for_render(document_id: int, claim_id: str) -> bool:
     return result.rowcount == 1
 
 
+def _finish(document_id: int, claim_id: str, **values) -> bool:
+    """Record the outcome if this task still holds the claim (one atomic ``UPDATE``); commits.
+
+    Requests waiting on this document settle with it in the same transaction. False when the
+    claim was taken back meanwhile (this task's heartbeat stopped long enough for the relay to
+    hand the document to another worker): that worker's outcome counts.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        update(PlanDocument)
+        .where(
+            PlanDocument.id == document_id,
+            PlanDocument.status == RENDERING,
+            PlanDocument.claimed_by == claim_id,
+        )
+        .values(finished_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:
+        _settle_followers(document_id, values, now)
+    db.session.commit()
+    if result.rowcount != 1:
+        log.warning(
+            "plan document %s was taken over by another worker; result dropped", document_id
+        )
+        return False
+    return True
+
+
+def page_count(pdf: bytes) -> int | None:
+    """Pages in a rendered PDF (None, and a log line, if it cannot be read back)."""
+    try:
+        return len(PdfReader(io.BytesIO(pdf)).pages)
+    except (PdfReadError, ValueError):
+        log.warning("could not count the pages of a rendered PDF", exc_info=True)
+        return None
+
+
 def render_document(document_id: int, claim_id: str) -> str:
     """Worker body: claim, reuse an identical render or render, store; returns the outcome."""
     if not claim_for_render(document_id, claim_id):
         log.info("plan document %s is not queued (or is claimed); nothing to do", document_id)
         return "skipped"
-    document = db.session.get(PlanDocument, document_id)
-    context = document_context(document)
-    document.fingerprint = fingerprint(context)
-    now = utcnow()
-    source = _original(document.clinic_id, document.fingerprint, document.id, in_flight=False)
-    if source is not None:
-        _mark_reused(document, source, now)
-        _settle_followers(document, now)
+    with Heartbeat(PlanDocument, document_id, claim_id, RENDERING):
+        document = db.session.get(PlanDocument, document_id)
+        context = document_context(document)
+        print_fingerprint = fingerprint(context)
+        source = _original(document.clinic_id, print_fingerprint, document.id, in_flight=False)
+        # End the read transaction: nothing may hold the database during a render.
         db.session.commit()
-        return "reused"
-    try:
-        pdf = render_plan(
-            context,
-            timeout_s=current_app.config["PDF_RENDER_TIMEOUT"],
-            memory_mb=current_app.config["PDF_RENDER_MEMORY_MB"],
-        )
-    except RenderError as exc:
-        document.status = FAILED
-        document.error = str(exc)
-        document.finished_at = utcnow()
-        _settle_followers(document, document.finished_at)
-        db.session.commit()
-        log.warning("plan document %s failed: %s", document_id, exc)
-        return "failed"
-    document.pdf = pdf
-    document.size_bytes = len(pdf)
-    document.status = READY
-    document.error = None
-    document.finished_at = utcnow()
-    _settle_followers(document, document.finished_at)
-    db.session.commit()
-    return "ready"
+        if source is not None:
+            done = _finish(
+                document_id,
+                claim_id,
+                status=READY,
+                fingerprint=print_fingerprint,
+                reused_from_id=source.id,
+                size_bytes=source.size_bytes,
+                page_count=source.page_count,
+                error=None,
+            )
+            return "reused" if done else "superseded"
+        try:
+            pdf = render_plan(
+                context,
+                timeout_s=current_app.config["PDF_RENDER_TIMEOUT"],
+                memory_mb=current_app.config["PDF_RENDER_MEMORY_MB"],
+            )
+        except RenderError as exc:
+            log.warning("plan document %s failed: %s", document_id, exc)
+            done = _finish(
+                document_id, claim_id, status=FAILED, fingerprint=print_fingerprint, error=str(exc)
+            )
+            return "failed" if done else "superseded"
+    done = _finish(
+        document_id,
+        claim_id,
+        status=READY,
+        fingerprint=print_fingerprint,
+        pdf=pdf,
+        size_bytes=len(pdf),
+        page_count=page_count(pdf),
+        error=None,
+    )
+    return "ready" if done else "superseded"
 
 
 def pdf_bytes(document: PlanDocument) -> bytes | None:
@@ -227,33 +281,37 @@ def due_for_relay(now: datetime) -> list[int]:
     """Documents still queued after the relay delay, or claimed by a worker that died.
 
     Their ``queued_at`` moves to now so a second relay (or the next run) leaves them alone;
-    on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets two relays run without taking the same rows.
-    The caller commits, then publishes.
+    on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets two relays run without taking the same rows,
+    and the ``UPDATE`` repeats the conditions, so a heartbeat written in between keeps its
+    claim. The caller commits, then publishes.
     """
     cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
-    abandoned = _stale_before(now)
-    stmt = (
-        select(PlanDocument)
-        .where(
-            # requests served by another document settle with it; only originals are relayed
-            PlanDocument.reused_from_id.is_(None),
-            or_(
-                and_(PlanDocument.status == QUEUED, PlanDocument.queued_at < cutoff),
-                and_(PlanDocument.status == RENDERING, PlanDocument.started_at < abandoned),
-            ),
-        )
-        .order_by(PlanDocument.queued_at)
-        .limit(200)
+    due = and_(
+        # requests served by another document settle with it; only originals are relayed
+        PlanDocument.reused_from_id.is_(None),
+        or_(
+            and_(PlanDocument.status == QUEUED, PlanDocument.queued_at < cutoff),
+            and_(PlanDocument.status == RENDERING, PlanDocument.heartbeat_at < _stale_before(now)),
+        ),
     )
+    stmt = select(PlanDocument.id).where(due).order_by(PlanDocument.queued_at).limit(200)
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    documents = db.session.scalars(stmt).all()
-    for document in documents:
-        document.status = QUEUED
-        document.queued_at = now
+    candidates = db.session.scalars(stmt).all()
+    relayed: list[int] = []
+    if candidates:
+        relayed = list(
+            db.session.scalars(
+                update(PlanDocument)
+                .where(PlanDocument.id.in_(candidates), due)
+                .values(status=QUEUED, queued_at=now)
+                .returning(PlanDocument.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
     _settle_late_followers(cutoff, now)
     db.session.flush()
-    return [document.id for document in documents]
+    return relayed
 
 
 def _settle_late_followers(cutoff: datetime, now: datetime) -> None:
