@@ -61,6 +61,11 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
 class Channel(filesystem.Channel):
     """A filesystem channel whose messages appear whole and whose bad files are set aside."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for folder in {self.data_folder_in, self.data_folder_out}:
+            self._folder(folder)
+
     def _folder(self, base: str, sub: str | None = None) -> Path:
         folder = Path(base) if sub is None else Path(base) / sub
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

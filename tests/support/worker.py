@@ -109,16 +109,24 @@ def worker_app(worker_env, monkeypatch):
 class WorkerProcess:
     """``celery -A worker.celery_app worker`` as a child process of the test."""
 
-    def __init__(self, env: dict, log_path: Path, concurrency: int = 1, extra_env=None) -> None:
+    def __init__(
+        self,
+        env: dict,
+        log_path: Path,
+        concurrency: int = 1,
+        extra_env=None,
+        app_module: str = "worker.celery_app",
+    ) -> None:
         self.env = {**os.environ, **env, **(extra_env or {})}
         self.log_path = log_path
         self.concurrency = concurrency
+        self.app_module = app_module
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
         self.log = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop())
         cmd = [
-            sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker",
+            sys.executable, "-m", "celery", "-A", self.app_module, "worker",
             "-Q", "pdf,email,celery", f"--concurrency={self.concurrency}",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--loglevel=INFO", "-n", f"test-{os.getpid()}-{id(self)}@%h",
@@ -157,9 +165,11 @@ def start_worker(worker_env, tmp_path):
     """Start worker processes; all are stopped after the test."""
     started: list[WorkerProcess] = []
 
-    def start(concurrency: int = 1, **extra_env) -> WorkerProcess:
+    def start(
+        concurrency: int = 1, app_module: str = "worker.celery_app", **extra_env
+    ) -> WorkerProcess:
         log = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(worker_env, log, concurrency, extra_env).start()
+        worker = WorkerProcess(worker_env, log, concurrency, extra_env, app_module).start()
         started.append(worker)
         return worker
 

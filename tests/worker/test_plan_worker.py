@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import time
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.support.factories import Factories
 from tests.support.worker import wait_for
@@ -80,3 +82,66 @@ def test_broker_down_at_request_then_relay_publishes(worker_app, start_worker, r
             what="the relay to publish the queued document",
         )
     wait_for(lambda: _status(worker_app, doc_id) == "ready", timeout=90, what="the PDF")
+
+
+def _document(app, doc_id: int) -> PlanDocument:
+    with app.app_context():
+        db.session.expire_all()
+        document = db.session.get(PlanDocument, doc_id)
+        db.session.expunge(document)
+        db.session.remove()
+        return document
+
+
+def test_a_render_whose_worker_was_killed_is_finished_by_another_worker(
+    worker_app, start_worker, monkeypatch
+):
+    from worker.tasks import relay
+
+    # Small settings: a beat every second, a claim taken back after four silent seconds.
+    settings = {"JOB_HEARTBEAT_SECONDS": "1", "STALE_CLAIM_SECONDS": "4"}
+    for key, value in settings.items():
+        monkeypatch.setitem(worker_app.config, key, float(value))
+    stalled = start_worker(app_module="tests.support.stalled_worker", **settings)
+    browser, version_id = _signed_in(worker_app)
+    _make(browser, version_id, "killed-mid-render-01")
+    doc_id = _document_id(worker_app, "killed-mid-render-01")
+    wait_for(lambda: _status(worker_app, doc_id) == "rendering", timeout=60, what="the claim")
+    claimed = _document(worker_app, doc_id)
+
+    def published() -> int:
+        with worker_app.app_context():
+            return relay.apply().get()["documents"]
+
+    # Alive for longer than STALE_CLAIM_SECONDS: the heartbeat keeps the claim where it is.
+    wait_for(
+        lambda: (
+            (_document(worker_app, doc_id).heartbeat_at - claimed.started_at).total_seconds() > 5
+        ),
+        timeout=60,
+        what="heartbeats past the stale delay",
+    )
+    assert published() == 0
+    assert _document(worker_app, doc_id).claimed_by == claimed.claimed_by
+
+    pool = stalled.children()
+    stalled.stop(signal.SIGKILL)
+    wait_for(lambda: not any(_alive(pid) for pid in pool), timeout=30, what="the pool to exit")
+    start_worker(**settings)
+    # The relay takes the claim back once the heartbeat has been silent for a few seconds.
+    wait_for(lambda: published() == 1, timeout=60, what="the relay to take the claim back")
+    wait_for(lambda: _status(worker_app, doc_id) == "ready", timeout=90, what="the PDF")
+    document = _document(worker_app, doc_id)
+    assert document.attempts == 2 and document.claimed_by != claimed.claimed_by
+    assert document.page_count and document.size_bytes
+    with worker_app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(PlanDocument))
+        assert count == 1
+    assert browser.get(f"/plans/{doc_id}/download").data.startswith(b"%PDF")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
