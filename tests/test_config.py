@@ -134,3 +134,14 @@ def test_trusted_proxies_must_be_a_count(tmp_path):
 def test_a_claim_cannot_go_stale_between_two_heartbeats(make_app):
     with pytest.raises(ConfigError, match="STALE_CLAIM_SECONDS"):
         make_app(STALE_CLAIM_SECONDS=20, JOB_HEARTBEAT_SECONDS=10)
+
+
+def test_compose_runs_gunicorn_with_the_apps_config_and_passes_trusted_proxies():
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).parents[1] / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]
+    assert "-c python:trainer_app.gunicorn_conf" in web["command"]
+    assert web["environment"]["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-0}"
