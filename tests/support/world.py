@@ -42,8 +42,10 @@ class ClinicWorld:
     exercise_id: int
     exercise_slug: str
     outbox_name: str
+    invitation_id: int
     reset_token: str
     invite_token: str
+    confirm_token: str
 
     def url_values(self) -> dict[str, object]:
         """A value for each URL parameter that names this clinic's data."""
@@ -57,6 +59,7 @@ class ClinicWorld:
             "delivery_id": self.delivery_id,
             "exercise_id": self.exercise_id,
             "user_id": self.member_id,
+            "invitation_id": self.invitation_id,
             "slug": self.exercise_slug,
             "name": self.outbox_name,
         }
@@ -64,8 +67,11 @@ class ClinicWorld:
     def values_for(self, rule) -> dict[str, object]:
         """Values for every parameter of ``rule``; fails loudly on one nobody filled yet."""
         own = self.url_values()
-        tokens = {"accounts.reset_password": self.reset_token}
-        tokens["accounts.accept_invitation"] = self.invite_token
+        tokens = {
+            "accounts.reset_password": self.reset_token,
+            "accounts.accept_invitation": self.invite_token,
+            "accounts.confirm_email": self.confirm_token,
+        }
         values = {}
         for name in rule.arguments:
             if name in own:
@@ -86,8 +92,8 @@ class ClinicWorld:
 def build_world(app, factories: Factories) -> ClinicWorld:
     """A clinic with an owner, a team member and one row of each kind."""
     from tests.library.test_service import exercise_data
-    from trainer_app.accounts.models import Clinic, User
-    from trainer_app.accounts.service import INVITE_SALT, make_password_token
+    from trainer_app.accounts import service as accounts
+    from trainer_app.accounts.models import Clinic, Invitation, User
     from trainer_app.delivery.models import Delivery
     from trainer_app.library import service as library
     from trainer_app.mail import outbox_folder as clinic_outbox
@@ -100,6 +106,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
         clinic = db.session.get(Clinic, owner.clinic_id)
         db.session.expunge(clinic)
     member = factories.user(clinic=clinic, role="trainer")
+    unconfirmed = factories.user(clinic=clinic, role="trainer")
     client = factories.client_record(owner, email="world@example.com", email_consent=True)
     version_id = factories.program_version(owner, client)
     with app.app_context():
@@ -134,6 +141,15 @@ def build_world(app, factories: Factories) -> ClinicWorld:
         )
         db.session.add(delivery)
         # Slugs are per clinic: a name of its own, so another clinic's slug is not its too.
+        invitation = Invitation(
+            clinic_id=owner.clinic_id,
+            name="Invited Trainer",
+            email=f"invited{owner.clinic_id}@example.com",
+            invited_by_id=owner.id,
+        )
+        db.session.add(invitation)
+        unconfirmed_row = db.session.get(User, unconfirmed.id)
+        unconfirmed_row.email_confirmed_at = None
         exercise = library.create_clinic_exercise(
             owner.clinic_id, exercise_data(name=f"Wall angel {owner.clinic_id}")
         )
@@ -146,7 +162,6 @@ def build_world(app, factories: Factories) -> ClinicWorld:
         )
         secret = app.config["SECRET_KEY"]
         owner_row = db.session.get(User, owner.id)
-        member_row = db.session.get(User, member.id)
         world = ClinicWorld(
             owner=owner,
             member_id=member.id,
@@ -160,8 +175,10 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             exercise_id=exercise.id,
             exercise_slug=exercise.slug,
             outbox_name=outbox_name,
-            reset_token=make_password_token(owner_row, secret),
-            invite_token=make_password_token(member_row, secret, INVITE_SALT),
+            invitation_id=invitation.id,
+            reset_token=accounts.make_password_token(owner_row, secret),
+            invite_token=accounts.make_invitation_token(invitation, secret),
+            confirm_token=accounts.make_confirm_token(unconfirmed_row, secret),
         )
     return world
 

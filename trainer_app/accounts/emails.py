@@ -23,6 +23,7 @@ from trainer_app.accounts import service
 from trainer_app.accounts.models import AccountEmail, Invitation, User
 from trainer_app.delivery.mailer import Address, MailError, build_message, make_message_id
 from trainer_app.extensions import db
+from trainer_app.jobs import Heartbeat
 from trainer_app.mail import account_transport, compose
 from trainer_app.timeutil import utcnow
 
@@ -109,6 +110,7 @@ def _claim(email_id: int, claim_id: str) -> bool:
             status=SENDING,
             claimed_by=claim_id,
             claimed_at=now,
+            heartbeat_at=now,
             attempts=AccountEmail.attempts + 1,
         )
         .execution_options(synchronize_session=False)
@@ -248,24 +250,47 @@ def _retry_delay(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not security)
 
 
+def _keep_claim(email_id: int, claim_id: str) -> bool:
+    """True if this task still holds the claim (the relay takes back only silent claims)."""
+    result = db.session.execute(
+        update(AccountEmail)
+        .where(
+            AccountEmail.id == email_id,
+            AccountEmail.status == SENDING,
+            AccountEmail.claimed_by == claim_id,
+        )
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def send_account_email(email_id: int, claim_id: str) -> SendOutcome:
     """Worker body: claim the job, build its link and message, send once, record the outcome."""
     if not _claim(email_id, claim_id):
         return SendOutcome("skipped")
-    row = db.session.get(AccountEmail, email_id, populate_existing=True)
-    now = utcnow()
-    built = _message(row)
+    failure: MailError | None = None
+    with Heartbeat(AccountEmail, email_id, claim_id, SENDING):
+        row = db.session.get(AccountEmail, email_id, populate_existing=True)
+        now = utcnow()
+        built = _message(row)
+        if built is not None:
+            outgoing, link = built
+            try:
+                account_transport().send(build_message(outgoing))
+            except MailError as exc:
+                failure = exc
+    if not _keep_claim(email_id, claim_id):
+        db.session.rollback()
+        log.warning("account email %s was taken over by another worker", email_id)
+        return SendOutcome("superseded")
     if built is None:  # the invitation was withdrawn, the account confirmed or deactivated
         row.status = CANCELLED
         row.last_error = "No longer needed."
         db.session.commit()
         return SendOutcome(CANCELLED)
-    outgoing, link = built
-    transport = account_transport()
-    try:
-        transport.send(build_message(outgoing))
-    except MailError as exc:
-        return _record_failure(row, exc, now)
+    if failure is not None:
+        return _record_failure(row, failure, now)
     row.status = SENT
     row.sent_at = utcnow()
     row.last_error = None
@@ -307,35 +332,42 @@ def _record_failure(row: AccountEmail, exc: MailError, now: datetime) -> SendOut
 def due_for_relay(now: datetime) -> list[int]:
     """Jobs to publish again: queued too long, retries that are due, claims of dead workers.
 
-    ``queued_at`` moves to now so the next relay skips them; the caller commits, then publishes.
+    ``queued_at`` moves to now so the next relay skips them; a claim is taken back only when
+    its heartbeat has been silent for STALE_CLAIM_SECONDS, and each ``UPDATE`` repeats its
+    condition, so a heartbeat written in between keeps the claim. The caller commits, then
+    publishes.
     """
     cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
     abandoned = now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
+    waiting = and_(
+        AccountEmail.status.in_((QUEUED, RETRYING)),
+        AccountEmail.queued_at < cutoff,
+        or_(AccountEmail.next_attempt_at.is_(None), AccountEmail.next_attempt_at <= now),
+    )
+    dead_claim = and_(AccountEmail.status == SENDING, AccountEmail.heartbeat_at < abandoned)
     stmt = (
-        select(AccountEmail)
-        .where(
-            or_(
-                and_(
-                    AccountEmail.status.in_((QUEUED, RETRYING)),
-                    AccountEmail.queued_at < cutoff,
-                    or_(
-                        AccountEmail.next_attempt_at.is_(None),
-                        AccountEmail.next_attempt_at <= now,
-                    ),
-                ),
-                and_(AccountEmail.status == SENDING, AccountEmail.claimed_at < abandoned),
-            )
-        )
+        select(AccountEmail.id)
+        .where(or_(waiting, dead_claim))
         .order_by(AccountEmail.queued_at)
         .limit(200)
     )
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = db.session.scalars(stmt).all()
-    for row in rows:
-        if row.status == SENDING:
-            row.status = RETRYING
-            row.next_attempt_at = now
-        row.queued_at = now
-    db.session.flush()
-    return [row.id for row in rows]
+    candidates = db.session.scalars(stmt).all()
+    if not candidates:
+        return []
+    taken_back = db.session.scalars(
+        update(AccountEmail)
+        .where(AccountEmail.id.in_(candidates), dead_claim)
+        .values(status=RETRYING, next_attempt_at=now, queued_at=now)
+        .returning(AccountEmail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    still_waiting = db.session.scalars(
+        update(AccountEmail)
+        .where(AccountEmail.id.in_(candidates), waiting)
+        .values(queued_at=now)
+        .returning(AccountEmail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [*taken_back, *still_waiting]

@@ -136,6 +136,8 @@ class AccountEmail(db.Model):
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Written every few seconds while a worker sends; see PlanDocument.heartbeat_at.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     user: Mapped[User | None] = relationship()

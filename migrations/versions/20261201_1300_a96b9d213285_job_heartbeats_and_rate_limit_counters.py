@@ -1,15 +1,15 @@
 """job heartbeats and rate limit counters
 
 Revision ID: a96b9d213285
-Revises: f41de1e58a50
-Create Date: 2026-12-01 11:45:43.319257
+Revises: 07e45e8dfb1f
+Create Date: 2026-12-01 13:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "a96b9d213285"
-down_revision = "f41de1e58a50"
+down_revision = "07e45e8dfb1f"
 branch_labels = None
 depends_on = None
 
@@ -27,6 +27,9 @@ def upgrade():
             batch_op.f("ix_rate_limit_counters_expires_at"), ["expires_at"], unique=False
         )
 
+    with op.batch_alter_table("account_emails", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(), nullable=True))
+
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(), nullable=True))
 
@@ -34,6 +37,7 @@ def upgrade():
         batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(), nullable=True))
 
     # Jobs claimed before this revision last showed life when they were claimed.
+    op.execute("UPDATE account_emails SET heartbeat_at = claimed_at WHERE status = 'sending'")
     op.execute("UPDATE deliveries SET heartbeat_at = claimed_at WHERE status = 'sending'")
     op.execute("UPDATE plan_documents SET heartbeat_at = started_at WHERE status = 'rendering'")
 
@@ -43,6 +47,9 @@ def downgrade():
         batch_op.drop_column("heartbeat_at")
 
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_column("heartbeat_at")
+
+    with op.batch_alter_table("account_emails", schema=None) as batch_op:
         batch_op.drop_column("heartbeat_at")
 
     with op.batch_alter_table("rate_limit_counters", schema=None) as batch_op:
