@@ -43,7 +43,8 @@ def is_safe_next(target: str | None) -> bool:
 class DatabaseIdConverter(IntegerConverter):
     """``<int:…>`` that only matches numbers a BIGINT column can hold, so larger ones are 404."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False) -> None:  # noqa: A002
+    # The signature of Werkzeug's IntegerConverter, whose names shadow builtins.
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False) -> None:
         super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
 
     def to_python(self, value: str) -> int:
@@ -62,6 +63,8 @@ class _BodyWithinLimit(LimitedStream):
 
     def readall(self) -> bytes:
         data = super().readall()
+        # At the limit, one more byte from the server's stream tells a body of exactly the
+        # limit from a longer one (Werkzeug keeps that stream in ``_stream``).
         if self.is_exhausted and self._stream.read(1):
             raise RequestEntityTooLarge()
         return data
