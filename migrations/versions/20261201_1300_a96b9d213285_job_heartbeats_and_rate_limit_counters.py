@@ -1,7 +1,7 @@
 """job heartbeats and rate limit counters
 
 Revision ID: a96b9d213285
-Revises: fd72575126d2
+Revises: 9531a7c94100
 Create Date: 2026-12-01 13:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a96b9d213285"
-down_revision = "fd72575126d2"
+down_revision = "9531a7c94100"
 branch_labels = None
 depends_on = None
 
