@@ -3,42 +3,37 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
 from trainer_app.cli import served_url
 
 
-class _Child:
-    """Stands in for the web and worker processes: records how it was started, exits at once."""
+class _FakeSupervisor:
+    """Stands in for serve's supervisor: records the commands and environment, then stops serve."""
 
     started: list[dict] = []
 
-    def __init__(self, args, env=None, **_kwargs) -> None:
-        self.args, self.env, self.returncode, self.pid = args, env, 0, 0
-        _Child.started.append({"args": args, "env": env})
+    def __init__(self, commands, env, **_kwargs) -> None:
+        for args in commands.values():
+            _FakeSupervisor.started.append({"args": args, "env": env})
 
-    def poll(self):
-        return 0
-
-    def wait(self, timeout=None):
-        return 0
-
-    def send_signal(self, _signal) -> None:
+    def start_all(self) -> None:
         pass
 
-    def kill(self) -> None:
+    def check(self) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C does: serve stops its children and returns
+
+    def stop_all(self, timeout: float = 60) -> None:
         pass
 
 
 @pytest.fixture
 def started(monkeypatch):
-    _Child.started = []
-    monkeypatch.setattr(subprocess, "Popen", _Child)
+    _FakeSupervisor.started = []
+    monkeypatch.setattr("trainer_app.supervisor.Supervisor", _FakeSupervisor)
     monkeypatch.setattr("signal.signal", lambda *_args: None)
-    monkeypatch.setattr("time.sleep", lambda *_args: None)
-    return _Child.started
+    return _FakeSupervisor.started
 
 
 @pytest.mark.parametrize(

@@ -159,8 +159,10 @@ def test_render_records_the_page_count(app, version_id, tmp_path):
         document = db.session.get(PlanDocument, doc_id)
         (tmp_path / "plan.pdf").write_bytes(document.pdf)
         page_count = document.page_count
-        assert service.render_document(reused_id, claim_id="t2") == "reused"
-        assert db.session.get(PlanDocument, reused_id).page_count == page_count
+        # the second request waited on the first (same PDF) and settled with its outcome
+        follower = db.session.get(PlanDocument, reused_id)
+        assert (follower.status, follower.reused_from_id) == (READY, doc_id)
+        assert follower.page_count == page_count
     info = subprocess.run(
         ["pdfinfo", str(tmp_path / "plan.pdf")], capture_output=True, text=True, check=True
     ).stdout

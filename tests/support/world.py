@@ -43,6 +43,7 @@ class ClinicWorld:
     exercise_slug: str
     outbox_name: str
     invitation_id: int
+    template_id: int
     reset_token: str
     invite_token: str
     confirm_token: str
@@ -60,6 +61,7 @@ class ClinicWorld:
             "exercise_id": self.exercise_id,
             "user_id": self.member_id,
             "invitation_id": self.invitation_id,
+            "template_id": self.template_id,
             "slug": self.exercise_slug,
             "name": self.outbox_name,
         }
@@ -96,8 +98,10 @@ def build_world(app, factories: Factories) -> ClinicWorld:
     from trainer_app.accounts.models import Clinic, Invitation, User
     from trainer_app.delivery.models import Delivery
     from trainer_app.library import service as library
+    from trainer_app.library.catalog import default_catalog
     from trainer_app.mail import outbox_folder as clinic_outbox
     from trainer_app.plans.models import READY, PlanDocument
+    from trainer_app.programs import service as programs
     from trainer_app.programs.models import ProgramVersion
     from trainer_app.timeutil import utcnow
 
@@ -153,6 +157,9 @@ def build_world(app, factories: Factories) -> ClinicWorld:
         exercise = library.create_clinic_exercise(
             owner.clinic_id, exercise_data(name=f"Wall angel {owner.clinic_id}")
         )
+        template = programs.save_template(
+            program, f"World template {owner.clinic_id}", default_catalog(), user_id=owner.id
+        )
         db.session.commit()
         folder = clinic_outbox(owner.clinic_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -176,6 +183,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             exercise_slug=exercise.slug,
             outbox_name=outbox_name,
             invitation_id=invitation.id,
+            template_id=template.id,
             reset_token=accounts.make_password_token(owner_row, secret),
             invite_token=accounts.make_invitation_token(invitation, secret),
             confirm_token=accounts.make_confirm_token(unconfirmed_row, secret),
