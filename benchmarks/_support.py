@@ -8,7 +8,9 @@ on Ctrl-C or an exception: use the classes as context managers or push them on a
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -347,3 +350,39 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     for row in cells[1:]:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     return "\n".join(lines)
+
+
+# -- headline figures, collected by benchmarks/run_all.py ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline ratio of a benchmark and the target it is held to."""
+
+    name: str
+    value: float
+    target: float
+    at_most: bool  # the value passes at or below the target; otherwise at or above it
+    unit: str = ""  # printed after the value and the target, e.g. "x" for a speed-up
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.value, self.target, at_most=self.at_most)
+
+
+def add_figures_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--figures FILE`` option every benchmark offers to benchmarks/run_all.py."""
+    parser.add_argument(
+        "--figures",
+        metavar="FILE",
+        help="also write the headline ratios to FILE as JSON (benchmarks/run_all.py reads it)",
+    )
+
+
+def write_figures(path: str | None, figures: Iterable[Figure]) -> None:
+    if path:
+        Path(path).write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
+
+
+def read_figures(path: Path) -> list[Figure]:
+    return [Figure(**item) for item in json.loads(path.read_text())]

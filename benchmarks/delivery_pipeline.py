@@ -56,8 +56,10 @@ if str(ROOT) not in sys.path:
 from benchmarks._support import (  # noqa: E402 - needs the repository root on sys.path
     BenchError,
     CeleryWorker,
+    Figure,
     PostgresDatabase,
     RedisServer,
+    add_figures_option,
     fmt_seconds,
     free_port,
     median,
@@ -67,6 +69,7 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     uninterruptible_cleanup,
     verdict,
     wait_until,
+    write_figures,
 )
 
 TARGET_RATIO = 2.0  # pipeline / plain smtplib loop (composes and sends each message), at most
@@ -923,6 +926,27 @@ def report(results: Results, args) -> bool:
     return all_ok
 
 
+def figures(results: Results) -> list[Figure]:
+    """The headline ratio and the correctness checks of a run, for benchmarks/run_all.py."""
+    headline = results.pipelines[0]
+    plain_composed = median([p.composed for p in results.plain])
+    checks = [passed for run in (*results.plain, *results.pipelines) for _, passed in run.checks]
+    return [
+        Figure(
+            f"email pipeline / plain smtplib loop (worker concurrency {headline.concurrency})",
+            ratio(headline.total, plain_composed),
+            TARGET_RATIO,
+            at_most=True,
+        ),
+        Figure(
+            "emails neither lost nor sent twice (checks passed / checks)",
+            ratio(sum(checks), len(checks)),
+            1.0,
+            at_most=False,
+        ),
+    ]
+
+
 def profile(p: PipelineRun, n: int, *, show_sql: bool) -> None:
     tasks = p.tasks
     count = len(tasks)
@@ -977,6 +1001,7 @@ def parse_args(argv=None):
     parser.add_argument("--poll", type=float, default=0.02, help="web polling interval, s")
     parser.add_argument("--settle", type=float, default=0.5, help="wait for duplicates, s")
     parser.add_argument("--timeout", type=float, default=None, help="bound per pipeline run, s")
+    add_figures_option(parser)
     args = parser.parse_args(argv)
     args.emails = args.emails or (100 if args.quick else 500)
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
@@ -997,6 +1022,7 @@ def main(argv=None) -> int:
         with terminate_as_interrupt():
             results = run(args, stack)
             passed = report(results, args)
+            write_figures(args.figures, figures(results))
     except KeyboardInterrupt:
         print("\ninterrupted; stopping workers, redis and the sink, dropping the database",
               file=sys.stderr)  # fmt: skip

@@ -47,8 +47,10 @@ if str(ROOT) not in sys.path:
 from benchmarks._support import (  # noqa: E402 - needs the repository root on sys.path
     BenchError,
     CeleryWorker,
+    Figure,
     PostgresDatabase,
     RedisServer,
+    add_figures_option,
     fmt_seconds,
     median,
     ratio,
@@ -57,6 +59,7 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     uninterruptible_cleanup,
     verdict,
     wait_for_rows,
+    write_figures,
 )
 
 TARGET_PIPELINE_RATIO = 1.15  # pipeline / bare render, at most
@@ -752,6 +755,31 @@ def report(results: Results, args) -> dict:
     return summary
 
 
+def figures(summary: dict) -> list[Figure]:
+    """The three headline ratios of a report, for benchmarks/run_all.py."""
+    return [
+        Figure(
+            "PDF pipeline / bare WeasyPrint render",
+            summary["pipeline_ratio"],
+            TARGET_PIPELINE_RATIO,
+            at_most=True,
+        ),
+        Figure(
+            "bare render / unchanged re-request",
+            summary["rerequest_speedup"],
+            TARGET_REREQUEST_SPEEDUP,
+            at_most=False,
+            unit="x",
+        ),
+        Figure(
+            "PDF throughput, 2 worker processes / 1",
+            summary["throughput_ratio"],
+            TARGET_THROUGHPUT_RATIO,
+            at_most=False,
+        ),
+    ]
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -779,6 +807,7 @@ def parse_args(argv=None):
     parser.add_argument("--timeout", type=float, default=120, help="per plan wait bound, s")
     parser.add_argument("--save-html", metavar="DIR", help="keep one plan's HTML for profiling")
     parser.add_argument("--json", dest="json_only", action="store_true", help="print JSON only")
+    add_figures_option(parser)
     parser.add_argument("--cold-fork-helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     plans = args.plans or (6 if args.quick else 8)
@@ -802,7 +831,7 @@ def main(argv=None) -> int:
     try:
         with terminate_as_interrupt():
             results = run(args, stack)
-            report(results, args)
+            write_figures(args.figures, figures(report(results, args)))
     except KeyboardInterrupt:
         print("\ninterrupted; stopping workers and redis, dropping the database", file=sys.stderr)
         return 130
