@@ -7,8 +7,8 @@ Each benchmark runs as its own process, exactly as it runs alone (its own Redis,
 workers, stopped at its end), with ``--figures FILE``: it writes its headline ratios there as
 :class:`benchmarks._support.Figure` rows (name, value, target, at most / at least). Its full
 report goes to a log file. The table gives every figure with its target and PASS or MISS, the
-load average when that benchmark started, and the machine. The exit status is 1 when a
-benchmark failed or a figure missed its target.
+1-minute load average when that benchmark started and ended, and the machine. The exit status
+is 1 when a benchmark failed or a figure missed its target.
 
 Adding a benchmark: give it ``--quick`` and ``--figures`` (``add_figures_option`` and
 ``write_figures`` in _support.py) and add one line to ``BENCHMARKS``.
@@ -45,7 +45,8 @@ QUICK_BUDGET_SECONDS = 300
 @dataclass
 class Outcome:
     name: str
-    load: tuple[float, float, float]
+    load: tuple[float, float, float]  # when it started
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     seconds: float = 0.0
     exit_code: int = 0
     figures: list[Figure] = field(default_factory=list)
@@ -87,6 +88,7 @@ def run_one(name: str, script: str, args: list[str], logs: Path) -> Outcome:
             process.wait()
             raise
     outcome.seconds = time.monotonic() - started
+    outcome.load_after = os.getloadavg()
     if figures_file.exists():
         outcome.figures = read_figures(figures_file)
     state = "done" if outcome.exit_code == 0 else f"exit code {outcome.exit_code}"
@@ -98,7 +100,7 @@ def report(outcomes: list[Outcome], *, quick: bool, markdown: bool, started: dat
     """Print the one table; return whether every benchmark ran and every figure passed."""
     rows, ok = [], True
     for outcome in outcomes:
-        load = f"{outcome.load[0]:.2f}"
+        load = f"{outcome.load[0]:.2f} -> {outcome.load_after[0]:.2f}"
         if not outcome.figures:
             rows.append([outcome.name, "(no figures: see its report)", "", "", "FAILED", load])
             ok = False
@@ -120,11 +122,10 @@ def report(outcomes: list[Outcome], *, quick: bool, markdown: bool, started: dat
             ok = False
             rows.append([outcome.name, f"exit code {outcome.exit_code}", "", "", "FAILED", load])
     total = sum(o.seconds for o in outcomes)
-    headers = ["benchmark", "figure (ratio)", "value", "target", "result", "load 1 min"]
+    headers = ["benchmark", "figure (ratio)", "value", "target", "result", "load, start -> end"]
     title = (
         f"Benchmarks ({'quick' if quick else 'full'}), {started:%Y-%m-%d %H:%M} UTC, "
-        f"{machine()}; load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"{total:.0f} s in all"
+        f"{machine()}; {total:.0f} s in all; load = 1-minute load average (other work skews ratios)"
     )
     print()
     if markdown:
