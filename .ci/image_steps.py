@@ -31,6 +31,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -316,6 +317,38 @@ def process_uid(pid: int) -> int:
 # -- the rehearsal ------------------------------------------------------------------------------
 
 
+def usable_by_anyone(path: Path) -> bool:
+    """Whether any user may run ``path``: the unprivileged user runs the venv's interpreter."""
+    resolved = path.resolve()
+    return all(p.stat().st_mode & stat.S_IXOTH for p in (resolved, *resolved.parents))
+
+
+def base_python(base_image: str) -> str:
+    """A Python of the image's minor version that the image's user may run, like the image's.
+
+    Debian's comes first; this machine's own interpreter may sit under /root, out of reach.
+    """
+    match = re.match(r"python:(\d+\.\d+)-", base_image)
+    if not match:
+        raise RehearsalError(f"the base image {base_image} is not an official python:X.Y-… image")
+    minor = match.group(1)
+    subprocess.run([str(ROOT / ".ci/apt-install"), "python3-venv"], check=True)
+    for candidate in (f"/usr/bin/python{minor}", f"/usr/local/bin/python{minor}", sys.executable):
+        path = Path(candidate)
+        if not path.exists() or not usable_by_anyone(path):
+            continue
+        version = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if version == minor:
+            return candidate
+    raise RehearsalError(
+        f"no Python {minor} that every user may run (apt-get install python{minor})"
+    )
+
+
 def image_env(runtime: Stage, paths: Paths, base: dict[str, str]) -> dict[str, str]:
     """The runtime stage's ENV, applied in order on top of ``base``, image paths translated."""
     env = dict(base)
@@ -367,18 +400,8 @@ def rehearse(tmp: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / relative, target)
     step(f"build context: {len(context)} files copied (.dockerignore applied)")
-    # Debian's Python, like the image's, is readable by every user (this machine's own may sit
-    # under /root); the lock targets its minor version.
-    subprocess.run([str(ROOT / ".ci/apt-install"), "python3-venv"], check=True)
-    python = "/usr/bin/python3"
-    version = subprocess.run(
-        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if f"python:{version}-" not in builder.base:
-        raise RehearsalError(f"{python} is {version}; the image's base is {builder.base}")
+    python = base_python(builder.base)
+    step(f"virtualenv Python: {python} (the image has python:{builder.base.split(':')[1]})")
     build_env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
     build_env["PYTHON"] = python
     for keyword, args in builder.instructions:
