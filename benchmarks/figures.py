@@ -1,6 +1,6 @@
 """What the exercise drawings cost in WeasyPrint: plan cards rendered with and without them.
 
-Run: ``.venv/bin/python benchmarks/figures.py [--rounds N]``
+Run: ``.venv/bin/python benchmarks/figures.py [--rounds N] [--quick]``
 
 Both sides are the plan HTML the product renders today (``plans.render.plan_html`` of the
 12-exercise sample context used by the PDF tests), bare ``weasyprint.HTML(...).write_pdf`` in
@@ -23,7 +23,18 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._support import fmt_seconds, median, ratio, table  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    Figure,
+    add_figures_option,
+    fmt_seconds,
+    median,
+    ratio,
+    table,
+    write_figures,
+)
+
+# Issue 12: the drawings must not make renders slower than before them; 10 % is the allowance.
+TARGET_DRAWINGS_RATIO = 1.10  # plan with drawings / without, at most
 
 CARD = re.compile(r'(<article class="exercise exercise-[a-z]+">)')
 FIGURE_CSS = (
@@ -53,8 +64,11 @@ def one_card(html: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=None, help="default 7, or 3 with --quick")
+    parser.add_argument("--quick", action="store_true", help="3 rounds, about 30 s")
+    add_figures_option(parser)
     args = parser.parse_args()
+    args.rounds = args.rounds or (3 if args.quick else 7)
 
     import weasyprint
 
@@ -127,6 +141,14 @@ def main() -> int:
             ],
         )
     )
+    plan_ratio = ratio(med["plan, with drawings"], med["plan, no drawings"])
+    figure = Figure(
+        "plan render with / without the exercise drawings",
+        plan_ratio,
+        TARGET_DRAWINGS_RATIO,
+        at_most=True,
+    )
+    write_figures(args.figures, [figure])
     return 0
 
 

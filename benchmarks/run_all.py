@@ -38,6 +38,7 @@ from benchmarks._support import Figure, read_figures, table  # noqa: E402 - need
 BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("plans", "plans_pipeline.py", []),
     ("delivery", "delivery_pipeline.py", []),
+    ("drawings", "figures.py", []),
 ]
 QUICK_BUDGET_SECONDS = 300
 
