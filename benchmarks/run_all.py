@@ -39,6 +39,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("plans", "plans_pipeline.py", []),
     ("delivery", "delivery_pipeline.py", []),
     ("drawings", "figures.py", []),
+    ("search", "client_search.py", []),
 ]
 QUICK_BUDGET_SECONDS = 300
 
