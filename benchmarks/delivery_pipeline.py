@@ -441,6 +441,7 @@ class Web:
                     client=client,
                     to_name=client.name,
                     to_email=client.email,
+                    personal_note=None,  # the pipeline's deliveries carry no note either
                 )
                 messages.append(message_bytes(build_message(service._message(delivery))))
             per_message = (time.perf_counter() - started) / max(count, 1)
@@ -483,6 +484,7 @@ def plain_compose_and_send(web: Web, port: int, sender: str, recipient: str, cou
                 client=client,
                 to_name=client.name,
                 to_email=client.email,
+                personal_note=None,
             )
             data = message_bytes(build_message(service._message(delivery)))
             smtp = smtplib.SMTP("127.0.0.1", port, timeout=30)

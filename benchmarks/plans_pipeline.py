@@ -129,7 +129,7 @@ def instrumented_worker(timings_path: str, celery_argv: list[str]) -> int:
 
         return wrapper
 
-    for name in ("claim_for_render", "document_context", "fingerprint", "_ready_source"):
+    for name in ("claim_for_render", "document_context", "fingerprint", "_original"):
         setattr(service, name, timed(name, getattr(service, name)))
     for name in ("plan_html", "render_pdf"):
         setattr(render, name, timed(name, getattr(render, name)))
@@ -397,7 +397,7 @@ WORKER_STEPS = {
     "claim_for_render": "claim (UPDATE + commit)",
     "document_context": "context build",
     "fingerprint": "fingerprint",
-    "_ready_source": "look for an identical render",
+    "_original": "look for an identical render",
     "plan_html": "HTML (Jinja + body-map SVGs)",
     "render_pdf": "render_pdf (fork + WeasyPrint)",
     "store_commit": "commit of the PDF",
