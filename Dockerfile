@@ -53,4 +53,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['PORT'], timeout=4)"]
 # The heartbeat files of gunicorn's workers live in memory: on an overlay file system they stall.
-CMD ["gunicorn", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-", "trainer_app.wsgi:app"]
+CMD ["gunicorn", "-c", "python:trainer_app.gunicorn_conf", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-", "trainer_app.wsgi:app"]
