@@ -136,12 +136,24 @@ def test_a_claim_cannot_go_stale_between_two_heartbeats(make_app):
         make_app(STALE_CLAIM_SECONDS=20, JOB_HEARTBEAT_SECONDS=10)
 
 
-def test_compose_runs_gunicorn_with_the_apps_config_and_passes_trusted_proxies():
+def test_the_image_runs_gunicorn_with_the_apps_config_and_compose_passes_trusted_proxies():
+    """The web service runs the image's CMD; that CMD must load gunicorn_conf (Server header)."""
+    import json
     from pathlib import Path
 
     import yaml
 
-    compose = yaml.safe_load((Path(__file__).parents[1] / "docker-compose.yml").read_text())
+    root = Path(__file__).parents[1]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
     web = compose["services"]["web"]
-    assert "-c python:trainer_app.gunicorn_conf" in web["command"]
-    assert web["environment"]["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-0}"
+    command = web.get("command")
+    if command is None:
+        cmd_line = next(
+            line
+            for line in (root / "Dockerfile").read_text().splitlines()
+            if line.startswith("CMD ")
+        )
+        command = " ".join(json.loads(cmd_line.removeprefix("CMD ")))
+    assert "-c python:trainer_app.gunicorn_conf" in command
+    # Caddy is the one proxy in front of gunicorn in compose.
+    assert web["environment"]["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-1}"
