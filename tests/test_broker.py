@@ -94,3 +94,25 @@ def test_queue_files_and_folders_are_private(connection):
         assert (folder / sub).stat().st_mode & 0o777 == 0o700, sub
     for table in (folder / "control").glob("*.exchange"):
         assert table.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_most_urgent_waiting_message_is_taken_first(connection):
+    from trainer_app.jobs import BULK, PRERENDER, URGENT
+
+    conn, _folder = connection
+    queue = _queue(conn)
+    with conn.Producer() as producer:
+        for name, priority in [("bulk", BULK), ("ahead", PRERENDER), ("click", URGENT)]:
+            producer.publish(
+                {"n": name}, exchange=queue.exchange, routing_key="pdf", priority=priority
+            )
+        producer.publish({"n": "click-2"}, exchange=queue.exchange, routing_key="pdf")
+    simple = conn.SimpleQueue(queue)
+    taken = []
+    for _ in range(4):
+        message = simple.get(timeout=5)
+        taken.append(message.payload["n"])
+        message.ack()
+    # Urgent first (oldest first among equals), then pre-renders, then bulk work.
+    assert taken == ["click", "click-2", "ahead", "bulk"]
+    simple.close()

@@ -8,6 +8,10 @@ into ``work/``, so two readers never get the same file; a file that is not a mes
 read is moved to ``bad/`` with a log line instead of stopping the worker. The exchange tables
 in ``control/`` are replaced the same way. Folders are 0700 and files 0600: jobs name clients.
 
+Messages carry a priority as on Redis (0 is taken first; see ``jobs.URGENT``): a file's name
+starts with its priority digit, then the time, so the oldest message of the most urgent priority
+sorts first.
+
 Celery uses this transport for ``filesystem://`` (see ``jobs.celery_init_app``).
 """
 
@@ -74,8 +78,9 @@ class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs) -> None:
         """Publish ``payload`` on ``queue``: written aside, then renamed into the queue folder."""
         folder = self._folder(self.data_folder_out)
-        # Names sort by time, as Kombu's do, so older messages are taken first.
-        name = f"{time.time_ns():020d}_{uuid.uuid4().hex}.{queue}.msg"
+        # Names sort by priority (0 first, as Redis pops its lists), then by time, as Kombu's do.
+        priority = self._get_message_priority(payload, reverse=False)
+        name = f"{priority}_{time.time_ns():020d}_{uuid.uuid4().hex}.{queue}.msg"
         try:
             write_atomically(
                 folder / name, str_to_bytes(dumps(payload)), tmp_folder=self._folder(folder, TMP)
@@ -84,7 +89,7 @@ class Channel(filesystem.Channel):
             raise ChannelError(f"Cannot add a message to {folder}: {exc}") from exc
 
     def _get(self, queue):
-        """Take the oldest message of ``queue``; set aside any file that is not a message."""
+        """Take the most urgent, oldest message of ``queue``; set aside any file that is not one."""
         folder = self._folder(self.data_folder_in)
         work = self._folder(folder, WORK)
         wanted = f"{queue}.msg"

@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 SOFT_TIME_LIMIT = 120
 HARD_TIME_LIMIT = 180
 
+# How urgent a job is: a worker always takes the lowest number waiting first. One queue per kind
+# of work ("pdf", "email") with broker priorities, so every worker command stays as it was:
+# Redis keeps one list per priority step (0, 3, 6, 9) and a worker pops the lists in that order
+# (across all its queues); the embedded queue names its files so the same order sorts first.
+URGENT = 0  # someone is waiting for this job now: a clicked "Make PDF", every email
+PRERENDER = 3  # a plan rendered ahead, in case it is asked for (plans/prerender.py)
+BULK = 6  # many jobs at once that nobody waits on one by one: batch printing, re-branding
+PRIORITIES = (URGENT, PRERENDER, BULK)
+
 
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app whose tasks run inside ``app``'s context."""
@@ -115,12 +124,22 @@ def record_once(row, key_column) -> tuple[Any, bool]:
     return row, True
 
 
-def enqueue(task_name: str, *ids: int, queue: str, countdown: float | None = None) -> bool:
+def enqueue(
+    task_name: str,
+    *ids: int,
+    queue: str,
+    countdown: float | None = None,
+    priority: int = URGENT,
+) -> bool:
     """Publish a task by name with ids only; False (and a log line) when the broker is down.
 
     The caller has already committed the job row, so a failed publish loses nothing: the relay
-    publishes it later.
+    publishes it later. ``priority`` is one of ``PRIORITIES``: workers take every waiting
+    ``URGENT`` job before a ``PRERENDER`` one, and those before ``BULK`` ones; a job already
+    running is never interrupted, so an urgent job waits at most for the jobs in progress.
     """
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {PRIORITIES}, not {priority!r}")
     celery: Celery = current_app.extensions["celery"]
     if celery.conf.task_always_eager:
         # Tests and one-process setups: run the registered task inline.
@@ -132,6 +151,7 @@ def enqueue(task_name: str, *ids: int, queue: str, countdown: float | None = Non
             args=list(ids),
             queue=queue,
             countdown=countdown,
+            priority=priority,
             retry=False,
         )
     except Exception:  # the broker being down must never fail the request
