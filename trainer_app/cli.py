@@ -94,6 +94,30 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created {email}.")
 
+    @app.cli.command("seed-clients")
+    @click.option("--email", required=True, help="The clinic owner's email (created if new).")
+    @click.option("--clients", "count", default=10_000, show_default=True, type=click.IntRange(1))
+    @click.option("--clinic", "clinic_name", default="Large Clinic", show_default=True)
+    @click.option("--password", envvar="SEED_PASSWORD", help="For a new owner (or SEED_PASSWORD).")
+    def seed_clients(email: str, count: int, clinic_name: str, password: str | None) -> None:
+        """Add many clients (a quarter assessed, half of those programmed) to a clinic, in bulk."""
+        from trainer_app.accounts.service import find_user_by_email, register_trainer
+        from trainer_app.volume import seed_clients as seed
+
+        owner = find_user_by_email(email)
+        if owner is None:
+            if not password:
+                raise click.ClickException(f"No account {email}: give --password to create it.")
+            owner = register_trainer(
+                name="Volume Trainer", email=email, password=password, clinic_name=clinic_name
+            )
+        counts = seed(owner, count)
+        db.session.commit()
+        click.echo(
+            f"Seeded {counts.clients:,} clients ({counts.assessments:,} assessed, "
+            f"{counts.programs:,} with a program) into {owner.clinic.name}."
+        )
+
 
 def served_url(host: str, port: int) -> str:
     """The base URL of a server bound to ``host``:``port``, as a browser on this machine reaches it.
