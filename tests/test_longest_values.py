@@ -136,10 +136,6 @@ FORMS: dict[str, Page] = {
         method="get",
         not_stored={"q"},
     ),
-    "AddForm": Page(
-        lambda ids: f"/programs/{ids['program']}/add",
-        data=lambda ids: {"exercise_slug": "face_pull", "base_version": str(ids["base"])},
-    ),
     "AssessmentForm": Page(
         lambda ids: f"/assessments/new/{ids['client']}", data=lambda ids: valid_answers()
     ),

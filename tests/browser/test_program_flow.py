@@ -99,6 +99,7 @@ def test_build_edit_and_see_version_two(app, live_server, live_app, page):
     )
     item = page.locator("fieldset.program-edit-item").nth(index)
     name = item.locator("legend span:nth-child(2)").inner_text()
+    slug = page.locator(f'input[name="items-{index}-exercise_slug"]').input_value()
     before = (
         page.locator(f'input[name="items-{index}-sets"]').input_value(),
         page.locator(f'input[name="items-{index}-reps"]').input_value(),
@@ -125,13 +126,39 @@ def test_build_edit_and_see_version_two(app, live_server, live_app, page):
     assert f"{name}: {before[0]} x {before[1]} reps{side} → 4 x 10 reps{side}" in changes
     shot(page, "program-version-2")
 
-    page.goto(f"{live_server}/programs/1/edit?find=1&imbalance=upper_crossed&kind=strength")
+    # typed edits survive a library search and two additions; one save makes one version
+    page.goto(f"{live_server}/programs/1/edit")
+    page.locator(f'input[name="items-{index}-reps"]').fill("12")
+    page.get_by_label("Imbalance").select_option("upper_crossed")
+    page.get_by_label("Kind").select_option("strength")
+    page.get_by_role("button", name="Find exercises").click()
+    assert page.locator(f'input[name="items-{index}-reps"]').input_value() == "12"
     page.get_by_role("button", name="Add Face pull").click()
-    assert page.get_by_text("Face pull added as version 3.").is_visible()
-    # back on the same search: Face pull is now in the program, the others can still be added
+    assert page.get_by_text("Face pull added to the program below. Save to keep it.").is_visible()
     assert page.get_by_text("In this program").first.is_visible()
-    assert page.get_by_role("button", name="Add Reverse fly").is_visible()
+    page.get_by_label("Why (optional) add Reverse fly").fill("Upper back endurance")
+    page.get_by_role("button", name="Add Reverse fly").click()
+    assert page.get_by_text("Reverse fly added to the program below.").is_visible()
+    assert page.locator(f'input[name="items-{index}-reps"]').input_value() == "12"
+    assert page.get_by_text("Added, not saved yet").count() == 2
     shot(page, "program-edit-added")
+    # leaving now asks first (the dialog is dismissed: the trainer stays)
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+    page.get_by_role("link", name="Cancel").click()
+    assert dialogs == ["beforeunload"]
+    page.get_by_label("What changed and why").fill("Upper back work, more reps")
+    page.get_by_role("button", name="Save as new version").click()
+    assert page.get_by_text("Saved as version 3.").is_visible()
+    from trainer_app.programs.builder import draft_from_dict
+    from trainer_app.programs.models import ProgramVersion
+
+    with app.app_context():
+        stored = db.session.scalars(select(ProgramVersion).order_by(ProgramVersion.number)).all()
+        assert [v.number for v in stored] == [1, 2, 3]
+        items = {i.exercise_slug: i for i in draft_from_dict(stored[-1].content).items}
+    assert items[slug].reps == 12 and {"face_pull", "reverse_fly"} <= set(items)
+    assert items["reverse_fly"].reason == "Reverse fly: Upper back endurance"
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto(f"{live_server}/programs/1")
     shot(page, "program-detail-mobile")

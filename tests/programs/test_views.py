@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -117,6 +118,59 @@ def program(app, client, setup):
     assert response.status_code == 302, response.text
     program_id = int(response.headers["Location"].rsplit("/", 1)[1])
     return program_id
+
+
+class _EditorFields(HTMLParser):
+    """The values the browser would post with the editor form (id="edit-form")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self.inside = False
+        self.textarea: str | None = None
+
+    def _ours(self, attrs: dict) -> bool:
+        return attrs.get("form") == "edit-form" or (self.inside and "form" not in attrs)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id") == "edit-form":
+            self.inside = True
+        elif tag == "input" and attrs.get("name") and self._ours(attrs):
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if attrs.get("type") in ("submit", "button"):
+                return
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea" and attrs.get("name") and self._ours(attrs):
+            self.textarea = attrs["name"]
+            self.values[self.textarea] = ""
+        elif tag == "select" and attrs.get("name") and self._ours(attrs):
+            self.textarea = None
+            self.select = attrs["name"]
+        elif tag == "option" and "selected" in attrs and getattr(self, "select", None):
+            self.values[self.select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea":
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            # the HTML parser keeps the newline a browser drops after <textarea>
+            first = not self.values[self.textarea]
+            self.values[self.textarea] += data.lstrip("\r\n") if first else data
+
+
+def edit_fields(page: str) -> dict[str, str]:
+    """The editor's posted values as rendered (typed values, hidden state, search filters)."""
+    parser = _EditorFields()
+    parser.feed(page)
+    return parser.values
 
 
 def input_value(page: str, name: str) -> str | None:
@@ -348,24 +402,29 @@ def test_nothing_changed_refused(app, client, program):
     assert len(versions(app, program)) == 1
 
 
-def test_stale_base_version_refused(app, client, program):
+def test_stale_save_refused_keeping_the_typed_values(app, client, program):
     items = latest_items(app, program)
     first = items[0].exercise_slug
-    assert (
-        client.post(
-            f"/programs/{program}/edit", data=edit_data(items, **{first: {"sets": 1}})
-        ).status_code
-        == 302
-    )
-    response = client.post(
-        f"/programs/{program}/edit",
-        data=edit_data(items, note="Mine", **{first: {"sets": 5}}),
-        follow_redirects=True,
-    )
-    assert "Someone saved a newer version" in response.text
+    theirs = client.post(f"/programs/{program}/edit", data=edit_data(items, **{first: {"sets": 1}}))
+    assert theirs.status_code == 302
+    mine = edit_data(items, note="Mine", **{first: {"sets": 5, "notes": "Slow lowering"}})
+    response = client.post(f"/programs/{program}/edit", data=mine)
+    assert response.status_code == 409
+    assert "Not saved: version 2 was saved while you were editing" in response.text
+    fields = edit_fields(response.text)
+    assert fields["items-0-sets"] == "5" and fields["items-0-notes"] == "Slow lowering"
+    assert fields["change_note"] == "Mine" and fields["replaces_version"] == "2"
     stored = versions(app, program)
     assert [v[0] for v in stored] == [1, 2]
     assert builder.draft_from_dict(stored[1][1]).items[0].sets == 1
+    # having seen version 2, the trainer saves their values over it on purpose
+    assert client.post(f"/programs/{program}/edit", data=fields).status_code == 302
+    stored = versions(app, program)
+    assert [v[0] for v in stored] == [1, 2, 3]
+    assert builder.draft_from_dict(stored[2][1]).items[0].sets == 5
+    # a third save from the same page is stale again (version 3 is the latest now)
+    again = client.post(f"/programs/{program}/edit", data={**fields, "items-0-sets": "4"})
+    assert again.status_code == 409 and len(versions(app, program)) == 3
 
 
 @pytest.mark.parametrize(
@@ -468,61 +527,114 @@ CLINIC_EXERCISE = {
 }
 
 
-def test_add_from_library_including_clinic_exercise(app, client, auth, program):
+def test_search_keeps_typed_values_and_saves_nothing(app, client, program):
+    items = latest_items(app, program)
+    target = next(i for i in items if i.reps is not None)
+    data = {
+        **edit_data(items, **{target.exercise_slug: {"reps": 7, "notes": "Pause at the top"}}),
+        "find": "1",
+        "imbalance": "upper_crossed",
+        "kind": "strength",
+    }
+    response = client.post(f"/programs/{program}/edit", data=data)
+    assert response.status_code == 200 and 'data-unsaved-edits="1"' in response.text
+    fields = edit_fields(response.text)
+    index = items.index(target)
+    assert fields[f"items-{index}-reps"] == "7"
+    assert fields[f"items-{index}-notes"] == "Pause at the top"
+    assert fields["imbalance"] == "upper_crossed" and fields["searched"] == "1"
+    assert 'name="add" value="face_pull"' in response.text
+    assert len(versions(app, program)) == 1
+    # a search without edits is not "unsaved"
+    plain = client.post(f"/programs/{program}/edit", data={**edit_data(items), "find": "1"})
+    assert 'data-unsaved-edits=""' in plain.text
+
+
+def test_adding_two_exercises_and_typing_makes_one_version(app, client, auth, program):
     with app.app_context():
         db.session.add(
             ClinicExercise(clinic_id=auth.user.clinic_id, slug="pallof_press", data=CLINIC_EXERCISE)
         )
         db.session.commit()
-    found = search(client, program, imbalance="weak_core", equipment="resistance_band")
-    assert "pallof_press" in found
-    response = client.post(
-        f"/programs/{program}/add",
-        data={"exercise_slug": "pallof_press", "base_version": "1", "reason": ""},
-        follow_redirects=True,
+    assert "pallof_press" in search(client, program, imbalance="weak_core")
+    items = latest_items(app, program)
+    target = next(i for i in items if i.reps is not None)
+    index = items.index(target)
+    data = {
+        **edit_data(items, note="", **{target.exercise_slug: {"sets": 2}}),
+        "searched": "1",
+        "imbalance": "weak_core",
+        "add": "pallof_press",
+        "add_reason-pallof_press": "",
+    }
+    response = client.post(f"/programs/{program}/edit", data=data)
+    assert "Pallof press added to the program below. Save to keep it." in response.text
+    fields = edit_fields(response.text)
+    assert fields[f"items-{index}-sets"] == "2"
+    added = next(k for k, v in fields.items() if v == "pallof_press").rsplit("-", 1)[0]
+    assert fields[f"{added}-sets"] == "3" and fields[f"{added}-added"] == "1"
+    # the second addition, with a reason, from a new search
+    fields.update(
+        {"imbalance": "upper_crossed", "add": "face_pull", "add_reason-face_pull": "Desk posture"}
     )
-    assert "Pallof press added as version 2." in response.text
-    item = latest_items(app, program)[-1]
-    assert item.exercise_slug == "pallof_press"
-    assert item.reason == "Pallof press: Added by Ana Trainer"
-    assert (item.sets, item.reps, item.per_side) == (3, 10, True)
-    assert [w.reps for w in item.weekly] == [10, 11, 11, 12]
-    assert versions(app, program)[1][2] == "Added Pallof press"
-    response = client.post(
-        f"/programs/{program}/add",
-        data={
-            "exercise_slug": "face_pull",
-            "base_version": "2",
-            "reason": "Desk posture",
-            "search-imbalance": "upper_crossed",
-            "search-find": "1",
-            "search-evil": "x",
-        },
-    )
-    location = response.headers["Location"]
-    assert "imbalance=upper_crossed" in location and "find=1" in location
-    assert "evil" not in location and location.endswith("#add")
-    assert latest_items(app, program)[-1].reason == "Face pull: Desk posture"
-    # stale and duplicate additions are refused
-    response = client.post(
-        f"/programs/{program}/add",
-        data={"exercise_slug": "shrug", "base_version": "2"},
-        follow_redirects=True,
-    )
-    assert "Someone saved a newer version" in response.text
-    response = client.post(
-        f"/programs/{program}/add",
-        data={"exercise_slug": "face_pull", "base_version": "3"},
-        follow_redirects=True,
-    )
+    response = client.post(f"/programs/{program}/edit", data=fields)
+    assert "Face pull added to the program below." in response.text
+    assert "In this program" in response.text
+    fields = edit_fields(response.text)
+    assert fields[f"items-{index}-sets"] == "2"
+    assert fields[f"{added}-sets"] == "3"
+    # adding the same exercise twice is refused
+    response = client.post(f"/programs/{program}/edit", data={**fields, "add": "face_pull"})
     assert "Face pull is already in this program." in response.text
-    assert len(versions(app, program)) == 3
-    assert (
-        client.post(
-            f"/programs/{program}/add", data={"exercise_slug": "nope", "base_version": "3"}
-        ).status_code
-        == 404
+    assert len(versions(app, program)) == 1
+    fields["change_note"] = "Core and upper back work"
+    assert client.post(f"/programs/{program}/edit", data=fields).status_code == 302
+    stored = versions(app, program)
+    assert [v[0] for v in stored] == [1, 2] and stored[1][2] == "Core and upper back work"
+    new = {i.exercise_slug: i for i in builder.draft_from_dict(stored[1][1]).items}
+    assert new[target.exercise_slug].sets == 2
+    assert new["pallof_press"].reason == "Pallof press: Added by Ana Trainer"
+    assert [w.reps for w in new["pallof_press"].weekly] == [10, 11, 11, 12]
+    assert new["face_pull"].reason == "Face pull: Desk posture"
+    assert list(new)[-2:] == ["pallof_press", "face_pull"]
+    page = client.get(f"/programs/{program}/versions/2").text
+    assert "Added Pallof press" in page and "Added Face pull" in page
+
+
+def test_an_added_exercise_can_be_dropped_before_saving(app, client, program):
+    items = latest_items(app, program)
+    data = {**edit_data(items, note="Try"), "add": "face_pull"}
+    fields = edit_fields(client.post(f"/programs/{program}/edit", data=data).text)
+    added = next(k for k, v in fields.items() if v == "face_pull").rsplit("-", 1)[0]
+    fields[f"{added}-sets"] = "2"
+    fields["items-0-sets"] = "1"
+    fields[f"{added}-remove"] = "y"
+    assert client.post(f"/programs/{program}/edit", data=fields).status_code == 302
+    new = latest_items(app, program)
+    assert "face_pull" not in [i.exercise_slug for i in new] and new[0].sets == 1
+
+
+def test_unknown_or_forged_additions(app, client, program):
+    items = latest_items(app, program)
+    response = client.post(f"/programs/{program}/edit", data={**edit_data(items), "add": "nope"})
+    assert response.status_code == 404
+    # an "added" entry naming no library exercise is dropped, the rest saves
+    data = edit_data(items, **{items[0].exercise_slug: {"sets": 1}})
+    n = len(items)
+    data.update(
+        {
+            f"items-{n}-exercise_slug": "nope",
+            f"items-{n}-added": "1",
+            f"items-{n}-sets": "3",
+            f"items-{n}-reps": "10",
+            f"items-{n}-rest_seconds": "30",
+            f"items-{n}-position": str(n + 1),
+        }
     )
+    assert client.post(f"/programs/{program}/edit", data=data).status_code == 302
+    assert "nope" not in [i.exercise_slug for i in latest_items(app, program)]
+    bogus = {**edit_data(items), "base_version": "9", "find": "1"}
+    assert client.post(f"/programs/{program}/edit", data=bogus).status_code == 404
 
 
 def test_program_page_shows_the_reasons_doses_and_goals(client, program):
@@ -569,35 +681,29 @@ def test_a_hand_added_exercise_with_a_client_caution_needs_acknowledgement(app, 
     ).text
     assert 'id="caution-hollow_body_hold"' in page
     assert "Pregnancy or birth in the last three months" in page
-    response = client.post(
-        f"/programs/{program_id}/add",
-        data={"exercise_slug": "hollow_body_hold", "base_version": "1"},
-        follow_redirects=True,
-    )
+    items = latest_items(app, program_id)
+    data = {**edit_data(items, note="Core"), "searched": "1", "q": "hollow body"}
+    response = client.post(f"/programs/{program_id}/edit", data={**data, "add": "hollow_body_hold"})
     assert "carries a caution for this client" in response.text
-    assert len(versions(app, program_id)) == 1
+    assert "Not saved" not in response.text and "Added, not saved yet" not in response.text
     response = client.post(
-        f"/programs/{program_id}/add",
-        data={
-            "exercise_slug": "hollow_body_hold",
-            "base_version": "1",
-            "acknowledge_caution": "y",
-        },
-        follow_redirects=True,
+        f"/programs/{program_id}/edit",
+        data={**data, "add": "hollow_body_hold", "add_ack-hollow_body_hold": "y"},
     )
-    assert "Hollow body hold added as version 2." in response.text
+    assert "Hollow body hold added to the program below." in response.text
+    fields = edit_fields(response.text)
+    added = next(k for k, v in fields.items() if v == "hollow_body_hold").rsplit("-", 1)[0]
+    assert fields[f"{added}-acknowledged"] == "1"
+    # a forged form that drops the acknowledgement is refused, nothing saved
+    forged = {**fields, f"{added}-acknowledged": ""}
+    assert client.post(f"/programs/{program_id}/edit", data=forged).status_code == 409
+    assert len(versions(app, program_id)) == 1
+    assert client.post(f"/programs/{program_id}/edit", data=fields).status_code == 302
     added = latest_items(app, program_id)[-1]
     assert added.cautions == ("pregnancy",)
     assert "caution acknowledged by Ana Trainer" in versions(app, program_id)[-1][2]
     page = client.get(f"/programs/{program_id}").text
     assert "Caution acknowledged" in page
-    # an exercise without a matching caution needs no confirmation
-    response = client.post(
-        f"/programs/{program_id}/add",
-        data={"exercise_slug": "face_pull", "base_version": "2"},
-        follow_redirects=True,
-    )
-    assert "Face pull added as version 3." in response.text
 
 
 def test_client_section(app, client, auth, factories, setup):
@@ -622,7 +728,6 @@ def routes(program_id, assessment_id):
         ("get", f"/programs/{program_id}"),
         ("get", f"/programs/{program_id}/edit"),
         ("post", f"/programs/{program_id}/edit"),
-        ("post", f"/programs/{program_id}/add"),
         ("get", f"/programs/{program_id}/versions/1"),
     ]
 

@@ -123,10 +123,24 @@ class ItemForm(Form):
         render_kw={"rows": 2, "maxlength": NOTES_MAX},
     )
     remove = BooleanField("Remove")
+    # an exercise added from the library in this edit, not saved yet: its reason and whether
+    # the trainer acknowledged the client's caution travel with the form until "Save"
+    added = HiddenField()
+    reason = HiddenField(validators=[Length(max=NOTE_MAX)])
+    acknowledged = HiddenField()
 
 
 class EditForm(SafeForm):
+    """The whole editor: every item, the exercises added so far, and the change note.
+
+    Searching, adding, moving and removing post this form back and re-render it, so what the
+    trainer typed is kept until one "Save" makes one version.
+    """
+
+    # the version the items were loaded from
     base_version = _Int(validators=[InputRequired()])
+    # set after a refused stale save: the newer version the trainer chose to replace
+    replaces_version = _Int(validators=[Optional()])
     items = FieldList(FormField(ItemForm), min_entries=0)
     change_note = StringField(
         "What changed and why",
@@ -207,16 +221,6 @@ class SearchForm(SafeForm):
         choices=select_choices([("", "Strength or release"), *((k, k.title()) for k in KINDS)]),
         validators=[Optional()],
     )
-
-
-class AddForm(SafeForm):
-    exercise_slug = HiddenField(validators=[DataRequired("Choose an exercise.")])
-    base_version = _Int(validators=[InputRequired()])
-    reason = StringField(
-        "Why (optional)",
-        validators=[Optional(), Length(max=NOTE_MAX, message="Keep the reason short.")],
-    )
-    acknowledge_caution = BooleanField("I have checked this exercise is safe for this client")
 
 
 class RetestForm(SafeForm):

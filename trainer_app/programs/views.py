@@ -17,7 +17,7 @@ from trainer_app.library.service import clinic_catalog, filter_exercises
 from trainer_app.programs import service
 from trainer_app.programs.builder import BuildOptions, ProgramDraft, draft_from_dict, item_dose_text
 from trainer_app.programs.forms import (
-    AddForm,
+    NOTE_MAX,
     BuildForm,
     CopyForm,
     EditForm,
@@ -31,7 +31,6 @@ from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 from trainer_app.timeutil import format_local
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
-SEARCH_KEYS = ("q", "imbalance", "muscle", "equipment", "kind", "find")
 
 
 @bp.before_request
@@ -190,13 +189,16 @@ def version(program_id: int, number: int):
 # --------------------------------------------------------------------------- edit
 
 
-def _search(catalog: Catalog) -> tuple[SearchForm, list | None]:
-    """The add-from-library search form and its results (None until the trainer searches)."""
-    search = SearchForm(request.args)
+def _search(catalog: Catalog, values) -> tuple[SearchForm, list | None]:
+    """The add-from-library search form and its results (None until the trainer searches).
+
+    :param values: the query string (a bookmarked search) or the posted editor form.
+    """
+    search = SearchForm(values)
     search.imbalance.choices = select_choices(
         [("", "Any imbalance"), *((s, im.name) for s, im in catalog.imbalances.items())]
     )
-    if "find" not in request.args:
+    if "find" not in values and "searched" not in values:
         return search, None
     if not search.validate():
         return search, []
@@ -210,18 +212,174 @@ def _search(catalog: Catalog) -> tuple[SearchForm, list | None]:
     )
 
 
-def _render_edit(program: Program, form: EditForm, draft: ProgramDraft, status: int = 200):
-    catalog = clinic_catalog(current_clinic_id())
-    search, results = _search(catalog)
-    entries = sorted(
-        enumerate(form.items.entries),
-        key=lambda pair: (pair[1].form.position.data or 999, pair[0]),
+def _ordered(form: EditForm) -> list:
+    """The form's entries in the order the trainer set (position, then form order)."""
+    return [
+        entry
+        for _, entry in sorted(
+            enumerate(form.items.entries),
+            key=lambda pair: (pair[1].form.position.data or 999, pair[0]),
+        )
+    ]
+
+
+def _renumber(entries: list) -> None:
+    for position, entry in enumerate(entries, 1):
+        entry.form.position.data = position
+        entry.form.position.raw_data = [str(position)]
+
+
+def _added_by() -> str:
+    return f"Added by {current_user.name}"
+
+
+def _working_draft(
+    base: ProgramDraft, form: EditForm, catalog: Catalog, cautions: frozenset[str]
+) -> ProgramDraft:
+    """The base version's draft plus the exercises added in this edit (nothing is stored).
+
+    Added entries whose exercise left the library are dropped from the form.
+
+    :raise service.ProgramError: an added exercise's caution was not acknowledged.
+    """
+    labels = {slug: c.label for slug, c in catalog.cautions.items()}
+    draft = base
+    present = {item.exercise_slug for item in base.items}
+    for entry in list(form.items.entries):
+        sub = entry.form
+        slug = sub.exercise_slug.data or ""
+        if slug in present:
+            continue
+        exercise = catalog.exercises.get(slug) if sub.added.data else None
+        if exercise is None:
+            form.items.entries.remove(entry)
+            continue
+        draft = service.add_exercise(
+            draft,
+            exercise,
+            (sub.reason.data or "").strip()[:NOTE_MAX] or _added_by(),
+            cautions=cautions,
+            acknowledged=bool(sub.acknowledged.data),
+            labels=labels,
+        )
+        present.add(slug)
+    return draft
+
+
+def _add_to_form(
+    form: EditForm, draft: ProgramDraft, catalog: Catalog, cautions: frozenset[str], slug: str
+) -> str:
+    """Append a library exercise to the unsaved form; returns what to tell the trainer.
+
+    :raise service.ProgramError: it is already in the program, or its caution for this
+        client was not acknowledged.
+    """
+    exercise = catalog.exercises.get(slug)
+    if exercise is None:
+        abort(404)
+    entries = _ordered(form)
+    for entry in entries:
+        if entry.form.exercise_slug.data == slug:
+            if entry.form.remove.data:
+                entry.form.remove.data = False
+                return f"{exercise.name} is kept after all. Save to keep your changes."
+            raise service.ProgramError(f"{exercise.name} is already in this program.")
+    reason = request.form.get(f"add_reason-{slug}", "").strip()[:NOTE_MAX]
+    acknowledged = bool(request.form.get(f"add_ack-{slug}"))
+    labels = {s: c.label for s, c in catalog.cautions.items()}
+    grown = service.add_exercise(
+        draft,
+        exercise,
+        reason or _added_by(),
+        cautions=cautions,
+        acknowledged=acknowledged,
+        labels=labels,
     )
+    item = next(i for i in grown.items if i.exercise_slug == slug)
+    form.items.append_entry(
+        {
+            "exercise_slug": slug,
+            "sets": item.sets,
+            "reps": item.reps,
+            "hold_seconds": item.hold_seconds,
+            "rest_seconds": item.rest_seconds,
+            "notes": "",
+            "remove": False,
+            "added": "1",
+            "reason": reason,
+            "acknowledged": "1" if item.cautions else "",
+        }
+    )
+    new = form.items.entries[-1]
+    # release work is the warm-up: it joins the other release work at the start
+    at = len(entries)
+    if item.kind == "release":
+        kinds = {i.exercise_slug: i.kind for i in draft.items}
+        release = [
+            n for n, e in enumerate(entries) if kinds.get(e.form.exercise_slug.data) == "release"
+        ]
+        at = release[-1] + 1 if release else 0
+    entries.insert(at, new)
+    _renumber(entries)
+    return f"{exercise.name} added to the program below. Save to keep it."
+
+
+def _move(form: EditForm, command: str) -> None:
+    """Move one item up or down in the form (no save), for browsers without JavaScript."""
+    direction, _, index = command.partition("-")
+    entries = _ordered(form)
+    order = [form.items.entries.index(e) for e in entries]
+    if not index.isdigit() or int(index) not in order:
+        return
+    at = order.index(int(index))
+    other = at - 1 if direction == "up" else at + 1
+    if 0 <= other < len(entries):
+        entries[at], entries[other] = entries[other], entries[at]
+    _renumber(entries)
+
+
+def _unsaved(form: EditForm, base: ProgramDraft) -> bool:
+    """Whether the posted form differs from the version it was loaded from."""
+    fresh = EditForm(formdata=None)
+    fresh.fill(base.items, 0)
+    wanted = [
+        {k: v for k, v in entry.data.items() if k not in ("added", "reason", "acknowledged")}
+        for entry in fresh.items.entries
+    ]
+    posted = [
+        {k: v for k, v in entry.data.items() if k not in ("added", "reason", "acknowledged")}
+        for entry in form.items.entries
+    ]
+    return wanted != posted
+
+
+def _render_edit(
+    program: Program,
+    form: EditForm,
+    base: ProgramDraft,
+    status: int = 200,
+    *,
+    unsaved: bool = False,
+    panel: tuple[str, str] | None = None,
+    stale: ProgramVersion | None = None,
+):
+    """The editor: the unsaved items (the base version plus what was added) and the library."""
+    catalog = clinic_catalog(current_clinic_id())
+    search, results = _search(catalog, request.form if request.method == "POST" else request.args)
     cautions = service.program_cautions(program)
+    try:
+        draft = _working_draft(base, form, catalog, cautions)
+    except service.ProgramError:
+        # a forged form: show the saved version again rather than guess
+        form.fill(base.items, form.base_version.data)
+        draft = base
     labels = {slug: c.label for slug, c in catalog.cautions.items()}
     conflicts = {
         ex.slug: [labels.get(c, c) for c in service.caution_conflicts(ex, cautions)]
         for ex in (results or [])
+    }
+    in_program = {
+        entry.form.exercise_slug.data for entry in form.items.entries if not entry.form.remove.data
     }
     return render_template(
         "programs/edit.html",
@@ -229,61 +387,70 @@ def _render_edit(program: Program, form: EditForm, draft: ProgramDraft, status: 
         caution_labels=labels,
         program=program,
         version=program.latest,
+        base_number=form.base_version.data,
         draft=draft,
         form=form,
-        entries=[entry for _, entry in entries],
+        entries=_ordered(form),
         items={item.exercise_slug: item for item in draft.items},
         search=search,
         results=results,
-        in_program={item.exercise_slug for item in draft.items},
-        add_form=AddForm(formdata=None),
+        in_program=in_program,
         catalog=catalog,
         dose_text=item_dose_text,
+        unsaved=unsaved,
+        panel=panel,
+        stale=stale,
     ), status
-
-
-def _move(form: EditForm, command: str) -> None:
-    """Move one item up or down in the form (no save), for browsers without JavaScript."""
-    direction, _, index = command.partition("-")
-    entries = sorted(
-        enumerate(form.items.entries),
-        key=lambda pair: (pair[1].form.position.data or 999, pair[0]),
-    )
-    order = [i for i, _ in entries]
-    if not index.isdigit() or int(index) not in order:
-        return
-    at = order.index(int(index))
-    other = at - 1 if direction == "up" else at + 1
-    if 0 <= other < len(order):
-        order[at], order[other] = order[other], order[at]
-    for position, i in enumerate(order, 1):
-        form.items.entries[i].form.position.data = position
-        form.items.entries[i].form.position.raw_data = [str(position)]
 
 
 @bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
 def edit(program_id: int):
     program = get_or_404(Program, program_id)
     latest = program.latest
-    draft = service.draft_of(latest)
     form = EditForm()
     if request.method == "GET":
+        draft = service.draft_of(latest)
         form.fill(draft.items, latest.number)
         return _render_edit(program, form, draft)
 
-    if form.base_version.data != latest.number:
-        flash(f"{service.StaleVersion()} Your changes were not saved.", "danger")
-        return redirect(url_for("programs.edit", program_id=program.id))
-    if request.form.get("move"):
-        _move(form, request.form["move"])
-        flash("Order changed. Save to keep it.", "info")
-        return _render_edit(program, form, draft)
+    # the items were loaded from this version; another may have been saved since
+    base_number = form.base_version.data
+    if not isinstance(base_number, int):
+        abort(400)
+    base = service.draft_of(_version(program, base_number))
+    catalog = clinic_catalog(current_clinic_id())
+    cautions = service.program_cautions(program)
 
-    items = {item.exercise_slug: item for item in draft.items}
+    if request.form.get("find") or request.form.get("add") or request.form.get("move"):
+        # work on the unsaved form only: nothing is validated or stored here
+        panel = None
+        if request.form.get("move"):
+            _move(form, request.form["move"])
+            flash("Order changed. Save to keep it.", "info")
+        elif request.form.get("add"):
+            try:
+                draft = _working_draft(base, form, catalog, cautions)
+                slug = request.form["add"]
+                panel = ("success", _add_to_form(form, draft, catalog, cautions, slug))
+            except service.CautionNotAcknowledged as exc:
+                panel = ("danger", str(exc))
+            except service.ProgramError as exc:
+                panel = ("warning", str(exc))
+        return _render_edit(program, form, base, unsaved=_unsaved(form, base), panel=panel)
+
     valid = form.validate()
+    try:
+        draft = _working_draft(base, form, catalog, cautions)
+    except service.ProgramError as exc:
+        flash(str(exc), "danger")
+        return _render_edit(program, form, base, 409, unsaved=True)
+    items = {item.exercise_slug: item for item in draft.items}
     valid = form.check_doses(items) and valid
     if not valid:
-        return _render_edit(program, form, draft)
+        return _render_edit(program, form, base, unsaved=True)
+    expected = form.replaces_version.data or base_number
+    if expected != latest.number:
+        return _stale(program, form, base, latest)
     edits = [
         service.ItemEdit(
             exercise_slug=entry.form.exercise_slug.data,
@@ -301,97 +468,45 @@ def edit(program_id: int):
         new_draft = service.apply_edits(draft, edits)
         saved = service.save_version(
             program,
-            form.base_version.data,
+            expected,
             new_draft,
-            note=form.change_note.data,
+            note=_change_note(form.change_note.data, new_draft, base, labels=catalog.cautions),
             user_id=current_user.id,
         )
-    except service.StaleVersion as exc:
+    except service.StaleVersion:
         db.session.rollback()
-        flash(f"{exc} Your changes were not saved.", "danger")
-        return redirect(url_for("programs.edit", program_id=program.id))
+        return _stale(program, form, base, latest)
     except service.ProgramError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
-        return _render_edit(program, form, draft, 409)
-    return _commit_version(program, saved.number)
-
-
-def _commit_version(program: Program, number: int):
+        return _render_edit(program, form, base, 409, unsaved=True)
     try:
         db.session.commit()
     except IntegrityError:
         # another request took the same version number between our check and our insert
         db.session.rollback()
-        flash(f"{service.StaleVersion()} Your changes were not saved.", "danger")
-        return redirect(url_for("programs.edit", program_id=program.id))
-    flash(f"Saved as version {number}.", "success")
+        return _stale(program, form, base, program.latest)
+    flash(f"Saved as version {saved.number}.", "success")
     return redirect(url_for("programs.detail", program_id=program.id))
 
 
-@bp.post("/<int:program_id>/add")
-def add(program_id: int):
-    program = get_or_404(Program, program_id)
-    form = AddForm()
-    # back to the same search, so the trainer can add several exercises in a row
-    search = {
-        key: request.form.get(f"search-{key}", "")[:100]
-        for key in SEARCH_KEYS
-        if request.form.get(f"search-{key}")
-    }
-    back = redirect(url_for("programs.edit", program_id=program.id, **search, _anchor="add"))
-    if not form.validate():
-        flash("Choose an exercise to add (and keep the reason short).", "danger")
-        return back
-    catalog = clinic_catalog(current_clinic_id())
-    exercise = catalog.exercises.get(form.exercise_slug.data)
-    if exercise is None:
-        abort(404)
-    latest = program.latest
-    if form.base_version.data != latest.number:
-        flash(f"{service.StaleVersion()} {exercise.name} was not added.", "danger")
-        return back
-    reason = form.reason.data.strip() if form.reason.data else ""
-    labels = {slug: c.label for slug, c in catalog.cautions.items()}
-    acknowledged = bool(form.acknowledge_caution.data)
-    try:
-        draft = service.add_exercise(
-            service.draft_of(latest),
-            exercise,
-            reason or f"Added by {current_user.name}",
-            cautions=service.program_cautions(program),
-            acknowledged=acknowledged,
-            labels=labels,
-        )
-        item = next(i for i in draft.items if i.exercise_slug == exercise.slug)
-        conflicts = item.cautions
-        note = f"Added {exercise.name}" + (f": {reason}" if reason else "")
-        if conflicts:
-            names = "; ".join(labels.get(c, c).lower() for c in conflicts)
-            note += f" (caution acknowledged by {current_user.name}: {names})"
-        saved = service.save_version(
-            program,
-            form.base_version.data,
-            draft,
-            note=note,
-            user_id=current_user.id,
-        )
-    except service.CautionNotAcknowledged as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return back
-    except service.ProgramError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return back
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        flash(f"{service.StaleVersion()} {exercise.name} was not added.", "danger")
-        return back
-    flash(f"{exercise.name} added as version {saved.number}.", "success")
-    return back
+def _change_note(note: str, new: ProgramDraft, base: ProgramDraft, *, labels) -> str:
+    """The trainer's note, plus who acknowledged a caution on an exercise added by hand."""
+    before = {item.exercise_slug for item in base.items}
+    acknowledged = [
+        item for item in new.items if item.exercise_slug not in before and item.cautions
+    ]
+    for item in acknowledged:
+        names = "; ".join((labels[c].label if c in labels else c).lower() for c in item.cautions)
+        note += f" ({item.name}: caution acknowledged by {current_user.name}: {names})"
+    return note
+
+
+def _stale(program: Program, form: EditForm, base: ProgramDraft, latest: ProgramVersion):
+    """Refuse a save over a version someone saved meanwhile; keep every typed value."""
+    form.replaces_version.data = latest.number
+    form.replaces_version.raw_data = [str(latest.number)]
+    return _render_edit(program, form, base, 409, unsaved=True, stale=latest)
 
 
 # --------------------------------------------------------------------------- re-test date

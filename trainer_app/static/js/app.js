@@ -35,4 +35,28 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { ev.preventDefault(); }
     });
   });
+  // The program editor: leaving with unsaved edits asks first. Posting the editor itself
+  // (save, search, add, move) carries the edits along, so it does not ask.
+  var editor = document.getElementById("edit-form");
+  if (editor) {
+    var dirty = editor.getAttribute("data-unsaved-edits") === "1";
+    var posting = false;
+    var isEdit = function (el) { return el && el.form === editor && !el.closest("[data-search-for]") && !/^add_/.test(el.name || ""); };
+    editor.addEventListener("input", function (ev) { if (isEdit(ev.target)) { dirty = true; } });
+    document.addEventListener("change", function (ev) { if (isEdit(ev.target)) { dirty = true; } });
+    editor.addEventListener("submit", function () { posting = true; });
+    window.addEventListener("pageshow", function () { posting = false; });
+    window.addEventListener("beforeunload", function (ev) {
+      if (dirty && !posting) { ev.preventDefault(); ev.returnValue = ""; }
+    });
+    // Enter in the library search finds exercises (it would otherwise press "Save").
+    document.querySelectorAll("[data-search-for] input").forEach(function (input) {
+      input.addEventListener("keydown", function (ev) {
+        if (ev.key !== "Enter") { return; }
+        ev.preventDefault();
+        var button = input.closest("[data-search-for]").querySelector("[data-search-button]");
+        if (button) { button.click(); }
+      });
+    });
+  }
 })();
