@@ -1,0 +1,1 @@
+"""Progress: the client's personal link, logged sessions and pain, adherence and attention."""
