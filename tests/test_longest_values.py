@@ -29,6 +29,7 @@ from trainer_app.formutil import _leaf_fields
 from trainer_app.plans.models import PlanDocument
 from trainer_app.programs import builder
 from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion
+from trainer_app.progress import service as progress
 
 
 def field_limit(f) -> int | None:
@@ -158,6 +159,11 @@ FORMS: dict[str, Page] = {
         lambda ids: f"/programs/{ids['program']}/copy",
         data=lambda ids: {"client_id": str(ids["other_client"])},
     ),
+    "EntryForm": Page(
+        lambda ids: f"/clients/{ids['client']}/progress/log",
+        data=lambda ids: {"day": ids["today"], "pain": "3"},
+        not_stored={"request_key"},
+    ),
     "ChangePasswordForm": Page(
         lambda ids: "/account/password",
         data=lambda ids: {"current": ids["password"]},
@@ -245,6 +251,7 @@ def test_longest_accepted_values_are_stored_intact_or_refused(app, client, auth,
             "other_client": other.id,
             "blocked": blocked_id,
             "password": factories.PASSWORD,
+            "today": progress.now_local_date(owner.clinic_id).isoformat(),
             "reset_token": accounts.make_password_token(
                 db.session.get(User, owner.id), app.config["SECRET_KEY"]
             ),

@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer_app.main import bp as main_bp
     from trainer_app.plans.views import bp as plans_bp
     from trainer_app.programs.views import bp as programs_bp
+    from trainer_app.progress.views import bp as progress_bp
 
     for blueprint in (
         main_bp,
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         plans_bp,
         clinics_bp,
         delivery_bp,
+        progress_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -129,6 +129,10 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "OUTBOX_FOLDER": str(instance_path / "outbox"),
         "ACCOUNT_MAIL_FOLDER": str(instance_path / "account-mail"),
         "INVITE_RATE_LIMIT": env.get("INVITE_RATE_LIMIT", "20 per hour"),
+        "PROGRESS_RATE_LIMIT": env.get("PROGRESS_RATE_LIMIT", "60 per minute;600 per hour"),
+        "PROGRESS_LINK_RATE_LIMIT": env.get(
+            "PROGRESS_LINK_RATE_LIMIT", "20 per minute;120 per hour"
+        ),
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "RELAY_AFTER_SECONDS": int(env.get("RELAY_AFTER_SECONDS", 60)),

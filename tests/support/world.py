@@ -47,6 +47,7 @@ class ClinicWorld:
     reset_token: str
     invite_token: str
     confirm_token: str
+    progress_token: str
 
     def url_values(self) -> dict[str, object]:
         """A value for each URL parameter that names this clinic's data."""
@@ -73,6 +74,7 @@ class ClinicWorld:
             "accounts.reset_password": self.reset_token,
             "accounts.accept_invitation": self.invite_token,
             "accounts.confirm_email": self.confirm_token,
+            "progress.page": self.progress_token,
         }
         values = {}
         for name in rule.arguments:
@@ -103,6 +105,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
     from trainer_app.plans.models import READY, PlanDocument
     from trainer_app.programs import service as programs
     from trainer_app.programs.models import ProgramVersion
+    from trainer_app.progress import service as progress
     from trainer_app.timeutil import utcnow
 
     owner = factories.user(role="owner")
@@ -160,6 +163,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
         template = programs.save_template(
             program, f"World template {owner.clinic_id}", default_catalog(), user_id=owner.id
         )
+        link = progress.ensure_link(program.client, program)
         db.session.commit()
         folder = clinic_outbox(owner.clinic_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -187,6 +191,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             reset_token=accounts.make_password_token(owner_row, secret),
             invite_token=accounts.make_invitation_token(invitation, secret),
             confirm_token=accounts.make_confirm_token(unconfirmed_row, secret),
+            progress_token=progress.link_token(link),
         )
     return world
 

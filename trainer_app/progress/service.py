@@ -1,0 +1,487 @@
+"""Progress: the personal link (sign, open, renew, revoke), logging entries, and the numbers
+pages, charts and the dashboard show. Functions flush, never commit: the caller owns the
+transaction.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import exists, func, select
+
+from trainer_app.assessments.models import Assessment
+from trainer_app.clients.models import Client
+from trainer_app.extensions import db
+from trainer_app.jobs import record_once
+from trainer_app.programs.builder import ProgramDraft, draft_from_dict
+from trainer_app.programs.models import Program
+from trainer_app.programs.service import clinic_zone
+from trainer_app.progress import rules
+from trainer_app.progress.models import CLIENT, TRAINER, ProgressEntry, ProgressLink
+from trainer_app.tenancy import clinic_key
+from trainer_app.timeutil import local_today, utcnow
+
+LINK_SALT = "progress-link"
+# Days a link keeps opening after the program's last week: time to log the last sessions and
+# to be re-tested, and a new plan renews it anyway.
+GRACE_DAYS = 28
+NOTE_MAX = 200
+LINK_PATH = "/p/"
+
+INVALID = "invalid"
+EXPIRED = "expired"
+REVOKED = "revoked"
+
+
+class EntryError(ValueError):
+    """An entry that cannot be saved; the message is shown as is."""
+
+
+# --------------------------------------------------------------------------- programs
+
+
+def current_program(client_id: int) -> Program | None:
+    """The client's newest program (the one the link and the page are about)."""
+    return db.session.scalar(
+        select(Program).where(Program.client_id == client_id).order_by(Program.id.desc()).limit(1)
+    )
+
+
+def program_draft(program: Program) -> ProgramDraft:
+    return draft_from_dict(program.latest.content)
+
+
+def program_start(program: Program, zone: str | None) -> date:
+    """The program's first day in the clinic's calendar."""
+    return local_today(zone, program.created_at)
+
+
+def program_last_day(program: Program, zone: str | None) -> date:
+    return rules.program_end(program_start(program, zone), program_draft(program).weeks)
+
+
+# --------------------------------------------------------------------------- the link
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+
+
+def link_of(client_id: int) -> ProgressLink | None:
+    return db.session.scalar(select(ProgressLink).where(ProgressLink.client_id == client_id))
+
+
+def link_token(link: ProgressLink) -> str:
+    """The signed, opaque part of the URL: the link's id and nonce, nothing about health."""
+    return _serializer().dumps([link.id, link.nonce])
+
+
+def link_url(link: ProgressLink) -> str:
+    """The full URL the client opens (built from PUBLIC_URL, so workers can print it too)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + LINK_PATH + link_token(link)
+
+
+def link_is_active(link: ProgressLink | None, today: date) -> bool:
+    return link is not None and link.revoked_at is None and today <= link.expires_on
+
+
+def ensure_link(client: Client, program: Program | None = None) -> ProgressLink:
+    """Give the client a working link until their current program's end plus the grace period.
+
+    Called for each new plan: an active link is extended (its URL stays the same, so earlier
+    paper keeps working); a revoked one gets a new nonce, so the revoked URL never opens again.
+    """
+    program = program or current_program(client.id)
+    zone = clinic_zone(client.clinic_id)
+    today = local_today(zone)
+    until = today + timedelta(days=GRACE_DAYS)
+    if program is not None:
+        until = max(until, program_last_day(program, zone) + timedelta(days=GRACE_DAYS))
+    link = link_of(client.id)
+    if link is None:
+        link = ProgressLink(
+            clinic_id=client.clinic_id,
+            client_id=client.id,
+            nonce=secrets.token_urlsafe(12),
+            generation=1,
+            expires_on=until,
+        )
+        db.session.add(link)
+    elif link.revoked_at is not None:
+        link.nonce = secrets.token_urlsafe(12)
+        link.generation += 1
+        link.revoked_at = None
+        link.expires_on = until
+        link.renewed_at = utcnow()
+    else:
+        if until > link.expires_on:
+            link.expires_on = until
+            link.renewed_at = utcnow()
+    db.session.flush()
+    return link
+
+
+def revoke_link(link: ProgressLink) -> None:
+    """Stop the link from opening, at once (a new plan or "New link" issues another URL)."""
+    link.revoked_at = utcnow()
+    link.nonce = secrets.token_urlsafe(12)
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class Opened:
+    link: ProgressLink | None
+    problem: str | None  # None, "invalid", "expired" or "revoked"
+
+
+def open_link(token: str) -> Opened:
+    """The link a token names, or why it does not open (the page says only that)."""
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        return Opened(None, INVALID)
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+    ):
+        return Opened(None, INVALID)
+    link = db.session.get(ProgressLink, payload[0])
+    if link is None:
+        return Opened(None, INVALID)
+    if link.revoked_at is not None or not hmac.compare_digest(link.nonce, payload[1]):
+        return Opened(None, REVOKED)
+    if local_today(clinic_zone(link.clinic_id)) > link.expires_on:
+        return Opened(None, EXPIRED)
+    return Opened(link, None)
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    day: date
+    exercises: Sequence[str] = ()
+    pain: int | None = None
+    note: str = ""
+    warning_sign: bool = False
+
+
+def check_entry(data: EntryInput, *, start: date, today: date, slugs: Sequence[str]) -> None:
+    """Refuse what cannot be saved, with the reason in plain words.
+
+    :raise EntryError: nothing is saved.
+    """
+    if data.day > today:
+        raise EntryError("Choose today or an earlier day: a session cannot be logged ahead.")
+    if data.day < start:
+        raise EntryError(
+            f"Choose a day from {start.day} {start:%b %Y} on: that is when this program started."
+        )
+    if data.pain is not None and not rules.PAIN_MIN <= data.pain <= rules.PAIN_MAX:
+        raise EntryError("Pain is a number from 0 (none) to 10 (worst imaginable).")
+    if len(data.note) > NOTE_MAX:
+        raise EntryError(f"Keep the note to {NOTE_MAX} characters.")
+    unknown = [slug for slug in data.exercises if slug not in slugs]
+    if unknown:
+        raise EntryError("Tick only exercises from your current program.")
+    if not data.exercises and data.pain is None and not data.warning_sign and not data.note:
+        raise EntryError("Tick what you did, or give your pain score, before saving.")
+
+
+def record_entry(
+    client: Client,
+    program: Program,
+    data: EntryInput,
+    *,
+    source: str,
+    request_key: str,
+    user_id: int | None = None,
+) -> tuple[ProgressEntry, bool]:
+    """Save one entry once: the same ``request_key`` (a double tap, a resent form) saves nothing
+    more and returns the first entry.
+
+    :raise EntryError: the entry is refused; nothing is saved.
+    """
+    zone = clinic_zone(client.clinic_id)
+    slugs = [item.exercise_slug for item in program_draft(program).items]
+    check_entry(data, start=program_start(program, zone), today=local_today(zone), slugs=slugs)
+    key = clinic_key(client.clinic_id, f"progress:{request_key}")
+    existing = db.session.scalar(select(ProgressEntry).where(ProgressEntry.request_key == key))
+    if existing is not None:
+        return existing, False
+    done = [slug for slug in slugs if slug in set(data.exercises)]
+    entry = ProgressEntry(
+        clinic_id=client.clinic_id,
+        client_id=client.id,
+        program_id=program.id,
+        day=data.day,
+        exercises=done,
+        session=bool(done) or source == TRAINER,
+        pain=data.pain,
+        note=data.note.strip(),
+        warning_sign=data.warning_sign,
+        source=source if source in (CLIENT, TRAINER) else CLIENT,
+        created_by_id=user_id,
+        request_key=key,
+    )
+    return record_once(entry, ProgressEntry.request_key)
+
+
+def entries_of(client_id: int, program_id: int | None = None) -> list[ProgressEntry]:
+    """A client's entries, oldest first (optionally of one program)."""
+    stmt = select(ProgressEntry).where(ProgressEntry.client_id == client_id)
+    if program_id is not None:
+        stmt = stmt.where(ProgressEntry.program_id == program_id)
+    return list(db.session.scalars(stmt.order_by(ProgressEntry.day, ProgressEntry.id)))
+
+
+def as_rule_entries(rows: Sequence[ProgressEntry]) -> list[rules.Entry]:
+    return [rules.Entry(r.day, r.session, r.pain, r.warning_sign) for r in rows]
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the pages, charts and PDF show about one client's current program."""
+
+    program: Program
+    start: date
+    last_day: date
+    today: date
+    weeks: list[rules.WeekAdherence]
+    pain: list[tuple[date, int]]
+    entries: list[ProgressEntry]
+    reasons: list[rules.Reason]
+
+    @property
+    def current_week(self) -> int:
+        return max(
+            1, min(rules.program_week(self.start, self.today), program_draft(self.program).weeks)
+        )
+
+
+def open_red_flags(client_id: int) -> list[str]:
+    """Red flags of the client's latest assessment that no clearance has been recorded for."""
+    latest = db.session.scalar(
+        select(Assessment)
+        .where(Assessment.client_id == client_id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.cleared_at is not None:
+        return []
+    return [str(flag.get("text", "")) for flag in (latest.result or {}).get("red_flags", [])]
+
+
+def _reassessed(program: Program) -> bool:
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Assessment.client_id == program.client_id,
+                    Assessment.created_at > program.created_at,
+                )
+            )
+        )
+    )
+
+
+def progress_of(client: Client, program: Program | None = None) -> Progress | None:
+    """Adherence, pain and attention for the client's current program (None without one)."""
+    program = program or current_program(client.id)
+    if program is None:
+        return None
+    zone = clinic_zone(client.clinic_id)
+    today = local_today(zone)
+    draft = program_draft(program)
+    start = program_start(program, zone)
+    rows = entries_of(client.id, program.id)
+    plain = as_rule_entries(rows)
+    state = rules.ClientState(
+        today=today,
+        entries=plain,
+        program_start=start,
+        program_end=rules.program_end(start, draft.weeks),
+        open_red_flags=open_red_flags(client.id),
+        retest_on=program.retest_on,
+        reassessed=_reassessed(program),
+    )
+    return Progress(
+        program=program,
+        start=start,
+        last_day=rules.program_end(start, draft.weeks),
+        today=today,
+        weeks=rules.weekly_adherence(
+            plain, start=start, weeks=draft.weeks, per_week=draft.sessions_per_week, today=today
+        ),
+        pain=rules.pain_series(plain),
+        entries=rows,
+        reasons=rules.attention(state),
+    )
+
+
+@dataclass(frozen=True)
+class NeedsAttention:
+    client: Client
+    program: Program
+    reasons: list[rules.Reason]
+
+
+def needs_attention(
+    clinic_id: int, today: date | None = None, limit: int = 10
+) -> list[NeedsAttention]:
+    """Active clients of the clinic with at least one attention reason, most reasons first."""
+    zone = clinic_zone(clinic_id)
+    today = today or local_today(zone)
+    current = (
+        select(Program.client_id, func.max(Program.id).label("program_id"))
+        .where(Program.clinic_id == clinic_id)
+        .group_by(Program.client_id)
+        .subquery()
+    )
+    pairs = db.session.execute(
+        select(Client, Program)
+        .join(current, current.c.client_id == Client.id)
+        .join(Program, Program.id == current.c.program_id)
+        .where(Client.clinic_id == clinic_id, Client.archived_at.is_(None))
+        .order_by(Client.search_text, Client.id)
+    ).all()
+    if not pairs:
+        return []
+    program_ids = [program.id for _, program in pairs]
+    by_program: dict[int, list[ProgressEntry]] = {pid: [] for pid in program_ids}
+    for row in db.session.scalars(
+        select(ProgressEntry)
+        .where(ProgressEntry.clinic_id == clinic_id, ProgressEntry.program_id.in_(program_ids))
+        .order_by(ProgressEntry.day, ProgressEntry.id)
+    ):
+        by_program[row.program_id].append(row)
+    latest = _latest_assessments(clinic_id)
+    out = []
+    for client, program in pairs:
+        draft = program_draft(program)
+        start = program_start(program, zone)
+        assessment = latest.get(client.id)
+        flags = []
+        if assessment is not None and assessment.cleared_at is None:
+            flags = [str(f.get("text", "")) for f in (assessment.result or {}).get("red_flags", [])]
+        reassessed = assessment is not None and assessment.created_at > program.created_at
+        state = rules.ClientState(
+            today=today,
+            entries=as_rule_entries(by_program[program.id]),
+            program_start=start,
+            program_end=rules.program_end(start, draft.weeks),
+            open_red_flags=flags,
+            retest_on=program.retest_on,
+            reassessed=reassessed,
+        )
+        reasons = rules.attention(state)
+        if reasons:
+            out.append(NeedsAttention(client, program, reasons))
+    out.sort(key=lambda item: -len(item.reasons))
+    return out[:limit]
+
+
+def _latest_assessments(clinic_id: int) -> dict[int, Assessment]:
+    latest = (
+        select(Assessment.client_id, func.max(Assessment.id).label("assessment_id"))
+        .where(Assessment.clinic_id == clinic_id)
+        .group_by(Assessment.client_id)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        select(Assessment).join(latest, latest.c.assessment_id == Assessment.id)
+    )
+    return {row.client_id: row for row in rows}
+
+
+def entry_labels(program: Program) -> dict[str, str]:
+    """Exercise slug -> name, for history lines."""
+    return {item.exercise_slug: item.name for item in program_draft(program).items}
+
+
+def now_local_date(clinic_id: int) -> date:
+    return local_today(clinic_zone(clinic_id))
+
+
+FRONT_DESK = "front_desk"
+
+
+def can_see_progress(user) -> bool:
+    """Pain scores, notes and the personal link are for trainers and owners, never the front
+    desk (whose role only schedules and prints)."""
+    return getattr(user, "role", None) != FRONT_DESK
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: date
+    kind: str  # assessment | program | version | entry
+    text: str
+    endpoint: str | None = None
+    values: dict | None = None
+
+
+def timeline(client: Client, assessments, programs, limit: int = 40) -> list[TimelineEvent]:
+    """Assessments, program versions and logged entries of a client as one list, newest first."""
+    zone = clinic_zone(client.clinic_id)
+    events: list[tuple[tuple, TimelineEvent]] = []
+    for a in assessments:
+        day = local_today(zone, a.created_at)
+        events.append(
+            (
+                (day, a.created_at.isoformat(), 3),
+                TimelineEvent(
+                    day, "assessment", "Assessment", "assessments.detail", {"assessment_id": a.id}
+                ),
+            )
+        )
+    for p in programs:
+        for v in p.versions:
+            day = local_today(zone, v.created_at)
+            text = f"{p.title}: version {v.number}" + (
+                f" ({v.change_note})" if v.change_note else ""
+            )
+            events.append(
+                (
+                    (day, v.created_at.isoformat(), 2),
+                    TimelineEvent(
+                        day,
+                        "program" if v.number == 1 else "version",
+                        text,
+                        "programs.version",
+                        {"program_id": p.id, "number": v.number},
+                    ),
+                )
+            )
+    for e in db.session.scalars(
+        select(ProgressEntry)
+        .where(ProgressEntry.client_id == client.id)
+        .order_by(ProgressEntry.day.desc(), ProgressEntry.id.desc())
+        .limit(limit)
+    ):
+        parts = []
+        if e.exercises:
+            parts.append(f"{len(e.exercises)} exercise{'s' if len(e.exercises) != 1 else ''} done")
+        elif e.session:
+            parts.append("session")
+        if e.pain is not None:
+            parts.append(f"pain {e.pain}/10")
+        if e.warning_sign:
+            parts.append("reported a warning sign")
+        who = "Logged by the trainer" if e.source == TRAINER else "Logged by the client"
+        text = f"{who}: " + ", ".join(parts) + (f" · “{e.note}”" if e.note else "")
+        events.append(((e.day, e.created_at.isoformat(), 1), TimelineEvent(e.day, "entry", text)))
+    events.sort(key=lambda pair: pair[0], reverse=True)
+    return [event for _, event in events[:limit]]
