@@ -107,17 +107,25 @@ def _clean_tables(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    from trainer_app.audit.models import SQLITE_TRIGGER_NAMES, SQLITE_TRIGGERS
     from trainer_app.extensions import db
 
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
+            # The audit trail refuses deletion by the app; the harness, as the database's
+            # superuser, lifts that for its clean-up only.
             if conn.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
+                for name in SQLITE_TRIGGER_NAMES:
+                    conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
+                for statement in SQLITE_TRIGGERS:
+                    conn.execute(text(statement))
 
 
 @pytest.fixture

@@ -86,6 +86,7 @@ def _check_content() -> None:
 def _register_blueprints(app: Flask) -> None:
     from trainer_app.accounts.views import bp as accounts_bp
     from trainer_app.assessments.views import bp as assessments_bp
+    from trainer_app.audit.views import bp as audit_bp
     from trainer_app.clients.views import bp as clients_bp
     from trainer_app.clinics.views import bp as clinics_bp
     from trainer_app.delivery.views import bp as delivery_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
         clinics_bp,
         delivery_bp,
         progress_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -58,7 +58,11 @@ def navigation() -> dict:
         return {}  # emails rendered by a worker have no page navigation
     account_items = [("accounts.change_password", "Change password")]
     if current_user.is_authenticated and current_user.role == "owner":
-        account_items[:0] = [("clinics.settings", "Clinic settings"), ("clinics.team", "Team")]
+        account_items[:0] = [
+            ("clinics.settings", "Clinic settings"),
+            ("clinics.team", "Team"),
+            ("audit.index", "Audit trail"),
+        ]
         local_mail = not current_app.config["SMTP_URL"]
         if current_app.config["TRAINER_ENV"] != "production" and local_mail:
             account_items.insert(2, ("delivery.outbox", "Outbox (development)"))

@@ -8,6 +8,7 @@ from trainer_app.accounts.models import (  # noqa: F401
     User,
 )
 from trainer_app.assessments.models import Assessment  # noqa: F401
+from trainer_app.audit.models import AuditEvent  # noqa: F401
 from trainer_app.clients.models import Client  # noqa: F401
 from trainer_app.delivery.models import Delivery, DeliveryAttempt  # noqa: F401
 from trainer_app.library.models import ClinicExercise, ExerciseMedia  # noqa: F401

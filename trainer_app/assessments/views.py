@@ -15,6 +15,7 @@ from trainer_app.assessments.forms import (
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire, validate_answers
 from trainer_app.assessments.scoring import compare as compare_results
+from trainer_app.audit.service import audited
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
@@ -45,6 +46,7 @@ def _archived_message(client: Client) -> str:
 
 
 @bp.route("/new/<int:client_id>", methods=["GET", "POST"])
+@audited()
 def new(client_id: int):
     client = get_or_404(Client, client_id)
     if client.is_archived:
@@ -116,11 +118,13 @@ def _render_detail(
 
 
 @bp.get("/<int:assessment_id>")
+@audited()
 def detail(assessment_id: int):
     return _render_detail(get_or_404(Assessment, assessment_id))
 
 
 @bp.post("/<int:assessment_id>/clearance")
+@audited()
 def clearance(assessment_id: int):
     assessment = get_or_404(Assessment, assessment_id)
     form = ClearanceForm()
@@ -136,6 +140,7 @@ def clearance(assessment_id: int):
 
 
 @bp.post("/<int:assessment_id>/confirm")
+@audited()
 def confirm(assessment_id: int):
     assessment = get_or_404(Assessment, assessment_id)
     result = service.result_of(assessment)
@@ -158,6 +163,7 @@ def confirm(assessment_id: int):
 
 
 @bp.get("/<int:assessment_id>/compare")
+@audited()
 def compare(assessment_id: int):
     assessment = get_or_404(Assessment, assessment_id)
     previous = service.previous_assessment(assessment)

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from trainer_app.assessments.models import Assessment
+from trainer_app.audit.service import audited
 from trainer_app.clients import service
 from trainer_app.clients.forms import ClientForm, SearchForm
 from trainer_app.clients.models import Client
@@ -70,6 +71,7 @@ def create():
 
 
 @bp.get("/<int:client_id>")
+@audited()
 def detail(client_id: int):
     client = get_or_404(Client, client_id)
     assessments = db.session.scalars(
@@ -88,6 +90,7 @@ def detail(client_id: int):
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+@audited()
 def edit(client_id: int):
     client = get_or_404(Client, client_id)
     form = _form(client)
@@ -100,6 +103,7 @@ def edit(client_id: int):
 
 
 @bp.post("/<int:client_id>/archive")
+@audited()
 def archive(client_id: int):
     client = get_or_404(Client, client_id)
     service.archive(client)
@@ -109,6 +113,7 @@ def archive(client_id: int):
 
 
 @bp.post("/<int:client_id>/restore")
+@audited()
 def restore(client_id: int):
     client = get_or_404(Client, client_id)
     service.restore(client)

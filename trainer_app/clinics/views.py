@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from trainer_app.accounts import emails
 from trainer_app.accounts import service as service_accounts
 from trainer_app.accounts.models import Invitation, User
+from trainer_app.audit.service import not_audited
 from trainer_app.clinics.forms import AddTrainerForm, ClinicSettingsForm
 from trainer_app.clinics.service import LogoError, update_settings
 from trainer_app.extensions import db, limiter
@@ -111,6 +112,7 @@ def team():
 
 @bp.post("/team/invitations/<int:invitation_id>/resend")
 @_invite_rate
+@not_audited("team management: no client data")
 def resend_invitation(invitation_id: int):
     invitation = get_or_404(Invitation, invitation_id)
     if not invitation.is_open:
@@ -123,6 +125,7 @@ def resend_invitation(invitation_id: int):
 
 
 @bp.post("/team/invitations/<int:invitation_id>/withdraw")
+@not_audited("team management: no client data")
 def withdraw_invitation(invitation_id: int):
     invitation = get_or_404(Invitation, invitation_id)
     if invitation.is_open:
@@ -133,6 +136,7 @@ def withdraw_invitation(invitation_id: int):
 
 
 @bp.post("/team/<int:user_id>/deactivate")
+@not_audited("team management: no client data")
 def deactivate(user_id: int):
     user = get_or_404(User, user_id)
     try:
@@ -146,6 +150,7 @@ def deactivate(user_id: int):
 
 
 @bp.post("/team/<int:user_id>/activate")
+@not_audited("team management: no client data")
 def activate(user_id: int):
     user = get_or_404(User, user_id)
     service_accounts.set_active(user, True)

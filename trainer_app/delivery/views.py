@@ -14,8 +14,10 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from trainer_app.audit.service import audited, not_audited
 from trainer_app.delivery import outbox_files, service
 from trainer_app.delivery.forms import SendPlanForm
+from trainer_app.delivery.mailer import outbox_filename
 from trainer_app.delivery.models import Delivery
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
@@ -103,6 +105,7 @@ def _compose_page(document: PlanDocument, form: SendPlanForm, status: int = 200)
 
 
 @bp.get("/documents/<int:document_id>/compose")
+@audited()
 def compose(document_id: int):
     """The email as the client will get it, with an optional note, before anything is sent."""
     document = get_or_404(PlanDocument, document_id)
@@ -115,6 +118,7 @@ def compose(document_id: int):
 
 
 @bp.post("/documents/<int:document_id>/preview")
+@audited()
 def preview(document_id: int):
     """Show the email again with the note as typed (nothing is recorded or sent)."""
     document = get_or_404(PlanDocument, document_id)
@@ -125,6 +129,7 @@ def preview(document_id: int):
 
 
 @bp.post("/documents/<int:document_id>/send")
+@audited("email")
 def send(document_id: int):
     document = get_or_404(PlanDocument, document_id)
     form = SendPlanForm()
@@ -151,6 +156,7 @@ def send(document_id: int):
 
 
 @bp.get("/<int:delivery_id>/status")
+@not_audited("polled while an email is sent: the delivery's status")
 def status(delivery_id: int):
     delivery = get_or_404(Delivery, delivery_id)
     return render_template("delivery/_delivery_row.html", delivery=delivery)
@@ -176,7 +182,20 @@ def outbox():
     return render_template("delivery/outbox.html", messages=messages)
 
 
+def _outbox_client(values: dict) -> int | None:
+    """The client an outbox file was sent to (its name comes from the delivery's Message-ID)."""
+    rows = db.session.execute(
+        scoped(Delivery)
+        .with_only_columns(Delivery.client_id, Delivery.message_id)
+        .where(Delivery.message_id.is_not(None))
+    ).all()
+    return next(
+        (client_id for client_id, mid in rows if outbox_filename(mid) == values["name"]), None
+    )
+
+
 @bp.get("/outbox/<path:name>")
+@audited(resolve=_outbox_client)
 def outbox_message(name: str):
     _check_outbox_access()
     try:

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from trainer_app.audit.service import not_audited
 from trainer_app.extensions import db
 from trainer_app.images import ImageRejected
 from trainer_app.library import media, service
@@ -98,6 +99,7 @@ def _exercise_or_404(slug: str):
 
 
 @bp.get("/<slug>")
+@not_audited("the clinic's exercise library: no client data")
 def detail(slug: str):
     return _detail(slug)
 
@@ -138,6 +140,7 @@ def _detail(
 
 
 @bp.get("/<slug>/photo")
+@not_audited("the clinic's exercise library: no client data")
 def photo(slug: str):
     """The clinic's own photo of an exercise (its URL changes when the photo does)."""
     found = media.photo_of(current_clinic_id(), slug)
@@ -150,6 +153,7 @@ def photo(slug: str):
 
 
 @bp.post("/<slug>/photo")
+@not_audited("the clinic's exercise library: no client data")
 def upload_photo(slug: str):
     exercise = _exercise_or_404(slug)
     form = ExercisePhotoForm()
@@ -169,6 +173,7 @@ def upload_photo(slug: str):
 
 
 @bp.post("/<slug>/photo/remove")
+@not_audited("the clinic's exercise library: no client data")
 def remove_photo(slug: str):
     exercise = _exercise_or_404(slug)
     if media.remove_photo(current_clinic_id(), slug):
@@ -178,6 +183,7 @@ def remove_photo(slug: str):
 
 
 @bp.post("/<slug>/video")
+@not_audited("the clinic's exercise library: no client data")
 def save_video(slug: str):
     _exercise_or_404(slug)
     form = VideoLinkForm()
@@ -220,6 +226,7 @@ def create():
 
 
 @bp.route("/custom/<int:exercise_id>/edit", methods=["GET", "POST"])
+@not_audited("the clinic's exercise library: no client data")
 def edit(exercise_id: int):
     row = get_or_404(ClinicExercise, exercise_id)
     catalog = service.clinic_catalog(row.clinic_id)
@@ -241,6 +248,7 @@ def edit(exercise_id: int):
 
 
 @bp.post("/custom/<int:exercise_id>/delete")
+@not_audited("the clinic's exercise library: no client data")
 def delete(exercise_id: int):
     row = get_or_404(ClinicExercise, exercise_id)
     name = row.data.get("name", "The exercise")

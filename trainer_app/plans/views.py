@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from trainer_app.audit.service import audited, not_audited
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.plans import service
@@ -46,6 +47,7 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
 
 
 @bp.post("/versions/<int:version_id>/make")
+@audited()
 def make(version_id: int):
     version = get_or_404(ProgramVersion, version_id)
     form = MakePdfForm()
@@ -81,6 +83,7 @@ def make(version_id: int):
 
 
 @bp.get("/<int:document_id>/status")
+@not_audited("polled while a PDF renders: the job's status and size, no health data")
 def status(document_id: int):
     document = get_or_404(PlanDocument, document_id)
     return render_template(
@@ -106,6 +109,7 @@ def _content_disposition(document: PlanDocument) -> str:
 
 
 @bp.get("/<int:document_id>/download")
+@audited("download")
 def download(document_id: int):
     document = get_or_404(PlanDocument, document_id)
     pdf = service.pdf_bytes(document)

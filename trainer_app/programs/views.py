@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from trainer_app.assessments.models import Assessment
+from trainer_app.audit.service import audited, not_audited
 from trainer_app.clients.models import Client
 from trainer_app.clients.service import client_query
 from trainer_app.extensions import db
@@ -43,6 +44,7 @@ def _signed_in() -> None:
 
 
 @bp.route("/new/<int:assessment_id>", methods=["GET", "POST"])
+@audited()
 def new(assessment_id: int):
     assessment = get_or_404(Assessment, assessment_id)
     refusal = service.build_refusal(assessment)
@@ -153,6 +155,7 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
 
 
 @bp.get("/<int:program_id>")
+@audited()
 def detail(program_id: int):
     program = get_or_404(Program, program_id)
     return render_template(
@@ -179,6 +182,7 @@ def _detail_again(program: Program, status: int, **forms):
 
 
 @bp.get("/<int:program_id>/versions/<int:number>")
+@audited()
 def version(program_id: int, number: int):
     program = get_or_404(Program, program_id)
     return render_template(
@@ -404,6 +408,7 @@ def _render_edit(
 
 
 @bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
+@audited()
 def edit(program_id: int):
     program = get_or_404(Program, program_id)
     latest = program.latest
@@ -513,6 +518,7 @@ def _stale(program: Program, form: EditForm, base: ProgramDraft, latest: Program
 
 
 @bp.post("/<int:program_id>/retest")
+@audited()
 def retest(program_id: int):
     program = get_or_404(Program, program_id)
     form = RetestForm()
@@ -536,6 +542,7 @@ def retest(program_id: int):
 
 
 @bp.post("/<int:program_id>/versions/<int:number>/restore")
+@audited()
 def restore(program_id: int, number: int):
     program = get_or_404(Program, program_id)
     _version(program, number)
@@ -556,6 +563,7 @@ def restore(program_id: int, number: int):
 
 
 @bp.post("/<int:program_id>/template")
+@audited()
 def save_template(program_id: int):
     program = get_or_404(Program, program_id)
     form = SaveTemplateForm()
@@ -589,6 +597,7 @@ def _copy_page(program: Program, form: CopyForm, q: str, status: int = 200):
 
 
 @bp.route("/<int:program_id>/copy", methods=["GET", "POST"])
+@audited()
 def copy(program_id: int):
     program = get_or_404(Program, program_id)
     q = request.args.get("q", "")[:100]
@@ -631,6 +640,7 @@ def templates():
 
 
 @bp.post("/templates/<int:template_id>/delete")
+@not_audited("a clinic template: exercises and doses, no client data")
 def delete_template(template_id: int):
     template = get_or_404(ProgramTemplate, template_id)
     name = template.name
@@ -648,6 +658,7 @@ def _template_choices() -> list[tuple[int, str]]:
 
 
 @bp.route("/start/<int:client_id>", methods=["GET", "POST"])
+@audited()
 def start(client_id: int):
     client = get_or_404(Client, client_id)
     form = StartFromTemplateForm()

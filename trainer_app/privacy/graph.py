@@ -1,0 +1,79 @@
+"""Which tables hold a client's data, derived from the models' foreign keys.
+
+Every table with a chain of foreign keys ending at ``clients.id`` holds rows about some client;
+the chain says how to find them. Export, erasure and the audit trail's "which client did this
+page show" all walk these chains, so a table added later is found without being listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, MetaData, Select, Table, select
+
+
+@dataclass(frozen=True)
+class Path:
+    """The foreign keys from ``table`` to the target table, nearest first."""
+
+    table: Table
+    keys: tuple[ForeignKey, ...]
+
+    @property
+    def nullable(self) -> bool:
+        """True when some link may be empty (a row can exist without any client)."""
+        return any(fk.parent.nullable for fk in self.keys)
+
+    @property
+    def target_column(self):
+        """The column holding the client's id at the end of the chain (e.g. programs.client_id)."""
+        return self.keys[-1].parent if self.keys else self.table.primary_key.columns[0]
+
+    def describe(self) -> str:
+        if not self.keys:
+            return self.table.name
+        return " -> ".join(f"{fk.parent.table.name}.{fk.parent.name}" for fk in self.keys)
+
+    def select_ids(self, column, target_id: int) -> Select:
+        """``select(column)`` of this table's rows whose chain ends at ``target_id``."""
+        stmt = select(column)
+        for fk in self.keys[:-1]:
+            stmt = stmt.join(fk.column.table, fk.parent == fk.column)
+        return stmt.where(self.target_column == target_id)
+
+
+def _links(fk: ForeignKey) -> bool:
+    # A row pointing at another row of its own table (a reused PDF naming its original)
+    # says nothing about whose row it is.
+    return fk.column.table is not fk.parent.table
+
+
+def paths_to(metadata: MetaData, target: str) -> dict[str, Path]:
+    """For each table that reaches ``target`` by foreign keys, the shortest such chain.
+
+    Among equally short chains one of NOT NULL keys wins (programs reach clients through
+    ``client_id`` rather than through their optional assessment).
+    """
+    tables = metadata.tables
+    found: dict[str, Path] = {target: Path(tables[target], ())}
+    level = [target]
+    while level:
+        # One level at a time, so every equally short chain is weighed before one is chosen.
+        candidates: dict[str, list[Path]] = {}
+        for table in metadata.sorted_tables:
+            if table.name in found:
+                continue
+            for fk in table.foreign_keys:
+                if fk.column.table.name in level and _links(fk):
+                    path = Path(table, (fk, *found[fk.column.table.name].keys))
+                    candidates.setdefault(table.name, []).append(path)
+        for name, options in candidates.items():
+            options.sort(key=lambda p: (p.nullable, p.describe()))
+            found[name] = options[0]
+        level = sorted(candidates)
+    return found
+
+
+def client_paths(metadata: MetaData) -> dict[str, Path]:
+    """Every table holding rows about a client (``clients`` itself included)."""
+    return paths_to(metadata, "clients")
