@@ -6,8 +6,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.security.routes import PROBE_FORM, STATE_CHANGING, methods, names_clinic_data, routes
-from tests.security.routes import sign_in, url_for_rule
+from tests.security.routes import (
+    PROBE_FORM,
+    STATE_CHANGING,
+    methods,
+    names_clinic_data,
+    routes,
+    sign_in,
+    url_for_rule,
+)
 from tests.support.world import build_world
 from trainer_app.audit.models import AuditEvent
 from trainer_app.audit.service import SUBJECT_TABLES, AuditSpec, declaration
