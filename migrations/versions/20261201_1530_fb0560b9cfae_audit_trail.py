@@ -1,7 +1,7 @@
 """audit trail, append-only in the database
 
 Revision ID: fb0560b9cfae
-Revises: a96b9d213285
+Revises: 5c1e7a0b9f21
 Create Date: 2026-12-01 15:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "fb0560b9cfae"
-down_revision = "a96b9d213285"
+down_revision = "5c1e7a0b9f21"
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.audit.service import audited
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db, limiter
 from trainer_app.library.catalog import dose_text
@@ -194,6 +195,7 @@ def _client_for_trainer(client_id: int) -> Client:
 
 @bp.post("/clients/<int:client_id>/progress/link")
 @login_required
+@audited()
 def issue_link(client_id: int):
     client = _client_for_trainer(client_id)
     if client.is_archived:
@@ -207,6 +209,7 @@ def issue_link(client_id: int):
 
 @bp.post("/clients/<int:client_id>/progress/revoke")
 @login_required
+@audited()
 def revoke_link(client_id: int):
     client = _client_for_trainer(client_id)
     link = service.link_of(client.id)
@@ -219,6 +222,7 @@ def revoke_link(client_id: int):
 
 @bp.post("/clients/<int:client_id>/progress/log")
 @login_required
+@audited()
 def log(client_id: int):
     """The trainer logs a session (and pain) for the client during a visit."""
     client = _client_for_trainer(client_id)
