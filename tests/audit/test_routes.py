@@ -73,6 +73,10 @@ def test_each_audited_route_records_who_saw_which_client(app, factories):
             response = browser.open(url, method=method, data=data)
             assert response.status_code < 500, url
             new = _rows(app)[seen:]
+            if method == "GET":
+                assert response.status_code == 200, url
+            if response.status_code >= 400 and not new:
+                continue  # refused by an abort (a probe form no page could send): nothing shown
             assert len(new) == 1, f"{method} {url} recorded {len(new)} rows"
             row = new[0]
             assert (row.clinic_id, row.user_id, row.role) == (
