@@ -48,6 +48,7 @@ from trainer_app.plans.models import READY, PlanDocument
 from trainer_app.plans.service import pdf_bytes
 from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import ProgramVersion
+from trainer_app.progress.service import active_link_url
 from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import format_local, utcnow
 
@@ -173,6 +174,7 @@ def plan_email(
         "on_accent_color": on_accent,
         "retest_on": format_local(program.retest_on, clinic.time_zone, "date"),
         "logo_src": f"cid:{logo.cid}" if logo else None,
+        "progress_url": active_link_url(program.client_id),
     }
     email_ = compose(
         "plan",

@@ -35,6 +35,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
 from trainer_app.plans.fetcher import STATIC_DIR, FetchRefused, SafeURLFetcher
+from trainer_app.progress.printed import progress_view
 from trainer_app.text import one_line, printable
 
 TEMPLATE_VERSION = "plan-3"
@@ -170,6 +171,7 @@ def _view_model(context: dict) -> dict:
             )
         ),
         "template_version": TEMPLATE_VERSION,
+        "progress": progress_view(context.get("progress")),
     }
 
 

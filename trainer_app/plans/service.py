@@ -23,6 +23,7 @@ from trainer_app.plans.context import plan_context
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING, PlanDocument
 from trainer_app.plans.render import RenderError, fingerprint, render_plan
 from trainer_app.programs.models import ProgramVersion
+from trainer_app.progress.service import ensure_link, plan_progress
 from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import utcnow
 
@@ -41,7 +42,7 @@ def document_context(document: PlanDocument) -> dict:
                 ProgramVersion.number == version.number - 1,
             )
         )
-    return plan_context(
+    context = plan_context(
         version,
         clinic=db.session.get(Clinic, document.clinic_id),
         catalog=clinic_catalog(document.clinic_id),
@@ -49,6 +50,9 @@ def document_context(document: PlanDocument) -> dict:
         paper=document.paper_size,
         large_print=document.large_print,
     )
+    # The client's personal link (as a QR code) and their progress so far.
+    context["progress"] = plan_progress(version.program)
+    return context
 
 
 def _original(
@@ -118,6 +122,10 @@ def request_document(
     existing = db.session.scalar(select(PlanDocument).where(PlanDocument.request_key == key))
     if existing is not None:
         return existing, False
+    # Each new plan renews the client's progress link (or gives a revoked one a new URL).
+    client = version.program.client
+    if not client.is_archived:
+        ensure_link(client, version.program)
     document = PlanDocument(
         clinic_id=version.clinic_id,
         program_version=version,

@@ -485,3 +485,46 @@ def timeline(client: Client, assessments, programs, limit: int = 40) -> list[Tim
         events.append(((e.day, e.created_at.isoformat(), 1), TimelineEvent(e.day, "entry", text)))
     events.sort(key=lambda pair: pair[0], reverse=True)
     return [event for _, event in events[:limit]]
+
+
+def active_link_url(client_id: int) -> str | None:
+    """The client's current link, if it opens today."""
+    link = link_of(client_id)
+    if link is None or not link_is_active(link, local_today(clinic_zone(link.clinic_id))):
+        return None
+    return link_url(link)
+
+
+def plan_progress(program: Program) -> dict:
+    """The progress part of a plan's PDF context (plain data): the client's current link and
+    the progress logged so far on this program, or on the one before it when this one is new."""
+    from trainer_app.progress.printed import progress_context
+
+    client = program.client
+    zone = clinic_zone(client.clinic_id)
+    link = link_of(client.id)
+    url = active_link_url(client.id)
+    expires = f"{link.expires_on.day} {link.expires_on:%B %Y}" if url else ""
+    shown = program
+    if not entries_of(client.id, program.id):
+        earlier = db.session.scalar(
+            select(Program)
+            .where(Program.client_id == client.id, Program.id < program.id)
+            .order_by(Program.id.desc())
+            .limit(1)
+        )
+        if earlier is not None:
+            shown = earlier
+    rows = entries_of(client.id, shown.id)
+    if not rows:
+        return progress_context(url, expires, [], [])
+    plain = as_rule_entries(rows)
+    draft = program_draft(shown)
+    weeks = rules.weekly_adherence(
+        plain,
+        start=program_start(shown, zone),
+        weeks=draft.weeks,
+        per_week=draft.sessions_per_week,
+        today=local_today(zone),
+    )
+    return progress_context(url, expires, weeks, rules.pain_series(plain))
