@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from trainer_app import dashboard as attention
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
+from trainer_app.progress import service as progress
+from trainer_app.progress.rules import RETEST_DUE
 from trainer_app.tenancy import current_clinic_id, scoped
 from trainer_app.timeutil import local_today, utcnow
 
@@ -42,6 +44,9 @@ def dashboard():
         retests=attention.retests_due(clinic_id, local_today(current_user.clinic.time_zone)),
         failures=attention.failed_jobs(clinic_id, utcnow()),
         unprogrammed=attention.assessed_without_program(clinic_id),
+        needs=progress.needs_attention(clinic_id, except_codes={RETEST_DUE})
+        if progress.can_see_progress(current_user)
+        else [],
     )
 
 

@@ -339,9 +339,15 @@ class NeedsAttention:
 
 
 def needs_attention(
-    clinic_id: int, today: date | None = None, limit: int = 10
+    clinic_id: int,
+    today: date | None = None,
+    limit: int = 10,
+    except_codes: frozenset[str] | set[str] = frozenset(),
 ) -> list[NeedsAttention]:
-    """Active clients of the clinic with at least one attention reason, most reasons first."""
+    """Active clients of the clinic with at least one attention reason, most reasons first.
+
+    :param except_codes: reasons listed elsewhere on the page (the dashboard lists re-tests).
+    """
     zone = clinic_zone(clinic_id)
     today = today or local_today(zone)
     current = (
@@ -386,7 +392,7 @@ def needs_attention(
             retest_on=program.retest_on,
             reassessed=reassessed,
         )
-        reasons = rules.attention(state)
+        reasons = [r for r in rules.attention(state) if r.code not in except_codes]
         if reasons:
             out.append(NeedsAttention(client, program, reasons))
     out.sort(key=lambda item: -len(item.reasons))
