@@ -9,7 +9,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -20,7 +20,7 @@ from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.jobs import record_once
 from trainer_app.programs.builder import ProgramDraft, draft_from_dict
-from trainer_app.programs.models import Program
+from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.programs.service import clinic_zone
 from trainer_app.progress import rules
 from trainer_app.progress.models import CLIENT, TRAINER, ProgressEntry, ProgressLink
@@ -333,8 +333,9 @@ def progress_of(client: Client, program: Program | None = None) -> Progress | No
 
 @dataclass(frozen=True)
 class NeedsAttention:
-    client: Client
-    program: Program
+    client_id: int
+    client_name: str
+    program_title: str
     reasons: list[rules.Reason]
 
 
@@ -346,6 +347,9 @@ def needs_attention(
 ) -> list[NeedsAttention]:
     """Active clients of the clinic with at least one attention reason, most reasons first.
 
+    A fixed number of queries however many clients the clinic has: plain columns, no ORM
+    objects per client, the program's length read from its latest version in SQL.
+
     :param except_codes: reasons listed elsewhere on the page (the dashboard lists re-tests).
     """
     zone = clinic_zone(clinic_id)
@@ -356,60 +360,91 @@ def needs_attention(
         .group_by(Program.client_id)
         .subquery()
     )
-    pairs = db.session.execute(
-        select(Client, Program)
+    newest = (
+        select(ProgramVersion.program_id, func.max(ProgramVersion.number).label("number"))
+        .where(ProgramVersion.clinic_id == clinic_id)
+        .group_by(ProgramVersion.program_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Client.id,
+            Client.name,
+            Program.id,
+            Program.title,
+            Program.created_at,
+            Program.retest_on,
+            ProgramVersion.content["weeks"].as_integer(),
+        )
         .join(current, current.c.client_id == Client.id)
         .join(Program, Program.id == current.c.program_id)
+        .join(newest, newest.c.program_id == Program.id)
+        .join(
+            ProgramVersion,
+            (ProgramVersion.program_id == Program.id) & (ProgramVersion.number == newest.c.number),
+        )
         .where(Client.clinic_id == clinic_id, Client.archived_at.is_(None))
         .order_by(Client.search_text, Client.id)
     ).all()
-    if not pairs:
+    if not rows:
         return []
-    program_ids = [program.id for _, program in pairs]
-    by_program: dict[int, list[ProgressEntry]] = {pid: [] for pid in program_ids}
-    for row in db.session.scalars(
-        select(ProgressEntry)
-        .where(ProgressEntry.clinic_id == clinic_id, ProgressEntry.program_id.in_(program_ids))
+    by_program: dict[int, list[rules.Entry]] = {}
+    for program_id, day, session, pain, warning in db.session.execute(
+        select(
+            ProgressEntry.program_id,
+            ProgressEntry.day,
+            ProgressEntry.session,
+            ProgressEntry.pain,
+            ProgressEntry.warning_sign,
+        )
+        .join(current, current.c.program_id == ProgressEntry.program_id)
+        .where(ProgressEntry.clinic_id == clinic_id)
         .order_by(ProgressEntry.day, ProgressEntry.id)
     ):
-        by_program[row.program_id].append(row)
-    latest = _latest_assessments(clinic_id)
+        by_program.setdefault(program_id, []).append(rules.Entry(day, session, pain, warning))
+    assessed, flags = _latest_assessments(clinic_id)
     out = []
-    for client, program in pairs:
-        draft = program_draft(program)
-        start = program_start(program, zone)
-        assessment = latest.get(client.id)
-        flags = []
-        if assessment is not None and assessment.cleared_at is None:
-            flags = [str(f.get("text", "")) for f in (assessment.result or {}).get("red_flags", [])]
-        reassessed = assessment is not None and assessment.created_at > program.created_at
+    for client_id, name, program_id, title, created_at, retest_on, weeks in rows:
+        start = local_today(zone, created_at)
+        last = assessed.get(client_id)
         state = rules.ClientState(
             today=today,
-            entries=as_rule_entries(by_program[program.id]),
+            entries=by_program.get(program_id, []),
             program_start=start,
-            program_end=rules.program_end(start, draft.weeks),
-            open_red_flags=flags,
-            retest_on=program.retest_on,
-            reassessed=reassessed,
+            program_end=rules.program_end(start, int(weeks or 1)),
+            open_red_flags=flags.get(client_id, []),
+            retest_on=retest_on,
+            reassessed=last is not None and last > created_at,
         )
         reasons = [r for r in rules.attention(state) if r.code not in except_codes]
         if reasons:
-            out.append(NeedsAttention(client, program, reasons))
+            out.append(NeedsAttention(client_id, name, title, reasons))
     out.sort(key=lambda item: -len(item.reasons))
     return out[:limit]
 
 
-def _latest_assessments(clinic_id: int) -> dict[int, Assessment]:
+def _latest_assessments(clinic_id: int) -> tuple[dict[int, datetime], dict[int, list[str]]]:
+    """When each client was last assessed, and the open red flags of those latest assessments."""
     latest = (
         select(Assessment.client_id, func.max(Assessment.id).label("assessment_id"))
         .where(Assessment.clinic_id == clinic_id)
         .group_by(Assessment.client_id)
         .subquery()
     )
-    rows = db.session.scalars(
-        select(Assessment).join(latest, latest.c.assessment_id == Assessment.id)
+    joined = select(Assessment.client_id, Assessment.created_at).join(
+        latest, latest.c.assessment_id == Assessment.id
     )
-    return {row.client_id: row for row in rows}
+    assessed: dict[int, datetime] = dict(db.session.execute(joined).tuples().all())
+    flagged = db.session.execute(
+        select(Assessment.client_id, Assessment.result)
+        .join(latest, latest.c.assessment_id == Assessment.id)
+        .where(Assessment.cleared_at.is_(None), Assessment.result["blocked"].as_boolean())
+    )
+    flags = {
+        client_id: [str(f.get("text", "")) for f in (result or {}).get("red_flags", [])]
+        for client_id, result in flagged
+    }
+    return assessed, {k: v for k, v in flags.items() if v}
 
 
 def entry_labels(program: Program) -> dict[str, str]:
