@@ -434,7 +434,7 @@ def _latest_assessments(clinic_id: int) -> tuple[dict[int, datetime], dict[int, 
     joined = select(Assessment.client_id, Assessment.created_at).join(
         latest, latest.c.assessment_id == Assessment.id
     )
-    assessed: dict[int, datetime] = dict(db.session.execute(joined).tuples().all())
+    assessed = {row.client_id: row.created_at for row in db.session.execute(joined)}
     flagged = db.session.execute(
         select(Assessment.client_id, Assessment.result)
         .join(latest, latest.c.assessment_id == Assessment.id)
