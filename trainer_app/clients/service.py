@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from trainer_app.accounts.models import User
 from trainer_app.assessments.models import Assessment
@@ -17,29 +17,43 @@ from trainer_app.extensions import db
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.timeutil import utcnow
 
-# The newest assessment and the newest program change of the row's client (for sorting).
-_LAST_ASSESSED = (
-    select(func.max(Assessment.created_at))
-    .where(Assessment.client_id == Client.id)
-    .correlate(Client)
-    .scalar_subquery()
-)
-_PROGRAM_CHANGED = (
-    select(func.max(ProgramVersion.created_at))
-    .join(Program, ProgramVersion.program_id == Program.id)
-    .where(Program.client_id == Client.id)
-    .correlate(Client)
-    .scalar_subquery()
-)
-# search_text starts with the folded name, so "Zoë" sorts with "Zoe" whatever the case.
-SORTS = {
-    "name": (Client.search_text.asc(), Client.id.asc()),
-    "-assessed": (_LAST_ASSESSED.desc().nulls_last(), Client.id.desc()),
-    "assessed": (_LAST_ASSESSED.asc().nulls_first(), Client.id.asc()),
-    "-program": (_PROGRAM_CHANGED.desc().nulls_last(), Client.id.desc()),
-    "-updated": (Client.updated_at.desc(), Client.id.desc()),
-    "-created": (Client.created_at.desc(), Client.id.desc()),
-}
+SORTS = ("name", "-assessed", "assessed", "-program", "-updated", "-created")
+
+
+def _ordered(stmt: Select, clinic_id: int, sort: str) -> Select:
+    """``stmt`` in the order of ``sort``.
+
+    The newest assessment and program change come from one grouped subquery per clinic joined
+    once (not a subquery per client row), and the name and date sorts are served by partial
+    indexes on the active clients, so a clinic of 10,000 costs about what one of 100 does.
+    """
+    if sort in ("-assessed", "assessed"):
+        last = (
+            select(Assessment.client_id, func.max(Assessment.created_at).label("at"))
+            .where(Assessment.clinic_id == clinic_id)
+            .group_by(Assessment.client_id)
+            .subquery("last_assessed")
+        )
+        stmt = stmt.outerjoin(last, last.c.client_id == Client.id)
+        if sort == "assessed":
+            return stmt.order_by(last.c.at.asc().nulls_first(), Client.id.asc())
+        return stmt.order_by(last.c.at.desc().nulls_last(), Client.id.desc())
+    if sort == "-program":
+        changed = (
+            select(Program.client_id, func.max(ProgramVersion.created_at).label("at"))
+            .join(ProgramVersion, ProgramVersion.program_id == Program.id)
+            .where(Program.clinic_id == clinic_id)
+            .group_by(Program.client_id)
+            .subquery("program_changed")
+        )
+        stmt = stmt.outerjoin(changed, changed.c.client_id == Client.id)
+        return stmt.order_by(changed.c.at.desc().nulls_last(), Client.id.desc())
+    if sort == "-updated":
+        return stmt.order_by(Client.updated_at.desc(), Client.id.desc())
+    if sort == "-created":
+        return stmt.order_by(Client.created_at.desc(), Client.id.desc())
+    # search_text starts with the folded name, so "Zoë" sorts with "Zoe" whatever the case.
+    return stmt.order_by(Client.search_text.asc(), Client.id.asc())
 
 
 def _escape_like(text: str) -> str:
@@ -52,13 +66,13 @@ def client_query(
     """Clients of ``clinic_id`` matching a search, an archive status and a sort.
 
     The search ignores case and accents ("lukasiewicz" finds "Łukasiewicz"): it matches the
-    folded search column, which a trigram index serves on PostgreSQL. Each client's primary
-    trainer is loaded in the same query.
+    folded search column, which a trigram index serves on PostgreSQL. The page's primary
+    trainers come in one more query (joining them here would widen every row the sort handles).
     """
     stmt = (
         select(Client)
         .where(Client.clinic_id == clinic_id)
-        .options(joinedload(Client.primary_trainer))
+        .options(selectinload(Client.primary_trainer))
     )
     if status == "active":
         stmt = stmt.where(Client.archived_at.is_(None))
@@ -67,7 +81,7 @@ def client_query(
     needle = fold(q)
     if needle:
         stmt = stmt.where(Client.search_text.like(f"%{_escape_like(needle)}%", escape="\\"))
-    return stmt.order_by(*SORTS.get(sort, SORTS["name"]))
+    return _ordered(stmt, clinic_id, sort)
 
 
 @dataclass(frozen=True)
