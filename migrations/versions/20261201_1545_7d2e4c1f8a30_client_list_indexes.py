@@ -1,7 +1,7 @@
 """client list indexes: active clients by name and by last change, per clinic
 
 Revision ID: 7d2e4c1f8a30
-Revises: 5c1e7a0b9f21
+Revises: fb0560b9cfae
 Create Date: 2026-12-01 15:45:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7d2e4c1f8a30"
-down_revision = "5c1e7a0b9f21"
+down_revision = "fb0560b9cfae"
 branch_labels = None
 depends_on = None
 
