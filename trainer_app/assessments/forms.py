@@ -76,6 +76,7 @@ class Input:
     status: str = ""  # number tests: measured | not_tested | unable_pain
     status_key: str = ""
     badge: str = ""  # red flags: their urgency
+    last: str = ""  # a re-test: what this test gave at the previous assessment
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,12 @@ def _question_item(
     return Item(question.id, question.text, question.help, True, (field,))
 
 
-def _indicator_item(ind: Indicator, raw: Mapping[str, str], errors: Mapping[str, str]) -> Item:
+def _indicator_item(
+    ind: Indicator,
+    raw: Mapping[str, str],
+    errors: Mapping[str, str],
+    last: Mapping[str, str] | None = None,
+) -> Item:
     if ind.type == "yes_no":
         kind, options = "yes_no", (*_YES_NO, *_NO_RESULT)
     elif ind.type == "choice":
@@ -142,8 +148,10 @@ def _indicator_item(ind: Indicator, raw: Mapping[str, str], errors: Mapping[str,
             status = str(raw.get(key + STATUS_SUFFIX, "")).strip().lower() or "measured"
         else:
             value = _choice_value(raw, key)
-            if not value and not ind.required:
-                value = NOT_TESTED  # an optional test starts as not tested, never as normal
+            if not value and not ind.required and key not in (last or {}):
+                # an optional test starts as not tested, never as normal; on a re-test one
+                # done last time starts unanswered (left so, it is still recorded not tested)
+                value = NOT_TESTED
             status = ""
         inputs.append(
             Input(
@@ -158,9 +166,43 @@ def _indicator_item(ind: Indicator, raw: Mapping[str, str], errors: Mapping[str,
                 options=options if kind != "number" else _STATUSES,
                 status=status,
                 status_key=key + STATUS_SUFFIX if kind == "number" else "",
+                last=(last or {}).get(key, ""),
             )
         )
     return Item(ind.id, ind.label, ind.help, ind.required, tuple(inputs))
+
+
+def _shown(ind: Indicator, value) -> str:
+    """A stored test answer as the trainer reads it, e.g. "35 seconds", "Yes", "Not tested"."""
+    if isinstance(value, str) and value in NO_RESULT:
+        return NO_RESULT[value]
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if ind.type == "choice":
+        return next((c.label for c in ind.choices if c.value == value), str(value))
+    return f"{value} {ind.unit}" if ind.unit else str(value)
+
+
+def retest_start(q: Questionnaire, previous: Mapping[str, object]) -> tuple[dict, dict]:
+    """A re-test starts with the same tests as last time: (form values, last results by key).
+
+    Tests not done last time start as "not tested" (the trainer can still run them); tests that
+    were done start empty, to be measured again, with last time's result shown beside them.
+    Questions (screening, red flags, health) are always asked afresh.
+    """
+    raw: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for group in q.indicators.values():
+        for ind in group:
+            for key in ind.answer_keys():
+                if key not in previous:
+                    continue
+                value = previous[key]
+                last[key] = _shown(ind, value)
+                if value == NOT_TESTED:
+                    number = ind.type not in ("yes_no", "choice")
+                    raw[key + STATUS_SUFFIX if number else key] = NOT_TESTED
+    return raw, last
 
 
 def _choice_value(raw: Mapping[str, str], key: str) -> str:
@@ -172,8 +214,10 @@ def questionnaire_sections(
     catalog: Catalog,
     raw: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    last: Mapping[str, str] | None = None,
 ) -> list[Section]:
-    """The questionnaire as sections of items, carrying what was typed and the errors."""
+    """The questionnaire as sections of items, carrying what was typed, the errors and (on a
+    re-test) each test's previous result."""
     raw, errors = raw or {}, errors or {}
     rule = q.screening_rule
     sections = [
@@ -210,7 +254,7 @@ def questionnaire_sections(
                 imbalance.name if imbalance else slug.replace("_", " ").capitalize(),
                 "In-session tests. Record what you measure, or mark a test not tested or "
                 "unable (pain); a test left out is recorded as not tested, never as normal.",
-                tuple(_indicator_item(ind, raw, errors) for ind in indicators),
+                tuple(_indicator_item(ind, raw, errors, last) for ind in indicators),
             )
         )
     return sections

@@ -145,6 +145,16 @@ def preselected_imbalances(assessment: Assessment) -> list[str]:
     return list(suggested_imbalances(result_of(assessment)))
 
 
+def latest_assessment(client: Client) -> Assessment | None:
+    """The client's most recent assessment (a new one re-tests what it tested)."""
+    return db.session.scalar(
+        select(Assessment)
+        .where(Assessment.clinic_id == client.clinic_id, Assessment.client_id == client.id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
 def previous_assessment(assessment: Assessment) -> Assessment | None:
     """The same client's assessment just before this one (by created_at, then id)."""
     return db.session.scalar(

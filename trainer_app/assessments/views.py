@@ -11,6 +11,7 @@ from trainer_app.assessments.forms import (
     ClearanceForm,
     ConfirmForm,
     questionnaire_sections,
+    retest_start,
 )
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire, validate_answers
@@ -66,7 +67,13 @@ def new(client_id: int):
             db.session.commit()
             flash("Assessment saved. Review the findings and confirm what to treat.", "success")
             return redirect(url_for("assessments.detail", assessment_id=assessment.id))
-    sections = questionnaire_sections(q, default_catalog(), raw, errors)
+    previous = service.latest_assessment(client)
+    last: dict[str, str] = {}
+    if previous is not None:
+        start, last = retest_start(q, previous.answers or {})
+        if request.method == "GET":
+            raw = start
+    sections = questionnaire_sections(q, default_catalog(), raw, errors, last)
     return render_template(
         "assessments/new.html",
         client=client,
@@ -74,6 +81,7 @@ def new(client_id: int):
         sections=sections,
         errors=errors,
         version=q.version,
+        previous=previous,
     )
 
 
