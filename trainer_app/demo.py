@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -125,12 +125,57 @@ def load_demo() -> User:
     if assessed is None:
         assessment = record_assessment(maria, trainer_id=user.id, answers=DEMO_ANSWERS)
         confirm_imbalances(assessment, suggested_imbalances(result_from_dict(assessment.result)))
-        build_from_assessment(
+        program = build_from_assessment(
             assessment,
             clinic_catalog(user.clinic_id),
             BuildOptions(sessions_per_week=3, weeks=6),
             user_id=user.id,
             title="Back-care program",
         )
+        _demo_progress(maria, program, user.id)
     db.session.flush()
     return user
+
+
+# Days after the program started that Maria logged, with her pain then (None: not asked).
+DEMO_LOG = ((0, 5, True), (2, 4, True), (4, 4, True), (7, 4, True), (10, 3, True), (14, 3, False))
+DEMO_PROGRAM_AGE_DAYS = 17
+
+
+def _demo_progress(client: Client, program, user_id: int) -> None:
+    """Two and a half weeks of Maria's progress: the program dated back, her personal link and
+    the sessions and pain she logged (one session logged by the trainer at a visit)."""
+    from trainer_app.programs.service import clinic_zone
+    from trainer_app.progress.models import CLIENT, TRAINER, ProgressEntry
+    from trainer_app.progress.service import ensure_link, program_start
+    from trainer_app.tenancy import clinic_key
+
+    age = timedelta(days=DEMO_PROGRAM_AGE_DAYS)
+    assessment = program.assessment
+    for row in (assessment, program, *program.versions):
+        row.created_at -= age
+    if assessment.confirmed_at is not None:
+        assessment.confirmed_at -= age
+    if program.retest_on is not None:
+        program.retest_on -= age
+    db.session.flush()
+    start = program_start(program, clinic_zone(client.clinic_id))
+    slugs = [item["exercise_slug"] for item in program.latest.content["items"]]
+    for n, (offset, pain, by_client) in enumerate(DEMO_LOG):
+        db.session.add(
+            ProgressEntry(
+                clinic_id=client.clinic_id,
+                client_id=client.id,
+                program_id=program.id,
+                day=start + timedelta(days=offset),
+                exercises=slugs if by_client else slugs[:4],
+                session=True,
+                pain=pain,
+                note="Lower back stiff in the morning" if n == 0 else "",
+                warning_sign=False,
+                source=CLIENT if by_client else TRAINER,
+                created_by_id=None if by_client else user_id,
+                request_key=clinic_key(client.clinic_id, f"demo-progress-{n}"),
+            )
+        )
+    ensure_link(client, program)
