@@ -130,6 +130,11 @@ def _register_template_helpers(app: Flask) -> None:
             zone = current_user.clinic.time_zone
         return format_local(value, zone, style)
 
+    from trainer_app.accounts.roles import LABELS, is_clinical
+
+    app.add_template_global(is_clinical)
+    app.add_template_global(LABELS, "role_labels")
+
     @app.template_global()
     def body_map(weak=(), overactive=(), **kwargs) -> Markup:
         """The project's SVG body map (drawn from fixed shapes; no user text inside)."""
@@ -148,8 +153,12 @@ def _register_errors(app: Flask) -> None:
         return render_template("errors/400.html"), 400
 
     @app.errorhandler(403)
-    def forbidden(_error):
-        return render_template("errors/403.html"), 403
+    def forbidden(error):
+        from werkzeug.exceptions import Forbidden
+
+        # A role refusal says why (abort(403, description=...)); the generic text is not shown.
+        reason = error.description if error.description != Forbidden.description else None
+        return render_template("errors/403.html", reason=reason), 403
 
     @app.errorhandler(404)
     def not_found(_error):

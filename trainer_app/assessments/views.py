@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from trainer_app.accounts import roles
 from trainer_app.assessments import service
 from trainer_app.assessments.forms import (
     AssessmentForm,
@@ -27,10 +28,8 @@ from trainer_app.tenancy import get_or_404
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every assessment page needs a signed-in trainer."""
+# Clinical pages: owners and trainers only; the front desk gets a 403 saying why.
+roles.guard(bp, *roles.CLINICAL)
 
 
 @bp.app_template_global()

@@ -12,8 +12,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from trainer_app.accounts import roles
 from trainer_app.audit.service import not_audited
 from trainer_app.extensions import db
 from trainer_app.images import ImageRejected
@@ -34,10 +35,8 @@ bp = Blueprint("library", __name__, url_prefix="/library")
 FILTERS = ("q", "imbalance", "muscle", "equipment", "kind", "source")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every library page needs a signed-in trainer."""
+# Everyone in the clinic reads the library; trainers and the owner change it.
+roles.guard(bp, *roles.CLINICAL, reads_for_all=True)
 
 
 @bp.context_processor

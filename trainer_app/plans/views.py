@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from trainer_app.accounts import roles
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
@@ -48,6 +49,7 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
 
 @bp.post("/versions/<int:version_id>/make")
 @audited()
+@roles.allowed(*roles.CLINICAL)
 def make(version_id: int):
     version = get_or_404(ProgramVersion, version_id)
     form = MakePdfForm()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from trainer_app.accounts import roles
 from trainer_app.assessments.models import Assessment
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.clients.models import Client
@@ -34,10 +35,8 @@ from trainer_app.timeutil import format_local
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every program page needs a signed-in trainer."""
+# Clinical pages: owners and trainers only; the front desk gets a 403 saying why.
+roles.guard(bp, *roles.CLINICAL)
 
 
 # --------------------------------------------------------------------------- build
