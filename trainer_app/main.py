@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from trainer_app import dashboard as attention
+from trainer_app.accounts import roles
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.progress import service as progress
@@ -37,6 +38,17 @@ def dashboard():
         )
     )
     clinic_id = current_clinic_id()
+    if not roles.is_clinical(current_user):
+        # Retests, failed renders and red flags lead to clinical pages the front desk
+        # does not open.
+        return render_template(
+            "main/dashboard.html",
+            recent=recent,
+            active_count=active_count,
+            retests=[],
+            failures=[],
+            unprogrammed=[],
+        )
     return render_template(
         "main/dashboard.html",
         recent=recent,

@@ -62,6 +62,12 @@ class SearchForm(SafeForm):
         default="name",
         validators=[Optional()],
     )
+    mine = SelectField(
+        "Whose",
+        choices=select_choices([("", "All of the clinic's clients"), ("1", "My clients")]),
+        default="",
+        validators=[Optional()],
+    )
     status = SelectField(
         "Show",
         choices=select_choices([("active", "Active"), ("archived", "Archived"), ("all", "All")]),

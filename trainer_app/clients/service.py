@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from trainer_app.accounts.models import User
+from trainer_app.accounts.roles import CLINICAL
 from trainer_app.assessments.models import Assessment
 from trainer_app.clients.models import Client
 from trainer_app.clients.search import fold
@@ -61,13 +62,19 @@ def _escape_like(text: str) -> str:
 
 
 def client_query(
-    clinic_id: int, *, q: str = "", status: str = "active", sort: str = "name"
+    clinic_id: int,
+    *,
+    q: str = "",
+    status: str = "active",
+    sort: str = "name",
+    trainer_id: int | None = None,
 ) -> Select:
     """Clients of ``clinic_id`` matching a search, an archive status and a sort.
 
     The search ignores case and accents ("lukasiewicz" finds "Łukasiewicz"): it matches the
     folded search column, which a trigram index serves on PostgreSQL. The page's primary
     trainers come in one more query (joining them here would widen every row the sort handles).
+    ``trainer_id`` keeps the clients whose primary trainer that member is ("my clients").
     """
     stmt = (
         select(Client)
@@ -78,6 +85,8 @@ def client_query(
         stmt = stmt.where(Client.archived_at.is_(None))
     elif status == "archived":
         stmt = stmt.where(Client.archived_at.is_not(None))
+    if trainer_id is not None:
+        stmt = stmt.where(Client.primary_trainer_id == trainer_id)
     needle = fold(q)
     if needle:
         stmt = stmt.where(Client.search_text.like(f"%{_escape_like(needle)}%", escape="\\"))
@@ -135,10 +144,14 @@ def list_rows(clinic_id: int, clients: Sequence[Client]) -> list[ClientRow]:
 
 
 def trainer_choices(clinic_id: int) -> list[tuple[int, str]]:
-    """(id, name) of the clinic's active trainers, for the primary-trainer select."""
+    """(id, name) of the clinic's active trainers (and owner), for the primary-trainer select."""
     users = db.session.scalars(
         select(User)
-        .where(User.clinic_id == clinic_id, User.is_active_user.is_(True))
+        .where(
+            User.clinic_id == clinic_id,
+            User.is_active_user.is_(True),
+            User.role.in_(CLINICAL),
+        )
         .order_by(User.name)
     )
     return [(u.id, u.name) for u in users]
@@ -153,7 +166,8 @@ def apply_form(client: Client, data: dict, *, clinic_id: int) -> None:
     client.email = (data["email"] or "").strip().lower() or None
     client.phone = (data["phone"] or "").strip() or None
     client.date_of_birth = data["date_of_birth"]
-    client.notes = (data["notes"] or "").strip()
+    if "notes" in data:  # the front desk's form has no notes field: they stay as they are
+        client.notes = (data["notes"] or "").strip()
     client.primary_trainer_id = data["primary_trainer_id"]
     consent = bool(data["email_consent"]) and client.email is not None
     if consent and not client.email_consent:

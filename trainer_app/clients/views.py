@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from trainer_app.accounts import roles
 from trainer_app.assessments.models import Assessment
 from trainer_app.audit.service import audited
 from trainer_app.clients import service
@@ -13,6 +14,7 @@ from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
 from trainer_app.paging import requested_page
+from trainer_app.plans import service as plan_service
 from trainer_app.programs.models import Program
 from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 
@@ -31,10 +33,17 @@ def index():
     search = SearchForm(request.args)
     search.validate()
     q = "" if search.q.errors else (search.q.data or "")
+    mine = search.mine.data == "1"
     sort = search.sort.data if search.sort.data in service.SORTS else "name"
     status = search.status.data if search.status.data in ("active", "archived", "all") else "active"
     page = db.paginate(
-        service.client_query(current_clinic_id(), q=q, status=status, sort=sort),
+        service.client_query(
+            current_clinic_id(),
+            q=q,
+            status=status,
+            sort=sort,
+            trainer_id=current_user.id if mine else None,
+        ),
         page=requested_page(),
         per_page=PER_PAGE,
         error_out=False,
@@ -48,11 +57,15 @@ def index():
         sort=sort,
         sort_label={c.value: c.label for c in search.sort.choices}[sort],
         status=status,
+        mine=mine,
     )
 
 
 def _form(client: Client | None = None) -> ClientForm:
     form = ClientForm(obj=client)
+    if not roles.is_clinical(current_user):
+        # Clinical notes are not the front desk's: not shown, not changed.
+        del form.notes
     form.primary_trainer_id.choices = select_choices(service.trainer_choices(current_clinic_id()))
     if client is None and request.method == "GET":
         form.primary_trainer_id.data = current_user.id
@@ -85,7 +98,11 @@ def detail(client_id: int):
         .order_by(Program.created_at.desc(), Program.id.desc())
     ).all()
     return render_template(
-        "clients/detail.html", client=client, assessments=assessments, programs=programs
+        "clients/detail.html",
+        client=client,
+        assessments=assessments,
+        programs=programs,
+        plan_documents=plan_service.client_documents(client),
     )
 
 

@@ -22,7 +22,7 @@ from trainer_app.library.service import clinic_catalog
 from trainer_app.plans.context import plan_context
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING, PlanDocument
 from trainer_app.plans.render import RenderError, fingerprint, render_plan
-from trainer_app.programs.models import ProgramVersion
+from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.progress.service import ensure_link, plan_progress
 from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import utcnow
@@ -347,6 +347,25 @@ def _settle_late_followers(cutoff: datetime, now: datetime) -> None:
         follower.size_bytes = source.size_bytes
         follower.page_count = source.page_count
         follower.finished_at = now
+
+
+def client_documents(client, limit: int = 10) -> list[PlanDocument]:
+    """The client's ready plan PDFs, newest first (what the front desk prints and emails)."""
+    return list(
+        db.session.scalars(
+            select(PlanDocument)
+            .join(ProgramVersion, PlanDocument.program_version_id == ProgramVersion.id)
+            .join(Program, ProgramVersion.program_id == Program.id)
+            .where(
+                PlanDocument.clinic_id == client.clinic_id,
+                Program.client_id == client.id,
+                PlanDocument.status == READY,
+                PlanDocument.reused_from_id.is_(None),
+            )
+            .order_by(PlanDocument.created_at.desc(), PlanDocument.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def repeat_requests(document_ids: list[int]) -> dict[int, tuple[int, datetime]]:
