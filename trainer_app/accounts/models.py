@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
@@ -13,6 +13,8 @@ from trainer_app.timeutil import DEFAULT_ZONE, utcnow
 
 PAPER_SIZES = ("A4", "Letter")
 DEFAULT_ACCENT = "#2f6f8f"
+# How long an invitation link works after it was (last) sent.
+INVITE_DAYS = 7
 
 
 class Clinic(db.Model):
@@ -93,6 +95,8 @@ class Invitation(db.Model):
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254))
+    # The role the member gets on accepting (trainer or front desk).
+    role: Mapped[str] = mapped_column(String(20), default="trainer", server_default="trainer")
     invited_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
@@ -106,6 +110,11 @@ class Invitation(db.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.withdrawn_at is None
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the last link sent stops working (sending again starts a new period)."""
+        return self.created_at + timedelta(days=INVITE_DAYS)
 
 
 class AccountEmail(db.Model):

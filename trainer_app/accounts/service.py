@@ -8,8 +8,9 @@ import logging
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
-from trainer_app.accounts.models import Clinic, Invitation, LoginSession, User
+from trainer_app.accounts.models import INVITE_DAYS, Clinic, Invitation, LoginSession, User
 from trainer_app.accounts.passwords import hash_password, needs_rehash, verify_password
+from trainer_app.accounts.roles import ASSIGNABLE, LABELS, OWNER, TRAINER
 from trainer_app.extensions import db
 from trainer_app.timeutil import DEFAULT_ZONE, utcnow, valid_zone
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 RESET_SALT = "password-reset"
 INVITE_SALT = "invitation-v2"  # an invitation row's id (v1 tokens named a user; now void)
 CONFIRM_SALT = "confirm-signup"
-INVITE_MAX_AGE = 7 * 24 * 3600
+INVITE_MAX_AGE = INVITE_DAYS * 24 * 3600
 
 
 class EmailTaken(ValueError):
@@ -165,7 +166,9 @@ def user_for_password_token(
     return user
 
 
-def invite_trainer(clinic: Clinic, *, invited_by: User, name: str, email: str) -> Invitation:
+def invite_trainer(
+    clinic: Clinic, *, invited_by: User, name: str, email: str, role: str = TRAINER
+) -> Invitation:
     """Record an invitation to ``clinic`` (an open one to the same address is reused).
 
     :raise AlreadyMember: the address is already on this clinic's team (the owner sees the
@@ -186,7 +189,10 @@ def invite_trainer(clinic: Clinic, *, invited_by: User, name: str, email: str) -
     if invitation is None:
         invitation = Invitation(clinic=clinic, email=address)
         db.session.add(invitation)
+    if role not in ASSIGNABLE:
+        raise ValueError(f"Unknown role {role!r}.")
     invitation.name = name.strip()
+    invitation.role = role
     invitation.invited_by = invited_by
     invitation.created_at = utcnow()
     db.session.flush()
@@ -205,7 +211,7 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
         name=invitation.name,
         email=invitation.email,
         password_hash=hash_password(password),
-        role="trainer",
+        role=invitation.role or TRAINER,
         email_confirmed_at=utcnow(),  # the link came to this address
     )
     db.session.add(user)
@@ -252,9 +258,22 @@ def user_for_confirm_token(token: str, secret_key: str) -> User | None:
     return user
 
 
+def change_role(user: User, role: str) -> None:
+    """Give a member another role (trainer or front desk); the owner stays the owner.
+
+    Open sessions carry on: every request reads the role afresh, so the change applies at once.
+    """
+    if user.role == OWNER:
+        raise ValueError("The clinic's owner keeps the owner's role.")
+    if role not in ASSIGNABLE:
+        raise ValueError(f"Choose one of: {', '.join(LABELS[r] for r in ASSIGNABLE)}.")
+    user.role = role
+    db.session.flush()
+
+
 def set_active(user: User, active: bool) -> None:
     """Let a trainer sign in again, or stop them (their open sessions end at once)."""
-    if user.role == "owner" and not active:
+    if user.role == OWNER and not active:
         raise ValueError("The clinic's owner cannot be deactivated.")
     user.is_active_user = active
     if not active:

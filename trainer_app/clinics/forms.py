@@ -4,6 +4,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from trainer_app.accounts.roles import ASSIGNABLE, LABELS, TRAINER
 from trainer_app.formutil import EmailAddress, SafeForm, select_choices
 from trainer_app.timeutil import DEFAULT_ZONE, valid_zone, zone_names
 
@@ -77,4 +78,23 @@ class AddTrainerForm(SafeForm):
             Length(max=254),
         ],
         description="They get an email with a link to choose their password.",
+    )
+    role = SelectField(
+        "Role",
+        choices=select_choices([(r, LABELS[r]) for r in ASSIGNABLE]),
+        default=TRAINER,
+        description="Front desk: appointments, contact details, printing and emailing plans; "
+        "no assessments, notes or findings.",
+    )
+
+
+class RoleForm(SafeForm):
+    role = SelectField("Role", choices=select_choices([(r, LABELS[r]) for r in ASSIGNABLE]))
+
+
+class ReassignForm(SafeForm):
+    to_user_id = SelectField(
+        "Give their clients to",
+        coerce=int,
+        validators=[DataRequired("Choose who takes over the clients.")],
     )

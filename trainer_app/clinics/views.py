@@ -7,16 +7,19 @@ import base64
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
-from trainer_app.accounts import emails
+from trainer_app.accounts import emails, roles
 from trainer_app.accounts import service as service_accounts
 from trainer_app.accounts.models import Invitation, User
+from trainer_app.audit import service as audit
 from trainer_app.audit.service import not_audited
-from trainer_app.clinics.forms import AddTrainerForm, ClinicSettingsForm
-from trainer_app.clinics.service import LogoError, update_settings
+from trainer_app.clients.models import Client
+from trainer_app.clinics.forms import AddTrainerForm, ClinicSettingsForm, ReassignForm, RoleForm
+from trainer_app.clinics.service import LogoError, reassign_clients, update_settings
 from trainer_app.extensions import db, limiter
 from trainer_app.jobs import enqueue
-from trainer_app.tenancy import get_or_404, scoped
+from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 from trainer_app.timeutil import utcnow
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinic")
@@ -91,6 +94,7 @@ def team():
                 invited_by=current_user,
                 name=form.name.data,
                 email=form.email.data,
+                role=form.role.data,
             )
         except service_accounts.AlreadyMember as exc:
             form.email.errors.append(str(exc))
@@ -107,7 +111,80 @@ def team():
         .where(Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ).all()
-    return render_template("clinics/team.html", form=form, members=members, invitations=invitations)
+    client_counts = dict(
+        db.session.execute(
+            select(Client.primary_trainer_id, func.count(Client.id))
+            .where(Client.clinic_id == current_clinic_id(), Client.archived_at.is_(None))
+            .group_by(Client.primary_trainer_id)
+        ).all()
+    )
+    takers = [m for m in members if m.is_active_user and m.role in roles.CLINICAL]
+    return render_template(
+        "clinics/team.html",
+        form=form,
+        members=members,
+        invitations=invitations,
+        client_counts=client_counts,
+        takers=takers,
+        now=utcnow(),
+        role_form=RoleForm,
+        reassign_form=ReassignForm,
+    )
+
+
+@bp.post("/team/<int:user_id>/role")
+@not_audited("team management: a member's role, no client data")
+def change_role(user_id: int):
+    user = get_or_404(User, user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choose a role from the list.", "warning")
+        return redirect(url_for("clinics.team"))
+    try:
+        service_accounts.change_role(user, form.role.data)
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(f"{user.name} is now {roles.LABELS[user.role].lower()}.", "success")
+    return redirect(url_for("clinics.team"))
+
+
+@bp.post("/team/<int:user_id>/reassign")
+@not_audited("team management: each client it moves is recorded as a change of its own")
+def reassign(user_id: int):
+    user = get_or_404(User, user_id)
+    form = ReassignForm()
+    form.to_user_id.choices = [
+        (m.id, m.name) for m in db.session.scalars(scoped(User)) if m.id != user.id
+    ]
+    if not form.validate_on_submit():
+        flash("Choose who takes over the clients.", "warning")
+        return redirect(url_for("clinics.team"))
+    to_user = get_or_404(User, form.to_user_id.data)
+    try:
+        moved_ids = reassign_clients(user, to_user)
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        for client_id in moved_ids:
+            audit.record(
+                "change",
+                clinic_id=user.clinic_id,
+                what="clinics.reassign",
+                client_id=client_id,
+                detail=f"primary trainer {user.id} -> {to_user.id}",
+            )
+        db.session.commit()
+        moved = len(moved_ids)
+        flash(
+            f"{moved} client{'' if moved == 1 else 's'} of {user.name} now "
+            f"{'has' if moved == 1 else 'have'} {to_user.name} as primary trainer.",
+            "success",
+        )
+    return redirect(url_for("clinics.team"))
 
 
 @bp.post("/team/invitations/<int:invitation_id>/resend")

@@ -1,0 +1,26 @@
+"""invitation roles: an invitation names the role the member gets
+
+Revision ID: 5c1e7a2b9d04
+Revises: a96b9d213285
+Create Date: 2026-12-01 15:40:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "5c1e7a2b9d04"
+down_revision = "a96b9d213285"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("role", sa.String(length=20), server_default="trainer", nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_column("role")
