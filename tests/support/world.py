@@ -31,6 +31,8 @@ class ClinicWorld:
     """Ids of one clinic's rows, one of each kind a URL can name."""
 
     owner: object
+    trainer: object
+    front_desk: object
     member_id: int
     client_id: int
     assessment_id: int
@@ -113,6 +115,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
         clinic = db.session.get(Clinic, owner.clinic_id)
         db.session.expunge(clinic)
     member = factories.user(clinic=clinic, role="trainer")
+    front_desk = factories.user(clinic=clinic, role="front_desk")
     unconfirmed = factories.user(clinic=clinic, role="trainer")
     client = factories.client_record(owner, email="world@example.com", email_consent=True)
     version_id = factories.program_version(owner, client)
@@ -175,6 +178,8 @@ def build_world(app, factories: Factories) -> ClinicWorld:
         owner_row = db.session.get(User, owner.id)
         world = ClinicWorld(
             owner=owner,
+            trainer=member,
+            front_desk=front_desk,
             member_id=member.id,
             client_id=client.id,
             assessment_id=program.assessment_id,
