@@ -1,7 +1,7 @@
 """invitation roles: an invitation names the role the member gets
 
 Revision ID: 5c1e7a2b9d04
-Revises: a96b9d213285
+Revises: fb0560b9cfae
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5c1e7a2b9d04"
-down_revision = "a96b9d213285"
+down_revision = "fb0560b9cfae"
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ from tests.support.world import build_world, snapshot, state_changes
 
 OK, FORBIDDEN, HIDDEN = "ok", 403, 404
 # Pages anyone may open, signed in or not: no role applies.
-OPEN = {"main.index", "main.healthz", "static", "bootstrap.static"}
+OPEN = {"main.index", "main.healthz", "static", "bootstrap.static", "progress.page"}
 OWNER, TRAINER, FRONT_DESK = "owner", "trainer", "front_desk"
 # Let in, but answering 404 for a reason of the world's own.
 ABSENT = {"library.photo": "the world's exercise has no photo"}
@@ -34,9 +34,10 @@ def expected(endpoint: str, method: str, role: str) -> str | int | None:
         return None
     if area == "clinics":  # the owner's settings and team do not exist for anyone else
         return OK if role == OWNER else HIDDEN
-    if endpoint in ("delivery.outbox", "delivery.outbox_message"):
+    if endpoint in ("delivery.outbox", "delivery.outbox_message", "audit.index"):
         return OK if role == OWNER else FORBIDDEN
-    clinical = area in ("assessments", "programs") or endpoint == "plans.make"
+    # Pain scores and progress notes are clinical as much as findings are.
+    clinical = area in ("assessments", "programs", "progress") or endpoint == "plans.make"
     clinical = clinical or (area == "library" and method != "GET")
     if clinical:
         return FORBIDDEN if role == FRONT_DESK else OK

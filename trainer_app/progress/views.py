@@ -19,6 +19,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
+from trainer_app.accounts import roles
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.audit.service import audited
 from trainer_app.clients.models import Client
@@ -189,7 +190,7 @@ def client_clinic(client: Client):
 def _client_for_trainer(client_id: int) -> Client:
     client = get_or_404(Client, client_id)
     if not service.can_see_progress(current_user):
-        abort(403)
+        abort(403, description=roles.CLINICAL_REFUSAL)
     return client
 
 
