@@ -85,6 +85,7 @@ def _check_content() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from trainer_app.accounts.views import bp as accounts_bp
+    from trainer_app.appointments.views import bp as appointments_bp
     from trainer_app.assessments.views import bp as assessments_bp
     from trainer_app.audit.views import bp as audit_bp
     from trainer_app.clients.views import bp as clients_bp
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
         main_bp,
         accounts_bp,
         clients_bp,
+        appointments_bp,
         library_bp,
         assessments_bp,
         programs_bp,

@@ -86,6 +86,7 @@ def navigation() -> dict:
     return {
         "nav_items": [
             ("main.dashboard", "Dashboard"),
+            ("appointments.day", "Appointments"),
             ("clients.index", "Clients"),
             ("library.index", "Exercise library"),
         ],

@@ -7,6 +7,7 @@ from trainer_app.accounts.models import (  # noqa: F401
     LoginSession,
     User,
 )
+from trainer_app.appointments.models import Appointment  # noqa: F401
 from trainer_app.assessments.models import Assessment  # noqa: F401
 from trainer_app.audit.models import AuditEvent  # noqa: F401
 from trainer_app.clients.models import Client  # noqa: F401

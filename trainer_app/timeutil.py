@@ -77,3 +77,8 @@ def format_local(value: datetime | date | None, zone: str | None, style: str = "
     if style == "time":
         return ""
     return value.strftime(pattern)
+
+
+def zone_info(name: str | None) -> ZoneInfo:
+    """The ZoneInfo of a clinic's zone name (UTC when the name is unknown here)."""
+    return _zone(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -46,6 +47,7 @@ class ClinicWorld:
     outbox_name: str
     invitation_id: int
     template_id: int
+    appointment_id: int
     reset_token: str
     invite_token: str
     confirm_token: str
@@ -65,6 +67,7 @@ class ClinicWorld:
             "user_id": self.member_id,
             "invitation_id": self.invitation_id,
             "template_id": self.template_id,
+            "appointment_id": self.appointment_id,
             "slug": self.exercise_slug,
             "name": self.outbox_name,
         }
@@ -100,6 +103,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
     from tests.library.test_service import exercise_data
     from trainer_app.accounts import service as accounts
     from trainer_app.accounts.models import Clinic, Invitation, User
+    from trainer_app.appointments.models import Appointment
     from trainer_app.delivery.models import Delivery
     from trainer_app.library import service as library
     from trainer_app.library.catalog import default_catalog
@@ -167,6 +171,15 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             program, f"World template {owner.clinic_id}", default_catalog(), user_id=owner.id
         )
         link = progress.ensure_link(program.client, program)
+        appointment = Appointment(
+            clinic_id=owner.clinic_id,
+            client_id=client.id,
+            trainer_id=member.id,
+            starts_at=utcnow(),
+            ends_at=utcnow() + timedelta(hours=1),
+            note="World session",
+        )
+        db.session.add(appointment)
         db.session.commit()
         folder = clinic_outbox(owner.clinic_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -193,6 +206,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             outbox_name=outbox_name,
             invitation_id=invitation.id,
             template_id=template.id,
+            appointment_id=appointment.id,
             reset_token=accounts.make_password_token(owner_row, secret),
             invite_token=accounts.make_invitation_token(invitation, secret),
             confirm_token=accounts.make_confirm_token(unconfirmed_row, secret),

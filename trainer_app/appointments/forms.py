@@ -1,0 +1,42 @@
+"""Appointment and calendar-import forms."""
+
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, IntegerField, SelectField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from trainer_app.formutil import SafeForm, select_choices
+
+
+class AppointmentForm(SafeForm):
+    client_id = SelectField("Client", coerce=int, validators=[DataRequired("Choose the client.")])
+    trainer_id = SelectField("Trainer", coerce=int)
+    day = DateField("Date", validators=[InputRequired("Enter the date.")])
+    start = TimeField("Starts at", validators=[InputRequired("Enter the time it starts.")])
+    minutes = IntegerField(
+        "Length (minutes)",
+        default=60,
+        validators=[
+            InputRequired("Enter how long it lasts."),
+            NumberRange(5, 600, "Between 5 and 600 minutes."),
+        ],
+    )
+    note = TextAreaField("Note", validators=[Length(max=1000)], render_kw={"rows": 2})
+
+
+class ImportForm(SafeForm):
+    calendar = FileField(
+        "Calendar file (.ics)",
+        validators=[FileRequired("Choose the .ics file your booking system exported.")],
+        render_kw={"accept": ".ics,text/calendar"},
+    )
+    day = DateField("Import the events of", validators=[InputRequired("Choose the day.")])
+    days = SelectField(
+        "Over",
+        coerce=int,
+        choices=select_choices([(1, "That day"), (7, "That day and the six after it")]),
+        default=1,
+    )
+
+
+class MatchForm(SafeForm):
+    client_id = SelectField("Client", coerce=int, validators=[DataRequired("Choose the client.")])

@@ -1,0 +1,218 @@
+"""The clinic's diary: day and week views, hand entry, and the .ics import with its review."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from trainer_app.appointments import ics, service
+from trainer_app.appointments.forms import AppointmentForm, ImportForm, MatchForm
+from trainer_app.appointments.models import Appointment
+from trainer_app.audit.service import audited
+from trainer_app.extensions import db
+from trainer_app.formutil import select_choices
+from trainer_app.tenancy import current_clinic_id, get_or_404
+from trainer_app.timeutil import local_today, to_local
+
+bp = Blueprint("appointments", __name__, url_prefix="/appointments")
+MAX_ICS_BYTES = 2 * 1024 * 1024
+
+
+def _client_of_appointment(values: dict) -> int | None:
+    """The audit trail's subject: the client the appointment is with (None while unmatched)."""
+    return db.session.scalar(
+        select(Appointment.client_id).where(
+            Appointment.id == values["appointment_id"],
+            Appointment.clinic_id == current_clinic_id(),
+        )
+    )
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every member keeps the diary: front desk, trainers and the owner."""
+
+
+def _zone() -> str:
+    return current_user.clinic.time_zone
+
+
+def _requested_day() -> date:
+    """``?day=YYYY-MM-DD``, or today in the clinic's zone (a bad value is a 400, not a guess)."""
+    raw = request.args.get("day")
+    if not raw:
+        return local_today(_zone())
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+
+
+@bp.get("/")
+def day():
+    shown = _requested_day()
+    return render_template(
+        "appointments/day.html",
+        day=shown,
+        appointments=service.between(current_clinic_id(), _zone(), shown),
+        unmatched_count=len(service.unmatched(current_clinic_id())),
+        today=local_today(_zone()),
+        prev_day=shown - timedelta(days=1),
+        next_day=shown + timedelta(days=1),
+    )
+
+
+@bp.get("/week")
+def week():
+    shown = _requested_day()
+    monday = shown - timedelta(days=shown.weekday())
+    appointments = service.between(current_clinic_id(), _zone(), monday, days=7)
+    by_day: dict[date, list[Appointment]] = {monday + timedelta(days=i): [] for i in range(7)}
+    for appointment in appointments:
+        local_day = to_local(appointment.starts_at, _zone()).date()
+        by_day.setdefault(local_day, []).append(appointment)
+    return render_template(
+        "appointments/week.html",
+        monday=monday,
+        by_day=by_day,
+        today=local_today(_zone()),
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+    )
+
+
+def _form(appointment: Appointment | None = None) -> AppointmentForm:
+    form = AppointmentForm(obj=appointment)
+    clinic_id = current_clinic_id()
+    form.client_id.choices = select_choices(service.client_choices(clinic_id))
+    form.trainer_id.choices = select_choices(
+        [(0, "No trainer yet"), *service.member_choices(clinic_id)]
+    )
+    if request.method == "GET":
+        if appointment is not None:
+            local = to_local(appointment.starts_at, _zone())
+            form.day.data, form.start.data = local.date(), local.time().replace(second=0)
+            form.minutes.data = max(
+                5, int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+            )
+            form.trainer_id.data = appointment.trainer_id or 0
+        else:
+            form.day.data = _requested_day()
+            if current_user.role != "front_desk":
+                form.trainer_id.data = current_user.id
+            if request.args.get("client_id", type=int):
+                form.client_id.data = request.args.get("client_id", type=int)
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = _form()
+    if form.validate_on_submit():
+        appointment = Appointment(created_by_id=current_user.id)
+        try:
+            service.apply_form(appointment, form.data, current_user.clinic)
+        except ValueError as exc:
+            db.session.rollback()
+            form.client_id.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Appointment added.", "success")
+            return redirect(url_for("appointments.day", day=form.day.data.isoformat()))
+    return render_template("appointments/form.html", form=form, appointment=None)
+
+
+@bp.route("/<int:appointment_id>/edit", methods=["GET", "POST"])
+@audited(resolve=_client_of_appointment)
+def edit(appointment_id: int):
+    appointment = get_or_404(Appointment, appointment_id)
+    form = _form(appointment)
+    if form.validate_on_submit():
+        try:
+            service.apply_form(appointment, form.data, current_user.clinic)
+        except ValueError as exc:
+            db.session.rollback()
+            form.client_id.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Appointment saved.", "success")
+            return redirect(url_for("appointments.day", day=form.day.data.isoformat()))
+    return render_template("appointments/form.html", form=form, appointment=appointment)
+
+
+@bp.post("/<int:appointment_id>/delete")
+@audited(resolve=_client_of_appointment)
+def delete(appointment_id: int):
+    appointment = get_or_404(Appointment, appointment_id)
+    shown = to_local(appointment.starts_at, _zone()).date()
+    db.session.delete(appointment)
+    db.session.commit()
+    flash("Appointment removed from the diary.", "info")
+    return redirect(url_for("appointments.day", day=shown.isoformat()))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_calendar():
+    form = ImportForm()
+    if request.method == "GET":
+        form.day.data = _requested_day()
+    if form.validate_on_submit():
+        with form.calendar.data.stream as stream:
+            data = stream.read(MAX_ICS_BYTES + 1)
+        if len(data) > MAX_ICS_BYTES:
+            form.calendar.errors.append("The file is over 2 MB: export a shorter period.")
+        else:
+            try:
+                result = service.import_calendar(
+                    current_user.clinic, data, form.day.data, form.days.data, user=current_user
+                )
+            except ics.NotACalendar as exc:
+                db.session.rollback()
+                form.calendar.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(
+                    f"Imported: {result.added} new, {result.moved} moved, "
+                    f"{result.unchanged} already in the diary.",
+                    "success",
+                )
+                if result.unmatched_ids:
+                    flash(
+                        f"{len(result.unmatched_ids)} event(s) matched no client: "
+                        "choose the client for each below.",
+                        "warning",
+                    )
+                    return redirect(url_for("appointments.review"))
+                return redirect(url_for("appointments.day", day=form.day.data.isoformat()))
+    return render_template("appointments/import.html", form=form)
+
+
+@bp.get("/review")
+def review():
+    rows = service.unmatched(current_clinic_id())
+    choices = select_choices(service.client_choices(current_clinic_id()))
+    return render_template("appointments/review.html", rows=rows, choices=choices, form=MatchForm())
+
+
+@bp.post("/<int:appointment_id>/match")
+@audited(resolve=_client_of_appointment)
+def match(appointment_id: int):
+    appointment = get_or_404(Appointment, appointment_id)
+    form = MatchForm()
+    form.client_id.choices = select_choices(service.client_choices(current_clinic_id()))
+    if not form.validate_on_submit():
+        flash("Choose the client this event is about.", "warning")
+        return redirect(url_for("appointments.review"))
+    try:
+        service.assign_client(appointment, form.client_id.data)
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(f"Matched to {appointment.client.name}.", "success")
+    return redirect(url_for("appointments.review"))
