@@ -10,6 +10,7 @@ import itsdangerous.timed
 from sqlalchemy import select
 
 from tests.clinics.test_team import invitation_link
+from tests.support import mailbox
 from trainer_app.accounts import service as accounts
 from trainer_app.accounts.models import Clinic, Invitation, User
 from trainer_app.clients.models import Client
@@ -29,6 +30,7 @@ def test_invited_front_desk_joins_with_that_role_and_is_kept_from_clinical_pages
     app, client, auth, factories
 ):
     auth.login()
+    mailbox.clear(app)
     owner = auth.user
     shared = factories.client_record(owner, name="Dana Desk", notes="Disc bulge L4/L5, see MRI")
     client.post(
@@ -133,6 +135,7 @@ def test_deactivated_members_clients_move_to_another_trainer_in_one_step(
 
 def test_invitation_links_refused_when_expired_reused_or_tampered(app, client, auth, monkeypatch):
     auth.login()
+    mailbox.clear(app)
     client.post("/clinic/team", data={"name": "Ivy New", "email": "ivy@example.com"})
     link = invitation_link(app, "ivy@example.com")
     token = link.rsplit("/", 1)[1]

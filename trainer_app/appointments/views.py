@@ -144,9 +144,9 @@ def edit(appointment_id: int):
     return render_template("appointments/form.html", form=form, appointment=appointment)
 
 
-@bp.post("/<int:appointment_id>/delete")
+@bp.post("/<int:appointment_id>/remove")
 @audited(resolve=_client_of_appointment)
-def delete(appointment_id: int):
+def remove(appointment_id: int):
     appointment = get_or_404(Appointment, appointment_id)
     shown = to_local(appointment.starts_at, _zone()).date()
     db.session.delete(appointment)
