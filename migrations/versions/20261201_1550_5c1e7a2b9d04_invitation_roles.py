@@ -1,7 +1,7 @@
 """invitation roles: an invitation names the role the member gets
 
 Revision ID: 5c1e7a2b9d04
-Revises: fb0560b9cfae
+Revises: 7d2e4c1f8a30
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5c1e7a2b9d04"
-down_revision = "fb0560b9cfae"
+down_revision = "7d2e4c1f8a30"
 branch_labels = None
 depends_on = None
 
