@@ -305,6 +305,65 @@ ITEMS = [
     ),
 ]
 
+SLUGS = [
+    "hip_thrust",
+    "glute_bridge",
+    "bulgarian_split_squat",
+    "plank",
+    "dead_bug",
+    "hollow_body_hold",
+    "romanian_deadlift",
+    "nordic_curl",
+    "glute_ham_raise",
+    "face_pull",
+    "reverse_fly",
+    "foam_roller_chest_opener",
+]
+for _slug, _entry in zip(SLUGS, ITEMS, strict=True):
+    # The client copy's one plain sentence; the clinician copy adds the detailed reason.
+    _entry.update(
+        slug=_slug,
+        why=_entry["reason"],
+        photo_data_uri=None,
+        video_url=None,
+    )
+    del _entry["reason"]
+
+
+def _finding(text, value, threshold, severity, source="Field rule of thumb"):
+    return {
+        "text": text,
+        "value": value,
+        "threshold": threshold,
+        "severity": severity,
+        "source": source,
+    }
+
+
+CLINICIAN_FINDINGS = [
+    {
+        "name": "Weak glutes and an overloaded lower back",
+        "severity": "marked",
+        "findings": [
+            _finding("Left single-leg bridge held 12 s", "12 s", "under 30 s", "marked"),
+            _finding("Hip drops on single-leg stance", "yes", "a positive sign", "moderate"),
+        ],
+    },
+    {
+        "name": "Weak core and increased lower back load",
+        "severity": "moderate",
+        "findings": [
+            _finding(
+                "Front plank held 25 s",
+                "25 s",
+                "under 60 s",
+                "moderate",
+                "Published norm: McGill 2015",
+            )
+        ],
+    },
+]
+
 SAMPLE_CONTEXT = {
     "clinic": {
         "name": "Northside Movement Clinic",
@@ -318,29 +377,22 @@ SAMPLE_CONTEXT = {
     "date": "25 November 2026",
     "title": "Corrective exercise plan",
     "large_print": False,
-    "program": {"version": 2, "sessions_per_week": 3, "weeks": 6, "session_minutes": 35},
-    "findings": [
+    "audience": "client",
+    "program": {
+        "version": 2,
+        "sessions_per_week": 3,
+        "weeks": 6,
+        "session_minutes": 35,
+        "retest_on": "6 January 2027",
+    },
+    "focus": [
         {
-            "name": "Weak glutes, overloaded lower back",
-            "severity": "marked",
-            "reasons": ["Morning stiffness in the lower back", "Hip drops on single-leg stance"],
+            "name": "Weak glutes and an overloaded lower back",
+            "why": "Stronger glutes take work off your lower back.",
         },
-        {
-            "name": "Weak core",
-            "severity": "moderate",
-            "reasons": ["Plank held for less than 20 s", "Pain after long periods of sitting"],
-        },
-        {
-            "name": "Weak hamstrings",
-            "severity": "mild",
-            "reasons": ["Left side noticeably weaker than right"],
-        },
-        {
-            "name": "Rounded shoulders (tight chest, weak upper back)",
-            "severity": "moderate",
-            "reasons": ["Shoulders rest forward", "Tightness across the chest"],
-        },
+        {"name": "Weak core", "why": "A stronger trunk keeps your spine steady."},
     ],
+    "findings": [],
     "body_map": {
         "weak": ["glutes", "abdominals", "hamstrings", "mid_back", "rear_deltoids"],
         "overactive": ["lower_back", "hip_flexors", "chest", "upper_trapezius"],
@@ -371,7 +423,33 @@ SAMPLE_CONTEXT = {
     "safety_note": (
         "Stop any exercise that causes sharp pain, numbness or dizziness, and tell your trainer."
     ),
+    "stop_signs": {
+        "emergency": [
+            "New trouble passing urine, or losing control of your bladder or bowels.",
+            "Numbness or a strange feeling around your groin, genitals or buttocks.",
+            "Weakness or numbness in your legs that is getting worse, or is in both legs.",
+        ],
+        "doctor": [
+            "Back pain that started after a bad fall, an accident or a blow to the back.",
+            "Losing weight without trying.",
+            "Constant pain at night or at rest that no position eases.",
+            "A fever, night sweats or feeling unwell together with the back pain.",
+        ],
+    },
+    "not_medical_advice": "This plan supports your training; it does not replace medical advice.",
+    "drawings_version": "2026.12.1",
 }
+
+
+def clinician_context(**overrides) -> dict:
+    """The same plan as the clinician copy: findings with values and thresholds, reasons."""
+    context = sample_context(**overrides)
+    context["audience"] = "clinician"
+    context["findings"] = copy.deepcopy(CLINICIAN_FINDINGS)
+    for entry in context["items"]:
+        entry["reason"] = f"{entry['name']} addresses: {entry['why'][0].lower()}{entry['why'][1:]}"
+        entry["dose_reason"] = "Starting dose from the tested hold time (score 62 of 100)."
+    return context
 
 
 def sample_context(**overrides) -> dict:

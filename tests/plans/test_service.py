@@ -90,7 +90,7 @@ def test_pdf_reads_back_with_client_exercises_and_tracking(app, version_id, tmp_
         assert item["name"] in flat
         assert item["steps"], item["name"]
         assert " ".join(item["steps"][0].split()) in flat
-    assert "Week 1" in flat
+    assert "WEEK 1" in flat and "Track your progress" in flat
     assert "Ana Trainer" in flat
 
 

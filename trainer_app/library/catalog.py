@@ -386,6 +386,8 @@ class Imbalance(Strict):
     priority: Annotated[Whole, Field(ge=1, le=99)]
     trainer_note: Paragraph | None = None
     trainer_note_source: StatementSource | None = None
+    # Why its strengthening exercises matter, in one plain sentence for the client's paper.
+    client_why: Summary | None = None
 
     @field_validator("overactive_muscles")
     @classmethod

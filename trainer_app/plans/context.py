@@ -1,12 +1,21 @@
-"""Turn a program version and its clinic, client and assessment into the PDF's plain context."""
+"""Turn a program version and its clinic, client and assessment into the PDF's plain context.
+
+The client copy holds plain words only: no scores, thresholds or findings, so nothing clinical
+can leak onto the client's paper whatever the template does. The clinician copy adds the
+findings with their measured values and thresholds, and each exercise's detailed reasons.
+"""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 
 from trainer_app.accounts.models import Clinic
+from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import result_from_dict
 from trainer_app.library.catalog import REGIONS, Catalog, dose_text
+from trainer_app.library.poses import default_poses
+from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.programs.builder import ProgramItem, diff_items, draft_from_dict, item_dose_text
 from trainer_app.programs.models import ProgramVersion
 from trainer_app.timeutil import format_local
@@ -14,6 +23,10 @@ from trainer_app.timeutil import format_local
 SAFETY_NOTE = (
     "Stop an exercise that causes sharp pain, numbness or tingling, and tell your trainer. "
     "Mild muscle effort is expected; pain that lasts into the next day means the dose is too high."
+)
+NOT_MEDICAL_ADVICE = (
+    "This plan supports your training; it does not replace medical advice. "
+    "If you are unsure whether an exercise is right for you, ask your doctor."
 )
 PLAN_TITLE = "Corrective exercise plan"
 
@@ -29,14 +42,37 @@ def _week_text(item: ProgramItem, sets: int, reps: int | None, hold: int | None)
     return dose_text(sets, reps, hold, item.rest_seconds, item.per_side)
 
 
-def _item_context(item: ProgramItem, catalog: Catalog) -> dict:
+def _names(regions) -> str:
+    names = [REGIONS.get(r, r).lower() for r in regions]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def client_why(item: ProgramItem, catalog: Catalog) -> str:
+    """Why this exercise is in the plan, in one plain sentence (no findings, no scores)."""
+    exercise = catalog.exercises.get(item.exercise_slug)
+    imbalance = catalog.imbalances.get(item.imbalance)
+    if item.kind == "release":
+        muscles = _names(exercise.target_muscles) if exercise else ""
+        if muscles:
+            return f"Loosens your {muscles}, so the strengthening work can do its job."
+        return "Loosens tight muscles, so the strengthening work can do its job."
+    if imbalance is not None and imbalance.client_why:
+        return imbalance.client_why
+    muscles = _names(exercise.target_muscles) if exercise else ""
+    return f"Makes your {muscles} stronger." if muscles else "Builds the strength you need."
+
+
+def _item_context(item: ProgramItem, catalog: Catalog, pictures, audience: str) -> dict:
     exercise = catalog.exercises.get(item.exercise_slug)
 
     def variant(slug: str | None) -> str | None:
         other = catalog.exercises.get(slug) if slug else None
         return other.name if other else None
 
-    return {
+    entry = {
+        "slug": item.exercise_slug,
         "name": item.name,
         "kind": item.kind,
         "dose_text": item_dose_text(item),
@@ -47,12 +83,36 @@ def _item_context(item: ProgramItem, catalog: Catalog) -> dict:
         "target_muscle_names": [],  # filled below from the catalog's region names
         "easier": variant(exercise.easier) if exercise else None,
         "harder": variant(exercise.harder) if exercise else None,
-        "reason": item.reason,
+        "why": client_why(item, catalog),
         "notes": item.notes,
+        "photo_data_uri": pictures.photo_data_uri if pictures is not None else None,
+        "video_url": pictures.video_url if pictures is not None else None,
         "weekly": [
             {"week": w.week, "dose_text": _week_text(item, w.sets, w.reps, w.hold_seconds)}
             for w in item.weekly
         ],
+    }
+    if audience == CLINICIAN_COPY:
+        entry["reason"] = item.reason
+        entry["dose_reason"] = item.dose_reason
+    return entry
+
+
+def stop_signs() -> dict:
+    """The red-flag symptoms in the client's words, most urgent first (the questionnaire's)."""
+    flags = default_questionnaire().red_flags
+    emergency = [q.client_text for q in flags.questions if q.urgency == "emergency"]
+    doctor = [q.client_text for q in flags.questions if q.urgency == "urgent"]
+    return {"emergency": emergency, "doctor": doctor}
+
+
+def _finding(finding) -> dict:
+    return {
+        "text": finding.text,
+        "value": finding.value,
+        "threshold": finding.threshold,
+        "severity": finding.severity,
+        "source": finding.source,
     }
 
 
@@ -64,8 +124,13 @@ def plan_context(
     previous: ProgramVersion | None,
     paper: str,
     large_print: bool,
+    audience: str = CLIENT_COPY,
+    pictures: Mapping | None = None,
 ) -> dict:
-    """Everything that shapes the PDF, as plain data (the fingerprint is taken over this)."""
+    """Everything that shapes the PDF, as plain data (the fingerprint is taken over this).
+
+    :param pictures: exercise slug -> ``library.media.ExercisePictures`` (photos loaded).
+    """
     program = version.program
     client = program.client
     draft = draft_from_dict(version.content)
@@ -76,24 +141,30 @@ def plan_context(
         result = result_from_dict(program.assessment.result)
         chosen = program.assessment.confirmed_imbalances or targets
         for item in result.imbalances:
-            if item.slug in chosen:
+            if item.slug in chosen and audience == CLINICIAN_COPY:
                 findings.append(
                     {
                         "name": item.name,
                         "severity": item.severity or ("flagged" if item.flagged else "not flagged"),
-                        "reasons": list(item.reasons),
+                        "findings": [_finding(f) for f in item.findings],
                     }
                 )
         targets = list(chosen)
+    focus = [
+        {"name": catalog.imbalances[slug].name, "why": catalog.imbalances[slug].client_why or ""}
+        for slug in targets
+        if slug in catalog.imbalances
+    ]
     for slug in targets:
         imbalance = catalog.imbalances.get(slug)
         if imbalance is None:
             continue
         weak += [m for m in imbalance.weak_muscles if m not in weak]
         overactive += [m for m in imbalance.overactive_muscles if m not in overactive]
+    pictures = pictures or {}
     items = []
     for item in draft.items:
-        entry = _item_context(item, catalog)
+        entry = _item_context(item, catalog, pictures.get(item.exercise_slug), audience)
         entry["target_muscle_names"] = [REGIONS.get(m, m) for m in entry["target_muscles"]]
         items.append(entry)
     tips = [
@@ -118,16 +189,23 @@ def plan_context(
         "date": format_local(version.created_at, clinic.time_zone, "long_date"),
         "title": program.title or PLAN_TITLE,
         "large_print": bool(large_print),
+        "audience": audience,
         "program": {
             "version": version.number,
             "sessions_per_week": draft.sessions_per_week,
             "weeks": draft.weeks,
             "session_minutes": draft.session_minutes,
+            "retest_on": format_local(program.retest_on, None, "long_date"),
         },
+        "focus": focus,
         "findings": findings,
         "body_map": {"weak": weak, "overactive": overactive},
         "items": items,
         "tips": tips,
         "changes": changes,
         "safety_note": SAFETY_NOTE,
+        "stop_signs": stop_signs(),
+        "not_medical_advice": NOT_MEDICAL_ADVICE,
+        # The drawings come from the poses file: a new version is a new PDF.
+        "drawings_version": default_poses().version,
     }

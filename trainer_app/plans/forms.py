@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Regexp
 
 from trainer_app.accounts.models import PAPER_SIZES
 from trainer_app.formutil import SafeForm, select_choices
+from trainer_app.plans.options import AUDIENCE_LABELS, AUDIENCES, PrintOptions
 
 
 class MakePdfForm(SafeForm):
@@ -15,7 +16,13 @@ class MakePdfForm(SafeForm):
         choices=select_choices([("A4", "A4"), ("Letter", "US Letter")]),
         validators=[DataRequired()],
     )
-    large_print = BooleanField("Large print (one exercise per page)")
+    large_print = BooleanField("Large print")
+    audience = SelectField(
+        "Copy",
+        choices=select_choices([(a, AUDIENCE_LABELS[a]) for a in AUDIENCES]),
+        validators=[DataRequired()],
+        default=AUDIENCES[0],
+    )
     # Rendered into the page once, so a double click or a resent POST is the same request.
     request_key = HiddenField(
         validators=[
@@ -28,9 +35,23 @@ class MakePdfForm(SafeForm):
         if field.data not in PAPER_SIZES:
             field.errors.append("Choose A4 or US Letter.")
 
+    def validate_audience(self, field) -> None:
+        if field.data not in AUDIENCES:
+            field.errors.append("Choose the client copy or the clinician copy.")
+
+    def options(self) -> PrintOptions:
+        """The validated choices."""
+        return PrintOptions(
+            paper=self.paper.data,
+            large_print=bool(self.large_print.data),
+            audience=self.audience.data,
+        )
+
     @classmethod
-    def fresh(cls, default_paper: str) -> "MakePdfForm":
+    def fresh(cls, defaults: PrintOptions) -> "MakePdfForm":
         form = cls(formdata=None)
-        form.paper.data = default_paper
+        form.paper.data = defaults.paper
+        form.large_print.data = defaults.large_print
+        form.audience.data = defaults.audience
         form.request_key.data = secrets.token_urlsafe(16)
         return form

@@ -29,6 +29,8 @@ class PlanDocument(db.Model):
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
     paper_size: Mapped[str] = mapped_column(String(10))
     large_print: Mapped[bool] = mapped_column(default=False)
+    # Whose copy: "client" (plain words) or "clinician" (findings with values and thresholds).
+    audience: Mapped[str] = mapped_column(String(10), default="client", server_default="client")
     status: Mapped[str] = mapped_column(String(12), default=QUEUED)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)

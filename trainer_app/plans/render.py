@@ -30,21 +30,27 @@ from jinja2 import (
     TemplateError,
     select_autoescape,
 )
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from weasyprint.text.fonts import FontConfiguration
 
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
+from trainer_app.library.figures import exercise_figures
+from trainer_app.library.media import clean_video_url, qr_svg
 from trainer_app.plans.fetcher import STATIC_DIR, FetchRefused, SafeURLFetcher
+from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
 from trainer_app.text import one_line, printable
 
-TEMPLATE_VERSION = "plan-3"
+TEMPLATE_VERSION = "plan-4"
+# Tagged PDF (headings, lists, reading order for screen readers), title shown, language set.
+PDF_VARIANT = "pdf/ua-1"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_ACCENT = "#2f6f8f"
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
 
 _ACCENT_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LOGO_RE = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/=\s]+$")
+_PHOTO_RE = re.compile(r"^data:image/jpeg;base64,[A-Za-z0-9+/=\s]+$")
 
 _OK, _MEMORY, _REFUSED, _FAILED = b"O", b"M", b"R", b"E"
 
@@ -113,8 +119,64 @@ def _regions(ids) -> list[str]:
     return [r for r in (ids or []) if r in REGION_NAMES]
 
 
+def _short_dose(text: object) -> str:
+    """A dose without its rest time, for the overview and the weekly steps."""
+    return str(text or "").rsplit(", rest ", 1)[0]
+
+
+def _progression(weekly) -> list[dict]:
+    """Consecutive weeks with the same dose, grouped: [{"weeks": "1–2", "dose": "3 x 10"}]."""
+    groups: list[dict] = []
+    for week in weekly or []:
+        dose = _short_dose(week.get("dose_text"))
+        number = int(week.get("week") or 0)
+        if groups and groups[-1]["dose"] == dose:
+            groups[-1]["last"] = number
+        else:
+            groups.append({"first": number, "last": number, "dose": dose})
+    return [
+        {
+            "weeks": str(g["first"]) if g["first"] == g["last"] else f"{g['first']}–{g['last']}",
+            "dose": g["dose"],
+        }
+        for g in groups
+    ]
+
+
+def titled_svg(svg: str, title: str) -> Markup:
+    """Our own inline SVG with a ``<title>``: the tagged PDF's alternative text for it."""
+    head, sep, rest = svg.partition(">")
+    if not sep or not head.startswith("<svg"):
+        raise ValueError("not an SVG element")
+    # Our own markup; only the escaped title is inserted.
+    return Markup(f"{head}><title>{escape(title)}</title>{rest}")  # noqa: S704
+
+
+def _pictures(item: dict) -> dict:
+    """An item's drawings (ours, from its slug), the clinic's photo (checked) and video QR."""
+    name = str(item.get("name") or "Exercise")
+    photo = item.get("photo_data_uri")
+    photo = photo if isinstance(photo, str) and _PHOTO_RE.match(photo) else None
+    figures = [] if photo else list(exercise_figures(str(item.get("slug") or "")))
+    try:
+        video = clean_video_url(item.get("video_url"))
+    except ValueError:
+        video = None
+    return {
+        "photo": photo,
+        # Our own SVG from the poses file, titled for screen readers.
+        "figures": [
+            {"svg": titled_svg(f.svg, f"{name}: {f.label.lower()}"), "label": f.label}
+            for f in figures
+        ],
+        # segno's SVG of a link that passed clean_video_url: modules only, no text.
+        "qr": titled_svg(qr_svg(video), f"QR code of the video link for {name}") if video else None,
+        "video_url": video,
+    }
+
+
 def _view_model(context: dict) -> dict:
-    """Normalise the context for the template: validated colour/paper/logo, body-map SVGs."""
+    """Normalise the context for the template: validated colour/paper/logo, pictures, SVGs."""
     context = _printable(context)
     clinic = dict(context.get("clinic") or {})
     paper = str(clinic.get("paper") or "A4").upper()
@@ -122,23 +184,16 @@ def _view_model(context: dict) -> dict:
     body_map = context.get("body_map") or {}
     large = bool(context.get("large_print"))
     program = context.get("program") or {}
+    audience = CLINICIAN_COPY if context.get("audience") == CLINICIAN_COPY else CLIENT_COPY
     items = []
     for index, item in enumerate(context.get("items") or [], start=1):
-        targets = list(item.get("target_muscles") or [])
         items.append(
             {
                 **item,
                 "number": index,
-                # Our own SVG (region names only, title escaped); user text never goes in raw.
-                "map_svg": Markup(  # noqa: S704 - our own SVG, see body_map_svg
-                    body_map_svg(
-                        weak=targets,
-                        width=150 if large else 118,
-                        legend=False,
-                        id_prefix=f"ex{index}",
-                        title=f"Target muscles: {item.get('name', '')}",
-                    )
-                ),
+                "short_dose": _short_dose(item.get("dose_text")),
+                "progression": _progression(item.get("weekly")),
+                "pictures": _pictures(item),
             }
         )
     weeks = max(int(program.get("weeks") or 0), 0)
@@ -158,6 +213,11 @@ def _view_model(context: dict) -> dict:
         ),
         "document_author": _one_line(clinic.get("name")),
         "large_print": large,
+        "audience": audience,
+        "clinician_copy": audience == CLINICIAN_COPY,
+        "stop_signs": context.get("stop_signs") or {"emergency": [], "doctor": []},
+        "focus": context.get("focus") or [],
+        "not_medical_advice": context.get("not_medical_advice") or "",
         "program": {**program, "week_numbers": list(range(1, weeks + 1))},
         "sessions": range(max(int(program.get("sessions_per_week") or 0), 0)),
         "items": items,
@@ -165,9 +225,11 @@ def _view_model(context: dict) -> dict:
             body_map_svg(
                 weak=_regions(body_map.get("weak")),
                 overactive=_regions(body_map.get("overactive")),
-                width=300 if large else 270,
+                width=300 if large else 200,
+                legend=False,
                 id_prefix="cover",
-                title="Problem areas",
+                title="Body map, front and back: muscles to strengthen are dark, "
+                "muscles to loosen striped",
             )
         ),
         "template_version": TEMPLATE_VERSION,
@@ -190,7 +252,7 @@ def plan_html(context: dict, *, templates_dir: Path | str | None = None) -> str:
 def _write_pdf(html: str) -> bytes:
     fetcher = SafeURLFetcher(STATIC_DIR)
     document = weasyprint.HTML(string=html, base_url=str(STATIC_DIR) + os.sep, url_fetcher=fetcher)
-    pdf = document.write_pdf(font_config=_font_config())
+    pdf = document.write_pdf(font_config=_font_config(), pdf_variant=PDF_VARIANT)
     if fetcher.refusals:  # belt and braces: refusals are fatal even if one was swallowed
         raise fetcher.refusals[0]
     return pdf

@@ -18,10 +18,13 @@ from sqlalchemy import and_, case, func, or_, select, update
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.extensions import db
 from trainer_app.jobs import Heartbeat, record_once
+from trainer_app.library import media
 from trainer_app.library.service import clinic_catalog
 from trainer_app.plans.context import plan_context
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING, PlanDocument
+from trainer_app.plans.options import AUDIENCES, CLIENT_COPY
 from trainer_app.plans.render import RenderError, fingerprint, render_plan
+from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.progress.service import ensure_link, plan_progress
 from trainer_app.tenancy import clinic_key
@@ -42,6 +45,7 @@ def document_context(document: PlanDocument) -> dict:
                 ProgramVersion.number == version.number - 1,
             )
         )
+    slugs = [item.exercise_slug for item in draft_from_dict(version.content).items]
     context = plan_context(
         version,
         clinic=db.session.get(Clinic, document.clinic_id),
@@ -49,6 +53,8 @@ def document_context(document: PlanDocument) -> dict:
         previous=previous,
         paper=document.paper_size,
         large_print=document.large_print,
+        audience=document.audience or CLIENT_COPY,
+        pictures=media.pictures(document.clinic_id, slugs, with_photos=True),
     )
     # The client's personal link (as a QR code) and their progress so far.
     context["progress"] = plan_progress(version.program)
@@ -109,15 +115,18 @@ def request_document(
     paper: str,
     large_print: bool,
     request_key: str,
+    audience: str = CLIENT_COPY,
 ) -> tuple[PlanDocument, bool]:
     """Record a "Make PDF" request; return (document, needs_render).
 
     The same request key (a double click, a retried POST) returns the first document. A request
     for the same PDF as one already made or being made (same fingerprint: version, paper,
-    print size, branding) is recorded as a request served by that original
-    (``reused_from_id``): no second render, no second row in the listing. It is ready at once,
-    or when the original finishes.
+    print size, client or clinician copy, branding, pictures) is recorded as a request served
+    by that original (``reused_from_id``): no second render, no second row in the listing. It
+    is ready at once, or when the original finishes.
     """
+    if audience not in AUDIENCES:
+        raise ValueError(f"Unknown copy {audience!r}.")
     key = clinic_key(version.clinic_id, request_key)
     existing = db.session.scalar(select(PlanDocument).where(PlanDocument.request_key == key))
     if existing is not None:
@@ -132,6 +141,7 @@ def request_document(
         request_key=key,
         paper_size=paper,
         large_print=large_print,
+        audience=audience,
         status=QUEUED,
         created_by_id=user.id,
     )

@@ -14,6 +14,7 @@ from trainer_app.jobs import enqueue
 from trainer_app.plans import service
 from trainer_app.plans.forms import MakePdfForm
 from trainer_app.plans.models import PlanDocument
+from trainer_app.plans.options import PrintOptions
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.tenancy import get_or_404, scoped
 from trainer_app.text import file_slug
@@ -43,7 +44,7 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
     return {
         "documents": documents,
         "repeats": service.repeat_requests([d.id for d in documents]),
-        "form": MakePdfForm.fresh(current_user.clinic.paper_size),
+        "form": MakePdfForm.fresh(PrintOptions.clinic_default(current_user.clinic)),
     }
 
 
@@ -61,9 +62,8 @@ def make(version_id: int):
     document, needs_render = service.request_document(
         version,
         user=current_user,
-        paper=form.paper.data,
-        large_print=form.large_print.data,
         request_key=form.request_key.data,
+        **form.options().as_kwargs(),
     )
     db.session.commit()
     anchor = "documents"
