@@ -1,15 +1,15 @@
 """plan document audience: a client copy or a clinician copy
 
 Revision ID: 5c1e7a9d2b40
-Revises: 7d2e4c1f8a30
-Create Date: 2026-12-01 16:00:00
+Revises: 8d3f4b6a1c27
+Create Date: 2026-12-01 16:25:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "5c1e7a9d2b40"
-down_revision = "7d2e4c1f8a30"
+down_revision = "8d3f4b6a1c27"
 branch_labels = None
 depends_on = None
 
