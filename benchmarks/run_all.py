@@ -40,6 +40,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("delivery", "delivery_pipeline.py", []),
     ("drawings", "figures.py", []),
     ("search", "client_search.py", []),
+    ("attention", "attention.py", []),
     ("load", "load.py", []),
 ]
 QUICK_BUDGET_SECONDS = 300

@@ -374,7 +374,8 @@ def needs_attention(
             Program.title,
             Program.created_at,
             Program.retest_on,
-            ProgramVersion.content["weeks"].as_integer(),
+            ProgramVersion.id,
+            ProgramVersion.created_at,
         )
         .join(current, current.c.client_id == Client.id)
         .join(Program, Program.id == current.c.program_id)
@@ -388,30 +389,19 @@ def needs_attention(
     ).all()
     if not rows:
         return []
-    by_program: dict[int, list[rules.Entry]] = {}
-    for program_id, day, session, pain, warning in db.session.execute(
-        select(
-            ProgressEntry.program_id,
-            ProgressEntry.day,
-            ProgressEntry.session,
-            ProgressEntry.pain,
-            ProgressEntry.warning_sign,
-        )
-        .join(current, current.c.program_id == ProgressEntry.program_id)
-        .where(ProgressEntry.clinic_id == clinic_id)
-        .order_by(ProgressEntry.day, ProgressEntry.id)
-    ):
-        by_program.setdefault(program_id, []).append(rules.Entry(day, session, pain, warning))
+    by_program = _attention_entries(clinic_id, current, today)
+    weeks_of = _version_weeks([(row[6], row[7]) for row in rows])
     assessed, flags = _latest_assessments(clinic_id)
     out = []
-    for client_id, name, program_id, title, created_at, retest_on, weeks in rows:
+    for client_id, name, program_id, title, created_at, retest_on, vid, v_at in rows:
+        weeks = weeks_of[(vid, v_at)]
         start = local_today(zone, created_at)
         last = assessed.get(client_id)
         state = rules.ClientState(
             today=today,
             entries=by_program.get(program_id, []),
             program_start=start,
-            program_end=rules.program_end(start, int(weeks or 1)),
+            program_end=rules.program_end(start, weeks),
             open_red_flags=flags.get(client_id, []),
             retest_on=retest_on,
             reassessed=last is not None and last > created_at,
@@ -423,6 +413,111 @@ def needs_attention(
     return out[:limit]
 
 
+def _attention_entries(clinic_id: int, current, today: date) -> dict[int, list[rules.Entry]]:
+    """Per current program, only the entries the attention rules look at, in logging order:
+    the last session day, the last three pain scores and the last warning sign.
+
+    The rules decide on these alone, so a clinic's months of logs never travel to Python.
+    """
+    scoped = (ProgressEntry.clinic_id == clinic_id, ProgressEntry.day <= today)
+    joined = current.c.program_id == ProgressEntry.program_id
+    picked: dict[int, list[tuple[date, int, rules.Entry]]] = {}
+    sessions = db.session.execute(
+        select(ProgressEntry.program_id, func.max(ProgressEntry.day))
+        .join(current, joined)
+        .where(*scoped, ProgressEntry.session.is_(True))
+        .group_by(ProgressEntry.program_id)
+    )
+    for program_id, day in sessions:
+        picked.setdefault(program_id, []).append((day, 0, rules.Entry(day, True)))
+    warnings = db.session.execute(
+        select(ProgressEntry.program_id, func.max(ProgressEntry.day))
+        .join(current, joined)
+        .where(*scoped, ProgressEntry.warning_sign.is_(True))
+        .group_by(ProgressEntry.program_id)
+    )
+    for program_id, day in warnings:
+        picked.setdefault(program_id, []).append((day, 0, rules.Entry(day, False, None, True)))
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=ProgressEntry.program_id,
+            order_by=(ProgressEntry.day.desc(), ProgressEntry.id.desc()),
+        )
+        .label("rank")
+    )
+    scored = (
+        select(
+            ProgressEntry.program_id, ProgressEntry.day, ProgressEntry.pain, ProgressEntry.id, rank
+        )
+        .join(current, joined)
+        .where(*scoped, ProgressEntry.pain.is_not(None))
+        .subquery()
+    )
+    pains = db.session.execute(
+        select(scored.c.program_id, scored.c.day, scored.c.pain, scored.c.id).where(
+            scored.c.rank <= rules.RISING_RUN
+        )
+    )
+    for program_id, day, pain, entry_id in pains:
+        picked.setdefault(program_id, []).append((day, entry_id, rules.Entry(day, False, pain)))
+    return {
+        program_id: [entry for _, _, entry in sorted(rows, key=lambda r: (r[0], r[1]))]
+        for program_id, rows in picked.items()
+    }
+
+
+# Versions and scored assessment results are never changed once written, so what the
+# attention list reads from their JSON is kept per process: a dashboard view then reads only
+# plain columns, and parses a document once, not on every view.
+_CACHE_MAX = 200_000
+_weeks_cache: dict[tuple[int, datetime], int] = {}
+_flags_cache: dict[tuple[int, datetime], tuple[str, ...]] = {}
+Key = tuple[int, datetime]  # a row's id and creation time: an id reused after a reset misses
+
+
+def _remember(cache: dict, values: dict) -> None:
+    if len(cache) + len(values) > _CACHE_MAX:
+        cache.clear()
+    cache.update(values)
+
+
+def _version_weeks(keys: Sequence[Key]) -> dict[Key, int]:
+    """Program length in weeks of each version (one query for those not read before)."""
+    missing = [vid for vid, at in set(keys) if (vid, at) not in _weeks_cache]
+    if missing:
+        found = db.session.execute(
+            select(
+                ProgramVersion.id,
+                ProgramVersion.created_at,
+                ProgramVersion.content["weeks"].as_integer(),
+            ).where(ProgramVersion.id.in_(missing))
+        )
+        _remember(_weeks_cache, {(vid, at): max(int(weeks or 1), 1) for vid, at, weeks in found})
+    return {key: _weeks_cache.get(key, 1) for key in keys}
+
+
+def _red_flag_texts(keys: Sequence[Key]) -> dict[Key, tuple[str, ...]]:
+    """The red flags each assessment's stored result records (one query for new ones)."""
+    missing = [aid for aid, at in set(keys) if (aid, at) not in _flags_cache]
+    if missing:
+        found = db.session.execute(
+            select(Assessment.id, Assessment.created_at, Assessment.result["red_flags"]).where(
+                Assessment.id.in_(missing)
+            )
+        )
+        _remember(
+            _flags_cache,
+            {
+                (aid, at): tuple(
+                    str(f.get("text", "")) for f in (flags or []) if isinstance(f, dict)
+                )
+                for aid, at, flags in found
+            },
+        )
+    return {key: _flags_cache.get(key, ()) for key in keys}
+
+
 def _latest_assessments(clinic_id: int) -> tuple[dict[int, datetime], dict[int, list[str]]]:
     """When each client was last assessed, and the open red flags of those latest assessments."""
     latest = (
@@ -431,20 +526,15 @@ def _latest_assessments(clinic_id: int) -> tuple[dict[int, datetime], dict[int, 
         .group_by(Assessment.client_id)
         .subquery()
     )
-    joined = select(Assessment.client_id, Assessment.created_at).join(
-        latest, latest.c.assessment_id == Assessment.id
-    )
-    assessed = {row.client_id: row.created_at for row in db.session.execute(joined)}
-    flagged = db.session.execute(
-        select(Assessment.client_id, Assessment.result)
-        .join(latest, latest.c.assessment_id == Assessment.id)
-        .where(Assessment.cleared_at.is_(None), Assessment.result["blocked"].as_boolean())
-    )
-    flags = {
-        client_id: [str(f.get("text", "")) for f in (result or {}).get("red_flags", [])]
-        for client_id, result in flagged
-    }
-    return assessed, {k: v for k, v in flags.items() if v}
+    rows = db.session.execute(
+        select(
+            Assessment.id, Assessment.client_id, Assessment.created_at, Assessment.cleared_at
+        ).join(latest, latest.c.assessment_id == Assessment.id)
+    ).all()
+    assessed = {row.client_id: row.created_at for row in rows}
+    open_ones = {(row.id, row.created_at): row.client_id for row in rows if row.cleared_at is None}
+    texts = _red_flag_texts(list(open_ones))
+    return assessed, {open_ones[key]: list(t) for key, t in texts.items() if t}
 
 
 def entry_labels(program: Program) -> dict[str, str]:
