@@ -266,7 +266,7 @@ def test_build_with_title_and_limited_equipment(app, client, setup):
     ("kwargs", "message"),
     [
         ({"confirmed": None}, "Confirm the imbalances on this assessment first"),
-        ({"red_flag": True}, "Record the medical clearance"),
+        ({"red_flag": True}, "Until a medical clearance is recorded"),
     ],
 )
 def test_build_refused(app, client, auth, factories, setup, kwargs, message):

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import Questionnaire, default_questionnaire
 from trainer_app.assessments.scoring import (
@@ -25,7 +26,7 @@ from trainer_app.assessments.scoring import (
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.library.catalog import Catalog, default_catalog
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import format_local, utcnow
 
 NOTES_MAX = 2000
 CLEARANCE_MAX = 500
@@ -89,6 +90,47 @@ def result_of(assessment: Assessment) -> AssessmentResult:
 def is_blocked(assessment: Assessment) -> bool:
     """True while a red flag stops programming and no clearance has been recorded."""
     return bool(assessment.result.get("blocked")) and assessment.cleared_at is None
+
+
+@dataclass(frozen=True)
+class ClinicalHold:
+    """A client's open red flag: nothing clinical proceeds until a clearance is recorded."""
+
+    assessment_id: int
+    reason: str
+
+
+def latest_assessment(clinic_id: int, client_id: int) -> Assessment | None:
+    """The client's most recent assessment (by created_at, then id)."""
+    return db.session.scalar(
+        select(Assessment)
+        .where(Assessment.clinic_id == clinic_id, Assessment.client_id == client_id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
+    """The hold on a client whose latest assessment has an uncleared red flag, else None.
+
+    The hold is on the client, not the assessment: while it stands no program is built from
+    any of their assessments and no plan of theirs is printed or emailed. A later assessment
+    without red flags lifts it (the red-flag questions are asked at every assessment).
+    """
+    latest = latest_assessment(clinic_id, client_id)
+    if latest is None or not is_blocked(latest):
+        return None
+    zone = db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))
+    flags = [str(f.get("text", "")) for f in latest.result.get("red_flags", [])]
+    reported = "; ".join(f for f in flags if f) or "a red flag"
+    return ClinicalHold(
+        assessment_id=latest.id,
+        reason=(
+            f"The assessment of {format_local(latest.created_at, zone, 'date')} reported a red "
+            f"flag ({reported}). Until a medical clearance is recorded on it, no program is "
+            "built and no plan is printed or emailed for this client."
+        ),
+    )
 
 
 def record_clearance(assessment: Assessment, *, user_id: int, note: str) -> None:

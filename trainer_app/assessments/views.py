@@ -38,6 +38,12 @@ def assessment_summary(assessment: Assessment) -> service.Summary:
     return service.summarize(assessment)
 
 
+@bp.app_template_global()
+def client_hold(client: Client) -> service.ClinicalHold | None:
+    """The client's open red flag, if any: pages hide or refuse what it stops."""
+    return service.clinical_hold(client.clinic_id, client.id)
+
+
 def _archived_message(client: Client) -> str:
     return (
         f"{client.name} is archived, so no new assessment can be recorded. Archived clients "

@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from trainer_app.accounts.models import DEFAULT_ACCENT, Clinic, User
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.clients.models import Client
 from trainer_app.delivery.mailer import (
     Address,
@@ -79,6 +80,9 @@ def cannot_email_reason(client: Client, document: PlanDocument | None = None) ->
         return "Add the client's email address first."
     if not client.email_consent:
         return "The client has not agreed to receive email."
+    hold = clinical_hold(client.clinic_id, client.id)
+    if hold is not None:
+        return hold.reason
     if document is not None and document.status != READY:
         return "The PDF is not ready yet."
     return None

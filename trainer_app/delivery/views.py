@@ -14,6 +14,8 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from trainer_app.assessments.hold import flash_hold
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.delivery import outbox_files, service
 from trainer_app.delivery.forms import SendPlanForm
@@ -42,6 +44,7 @@ def email_plan_state(document: PlanDocument) -> dict:
     client = document.program_version.program.client
     return {
         "reason": service.cannot_email_reason(client, document),
+        "hold": clinical_hold(client.clinic_id, client.id),
         "form": SendPlanForm.fresh(),
         "client": client,
     }
@@ -132,6 +135,11 @@ def preview(document_id: int):
 @audited("email")
 def send(document_id: int):
     document = get_or_404(PlanDocument, document_id)
+    client = document.program_version.program.client
+    hold = clinical_hold(client.clinic_id, client.id)
+    if hold is not None:
+        flash_hold(hold, "Nothing was sent.")
+        return _back_to(document)
     form = SendPlanForm()
     if not form.validate_on_submit():
         if form.personal_note.errors:

@@ -16,6 +16,7 @@ from pypdf.errors import PdfReadError
 from sqlalchemy import and_, case, func, or_, select, update
 
 from trainer_app.accounts.models import Clinic, User
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.extensions import db
 from trainer_app.jobs import Heartbeat, record_once
 from trainer_app.library import media
@@ -243,6 +244,12 @@ def render_document(document_id: int, claim_id: str) -> str:
         return "skipped"
     with Heartbeat(PlanDocument, document_id, claim_id, RENDERING):
         document = db.session.get(PlanDocument, document_id)
+        hold = clinical_hold(document.clinic_id, document.program_version.program.client_id)
+        if hold is not None:
+            # requested before a red flag was reported: it is not made until the clearance
+            db.session.commit()
+            done = _finish(document_id, claim_id, status=FAILED, error=f"Not made: {hold.reason}")
+            return "refused" if done else "superseded"
         context = document_context(document)
         print_fingerprint = fingerprint(context)
         source = _original(document.clinic_id, print_fingerprint, document.id, in_flight=False)

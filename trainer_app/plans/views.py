@@ -8,6 +8,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 
 from trainer_app.accounts import roles
+from trainer_app.assessments.hold import flash_hold
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
@@ -53,6 +55,10 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
 @roles.allowed(*roles.CLINICAL)
 def make(version_id: int):
     version = get_or_404(ProgramVersion, version_id)
+    hold = clinical_hold(version.clinic_id, version.program.client_id)
+    if hold is not None:
+        flash_hold(hold, "No PDF was made.")
+        return redirect(url_for("programs.detail", program_id=version.program_id))
     form = MakePdfForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -114,6 +120,12 @@ def _content_disposition(document: PlanDocument) -> str:
 @audited("download")
 def download(document_id: int):
     document = get_or_404(PlanDocument, document_id)
+    program = document.program_version.program
+    hold = clinical_hold(document.clinic_id, program.client_id)
+    if hold is not None:
+        # a plan already made is not handed out either while the red flag is open
+        flash_hold(hold, "The plan cannot be downloaded.")
+        return redirect(url_for("programs.detail", program_id=program.id, _anchor="documents"))
     pdf = service.pdf_bytes(document)
     if pdf is None:
         abort(404)

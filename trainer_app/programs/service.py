@@ -17,6 +17,7 @@ from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import AssessmentResult, result_from_dict
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.library.catalog import Catalog, Exercise
@@ -87,7 +88,13 @@ def set_retest_on(program: Program, when: date | None, zone: str | None) -> None
 
 
 def build_refusal(assessment: Assessment) -> str | None:
-    """Why a program cannot be built from this assessment yet, or None if it can."""
+    """Why a program cannot be built from this assessment yet, or None if it can.
+
+    An open red flag on the client's latest assessment refuses every assessment of theirs.
+    """
+    hold = clinical_hold(assessment.clinic_id, assessment.client_id)
+    if hold is not None:
+        return hold.reason
     if assessment.confirmed_imbalances is None:
         return (
             "Confirm the imbalances on this assessment first: a program is built only from "
@@ -508,6 +515,9 @@ def save_template(
 def _refuse_archived(client: Client) -> None:
     if client.is_archived:
         raise ProgramError(f"{client.name} is archived; restore them before giving them a program.")
+    hold = clinical_hold(client.clinic_id, client.id)
+    if hold is not None:
+        raise ProgramError(f"{client.name} has an open red flag. {hold.reason}")
 
 
 def _new_program(

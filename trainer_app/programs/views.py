@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from trainer_app.accounts import roles
+from trainer_app.assessments.hold import flash_hold
 from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.clients.models import Client
 from trainer_app.clients.service import client_query
@@ -51,7 +53,14 @@ def new(assessment_id: int):
     form = BuildForm()
     if request.method == "GET":
         form.equipment.data = list(EQUIPMENT)
-    context = {"assessment": assessment, "result": result, "form": form, "refusal": refusal}
+    hold = clinical_hold(assessment.clinic_id, assessment.client_id)
+    context = {
+        "assessment": assessment,
+        "result": result,
+        "form": form,
+        "refusal": refusal,
+        "hold": hold,
+    }
     if refusal:
         return render_template("programs/new.html", **context), (
             409 if request.method == "POST" else 200
@@ -660,6 +669,10 @@ def _template_choices() -> list[tuple[int, str]]:
 @audited()
 def start(client_id: int):
     client = get_or_404(Client, client_id)
+    hold = clinical_hold(client.clinic_id, client.id)
+    if hold is not None:
+        flash_hold(hold, "No program can be started for this client.")
+        return redirect(url_for("clients.detail", client_id=client.id))
     form = StartFromTemplateForm()
     form.template_id.choices = select_choices(_template_choices())
     if request.method == "GET" and request.args.get("template", "").isdigit():

@@ -1,0 +1,175 @@
+"""A red flag on the latest assessment holds the client: nothing is built, printed or emailed.
+
+The older program and its PDF were made before the red flag; every action on them is refused
+with the reason and a link to the clearance, on the web and in the worker, until a clearance
+is recorded on the flagged assessment.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.assessments.test_views import valid_answers
+from trainer_app.delivery import service as delivery_service
+from trainer_app.delivery.models import FAILED as DELIVERY_FAILED
+from trainer_app.delivery.models import Delivery
+from trainer_app.extensions import db
+from trainer_app.plans import service as plan_service
+from trainer_app.plans.models import FAILED, PlanDocument
+from trainer_app.programs.models import Program, ProgramVersion
+
+
+def text(response) -> str:
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+def rows(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _document(app, owner, version_id: int, *, status: str, key: str) -> int:
+    with app.app_context():
+        pdf = b"%PDF-1.4\n% made before the red flag\n%%EOF\n" if status == "ready" else None
+        document = PlanDocument(
+            clinic_id=owner.clinic_id,
+            program_version_id=version_id,
+            request_key=f"{owner.clinic_id}:{key}",
+            paper_size="A4",
+            status=status,
+            pdf=pdf,
+            size_bytes=len(pdf) if pdf else None,
+            created_by_id=owner.id,
+        )
+        db.session.add(document)
+        db.session.commit()
+        return document.id
+
+
+@pytest.fixture
+def held(app, client, auth, factories):
+    """A client with a program and its ready PDF, then a new assessment reporting saddle
+    numbness (an emergency red flag). Returns a dict of the ids."""
+    auth.login()
+    owner = auth.user
+    person = factories.client_record(owner, email="held@example.com", email_consent=True)
+    version_id = factories.program_version(owner, person)
+    with app.app_context():
+        version = db.session.get(ProgramVersion, version_id)
+        older_assessment, program_id = version.program.assessment_id, version.program_id
+    ready = _document(app, owner, version_id, status="ready", key="ready-before-flag")
+    queued = _document(app, owner, version_id, status="queued", key="queued-before-flag")
+    with app.app_context():
+        delivery = Delivery(
+            clinic_id=owner.clinic_id,
+            client_id=person.id,
+            plan_document_id=ready,
+            idempotency_key=f"{owner.clinic_id}:sent-before-flag",
+            to_name=person.name,
+            to_email=person.email,
+            status="queued",
+            message_id="<before-flag@trainer.invalid>",
+        )
+        db.session.add(delivery)
+        db.session.commit()
+        delivery_id = delivery.id
+    response = client.post(
+        f"/assessments/new/{person.id}", data=valid_answers(saddle_numbness="yes")
+    )
+    assert response.status_code == 302
+    flagged = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    return {
+        "owner": owner,
+        "client": person,
+        "older_assessment": older_assessment,
+        "flagged": flagged,
+        "program": program_id,
+        "version": version_id,
+        "ready": ready,
+        "queued": queued,
+        "delivery": delivery_id,
+    }
+
+
+def _links_to_clearance(page: str, assessment_id: int) -> bool:
+    return f'href="/assessments/{assessment_id}#clearance"' in page
+
+
+def test_older_program_is_neither_built_printed_nor_emailed(app, client, held):
+    flagged = held["flagged"]
+    programs, documents, deliveries = rows(app, Program), rows(app, PlanDocument), 1
+
+    # build from the older, confirmed assessment ("Build another"): refused, with the way out
+    page = text(client.get(f"/programs/new/{held['older_assessment']}"))
+    assert "reported a red flag (Numbness or altered feeling" in page
+    assert _links_to_clearance(page, flagged)
+    response = client.post(
+        f"/programs/new/{held['older_assessment']}",
+        data={"level": "beginner", "sessions_per_week": 3, "weeks": 4, "max_exercises": 6},
+    )
+    assert response.status_code == 409
+    assert rows(app, Program) == programs
+    client_page = text(client.get(f"/clients/{held['client'].id}"))
+    assert "Build another" not in client_page and "Start from a template" not in client_page
+    assert _links_to_clearance(client_page, flagged)
+    response = client.get(f"/programs/start/{held['client'].id}", follow_redirects=True)
+    assert "No program can be started for this client." in text(response)
+    assert rows(app, Program) == programs
+
+    # the program page says why and links to the clearance; Make PDF is refused
+    page = text(client.get(f"/programs/{held['program']}"))
+    assert 'id="clinical-hold"' in page and _links_to_clearance(page, flagged)
+    response = client.post(
+        f"/plans/versions/{held['version']}/make",
+        data={"paper": "A4", "request_key": "after-the-flag-0001"},
+        follow_redirects=True,
+    )
+    page = text(response)
+    assert "No PDF was made." in page and _links_to_clearance(page, flagged)
+    assert rows(app, PlanDocument) == documents
+    response = client.get(f"/plans/{held['ready']}/download", follow_redirects=True)
+    assert response.mimetype == "text/html"
+    assert "The plan cannot be downloaded." in text(response)
+
+    # email: the compose page and the send both refuse
+    page = text(client.get(f"/deliveries/documents/{held['ready']}/compose"))
+    assert "Not possible yet: The assessment of" in page and _links_to_clearance(page, flagged)
+    response = client.post(
+        f"/deliveries/documents/{held['ready']}/send",
+        data={"idempotency_key": "after-the-flag-0002", "personal_note": ""},
+        follow_redirects=True,
+    )
+    assert "Nothing was sent." in text(response)
+    assert rows(app, Delivery) == deliveries
+
+
+def test_jobs_queued_before_the_flag_are_refused_by_the_worker(app, held, tmp_path):
+    with app.app_context():
+        assert plan_service.render_document(held["queued"], claim_id="worker-1") == "refused"
+        document = db.session.get(PlanDocument, held["queued"])
+        assert document.status == FAILED and document.pdf is None
+        assert "reported a red flag" in document.error
+
+        outcome = delivery_service.send_delivery(held["delivery"], claim_id="worker-2")
+        assert outcome.status == DELIVERY_FAILED
+        delivery = db.session.get(Delivery, held["delivery"])
+        assert delivery.sent_at is None and "reported a red flag" in delivery.last_error
+
+
+def test_clearance_lifts_the_hold(app, client, held):
+    response = client.post(
+        f"/assessments/{held['flagged']}/clearance",
+        data={"note": "Seen by Dr Patel (GP) on 2 December: no cauda equina signs."},
+    )
+    assert response.status_code == 302
+    page = text(client.get(f"/programs/{held['program']}"))
+    assert 'id="clinical-hold"' not in page
+    response = client.post(
+        f"/plans/versions/{held['version']}/make",
+        data={"paper": "A4", "request_key": "after-clearance-0001"},
+    )
+    assert response.status_code == 302
+    assert rows(app, PlanDocument) == 3
