@@ -140,7 +140,14 @@ FORMS: dict[str, Page] = {
     "AssessmentForm": Page(
         lambda ids: f"/assessments/new/{ids['client']}", data=lambda ids: valid_answers()
     ),
-    "ClearanceForm": Page(lambda ids: f"/assessments/{ids['blocked']}/clearance"),
+    "ClearanceForm": Page(
+        lambda ids: f"/assessments/{ids['blocked']}/clearance",
+        data=lambda ids: {
+            "name": "Dr Anna Patel",
+            "profession": "gp",
+            "cleared_on": ids["today"],
+        },
+    ),
     "MakePdfForm": Page(
         lambda ids: f"/plans/versions/{ids['version']}/make",
         data=lambda ids: {"paper": "A4"},

@@ -8,6 +8,7 @@ is recorded on the flagged assessment.
 from __future__ import annotations
 
 import html as html_lib
+import subprocess
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +21,14 @@ from trainer_app.extensions import db
 from trainer_app.plans import service as plan_service
 from trainer_app.plans.models import FAILED, PlanDocument
 from trainer_app.programs.models import Program, ProgramVersion
+from trainer_app.timeutil import format_local, local_today
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text as pdftotext reads it (poppler-utils)."""
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def text(response) -> str:
@@ -159,17 +168,34 @@ def test_jobs_queued_before_the_flag_are_refused_by_the_worker(app, held, tmp_pa
         assert delivery.sent_at is None and "reported a red flag" in delivery.last_error
 
 
-def test_clearance_lifts_the_hold(app, client, held):
+def test_clearance_lifts_the_hold_and_is_printed_on_the_plan(app, client, held):
+    today = local_today(None)
     response = client.post(
         f"/assessments/{held['flagged']}/clearance",
-        data={"note": "Seen by Dr Patel (GP) on 2 December: no cauda equina signs."},
+        data={
+            "name": "Dr Anna Patel",
+            "profession": "gp",
+            "cleared_on": today.isoformat(),
+            "restrictions": "No running until reviewed",
+        },
     )
     assert response.status_code == 302
+    line = (
+        f"Cleared by Dr Anna Patel (GP) on {format_local(today, None, 'date')} — "
+        "restrictions: No running until reviewed"
+    )
     page = text(client.get(f"/programs/{held['program']}"))
     assert 'id="clinical-hold"' not in page
+    assert line in page and f"recorded by {held['owner'].name}" in page
     response = client.post(
         f"/plans/versions/{held['version']}/make",
         data={"paper": "A4", "request_key": "after-clearance-0001"},
     )
     assert response.status_code == 302
     assert rows(app, PlanDocument) == 3
+    with app.app_context():
+        document = db.session.scalar(select(PlanDocument).order_by(PlanDocument.id.desc()))
+        assert document.status == "ready", document.error
+        pdf = plan_service.pdf_bytes(document)
+    printed = " ".join(pdf_text(pdf).split())
+    assert line in printed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from trainer_app.assessments import service
@@ -9,7 +11,7 @@ from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import score
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import format_local, local_today, utcnow
 
 Q = default_questionnaire()
 
@@ -56,9 +58,25 @@ def test_red_flag_blocks_until_cleared(app, factories):
         assert service.is_blocked(assessment)
         with pytest.raises(service.AssessmentRefused, match="clearance"):
             service.confirm_imbalances(assessment, ["weak_glutes"])
-        with pytest.raises(service.AssessmentRefused, match="Describe"):
-            service.record_clearance(assessment, user_id=user.id, note="  ")
-        service.record_clearance(assessment, user_id=user.id, note="Cleared by Dr X")
+        today = local_today(None)
+        clear = {"user_id": user.id, "profession": "gp", "cleared_on": today}
+        with pytest.raises(service.AssessmentRefused, match="Name the doctor"):
+            service.record_clearance(assessment, name="  ", **clear)
+        with pytest.raises(service.AssessmentRefused, match="profession"):
+            service.record_clearance(assessment, name="Dr X", **{**clear, "profession": "coach"})
+        with pytest.raises(service.AssessmentRefused, match="future"):
+            service.record_clearance(
+                assessment, name="Dr X", **{**clear, "cleared_on": today + timedelta(days=1)}
+            )
+        with pytest.raises(service.AssessmentRefused, match="after the red flag"):
+            service.record_clearance(
+                assessment, name="Dr X", **{**clear, "cleared_on": today - timedelta(days=1)}
+            )
+        assert service.is_blocked(assessment)
+        service.record_clearance(assessment, name=" Dr  X ", restrictions="No running", **clear)
+        day = format_local(today, None, "date")
+        line = f"Cleared by Dr X (GP) on {day} — restrictions: No running"
+        assert service.clearance_of(assessment).line == line
         assert not service.is_blocked(assessment)
         with pytest.raises(service.AssessmentRefused, match="at least one"):
             service.confirm_imbalances(assessment, [])

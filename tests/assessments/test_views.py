@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.extensions import db
+from trainer_app.timeutil import format_local, local_today
 
 Q = default_questionnaire()
 
@@ -174,25 +175,45 @@ def test_red_flag_blocks_confirmation_until_cleared(app, client, signed_in):
     assert "record the clearance before confirming" in text(response)
     assert load(app, assessment_id).confirmed_imbalances is None
 
-    response = client.post(f"/assessments/{assessment_id}/clearance", data={"note": "   "})
-    assert response.status_code == 200
-    assert "Describe the clearance" in text(response)
+    today = local_today(None).isoformat()
+    clearance = {
+        "name": "Dr Anna Patel",
+        "profession": "gp",
+        "cleared_on": today,
+        "restrictions": "No heavy lifting for six weeks",
+    }
+    response = client.post(
+        f"/assessments/{assessment_id}/clearance", data={**clearance, "name": "   "}
+    )
+    assert response.status_code == 400
+    assert "Name the doctor or physiotherapist who cleared the client." in text(response)
     assert "invalid-feedback" in text(response)
     assert load(app, assessment_id).cleared_at is None
 
-    response = client.post(f"/assessments/{assessment_id}/clearance", data={"note": "x" * 501})
+    response = client.post(
+        f"/assessments/{assessment_id}/clearance", data={**clearance, "restrictions": "x" * 501}
+    )
     assert "Field cannot be longer than 500 characters." in text(response)
+    response = client.post(
+        f"/assessments/{assessment_id}/clearance", data={**clearance, "cleared_on": "2099-01-01"}
+    )
+    assert "cannot be in the future" in text(response)
     assert load(app, assessment_id).cleared_at is None
 
-    note = "Cleared by Dr Patel on 3 March"
-    response = client.post(f"/assessments/{assessment_id}/clearance", data={"note": note})
+    response = client.post(f"/assessments/{assessment_id}/clearance", data=clearance)
     assert response.status_code == 302
     row = load(app, assessment_id)
-    assert row.clearance_note == note
+    assert (row.clearance_name, row.clearance_profession) == ("Dr Anna Patel", "gp")
+    assert row.clearance_restrictions == "No heavy lifting for six weeks"
     assert row.cleared_at is not None
     assert row.cleared_by_id == signed_in[0].id
     page = text(client.get(f"/assessments/{assessment_id}"))
-    assert note in page
+    day = format_local(local_today(None), None, "date")
+    assert (
+        f"Cleared by Dr Anna Patel (GP) on {day} — restrictions: No heavy lifting for six weeks"
+        in page
+    )
+    assert f"recorded by {signed_in[0].name}" in page
     assert "Medical clearance recorded" in page
     assert 'id="h-findings"' in page
 
@@ -482,7 +503,12 @@ def other_clinic(app, client, auth, factories):
 @pytest.mark.parametrize(("method", "url"), ROUTES)
 def test_other_clinic_gets_404(app, client, other_clinic, method, url):
     person_id, assessment_id, before = other_clinic
-    data = valid_answers(note="Cleared by Dr X", imbalances=["weak_glutes"])
+    data = valid_answers(
+        name="Dr X",
+        profession="gp",
+        cleared_on=local_today(None).isoformat(),
+        imbalances=["weak_glutes"],
+    )
     response = getattr(client, method)(
         url.format(client=person_id, assessment=assessment_id),
         data=data if method == "post" else None,

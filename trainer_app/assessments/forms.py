@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from wtforms import SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from trainer_app.assessments.questionnaire import (
     NO_RESULT,
@@ -22,8 +22,13 @@ from trainer_app.assessments.questionnaire import (
     Question,
     Questionnaire,
 )
-from trainer_app.assessments.service import CLEARANCE_MAX, NOTES_MAX
-from trainer_app.formutil import SafeForm
+from trainer_app.assessments.service import (
+    CLEARANCE_MAX,
+    CLEARANCE_NAME_MAX,
+    NOTES_MAX,
+    PROFESSIONS,
+)
+from trainer_app.formutil import SafeForm, select_choices
 from trainer_app.library.catalog import Catalog
 
 
@@ -37,14 +42,31 @@ class AssessmentForm(SafeForm):
 
 
 class ClearanceForm(SafeForm):
-    note = TextAreaField(
-        "Clearance note",
+    name = StringField(
+        "Cleared by",
         validators=[
-            DataRequired("Describe the clearance, for example who cleared the client."),
-            Length(max=CLEARANCE_MAX),
+            DataRequired("Name the doctor or physiotherapist who cleared the client."),
+            Length(max=CLEARANCE_NAME_MAX),
         ],
-        description='For example "Cleared by Dr Patel (GP) on 3 March after examination".',
-        render_kw={"rows": 2},
+        render_kw={"maxlength": CLEARANCE_NAME_MAX, "autocomplete": "off"},
+        description='Their name as on the letter or note, for example "Dr Anna Patel".',
+    )
+    profession = SelectField(
+        "Profession",
+        choices=select_choices([("", "Choose…"), *PROFESSIONS.items()]),
+        validators=[DataRequired("Choose the profession of the person who cleared the client.")],
+    )
+    cleared_on = DateField(
+        "Cleared on",
+        validators=[DataRequired("Give the day the client was cleared.")],
+        description="The day they saw the client, not today's date unless it was today.",
+    )
+    restrictions = TextAreaField(
+        "Restrictions",
+        validators=[Optional(), Length(max=CLEARANCE_MAX)],
+        description="Anything they asked you to avoid or limit; leave empty if none. "
+        "Printed on the client's plan.",
+        render_kw={"rows": 2, "maxlength": CLEARANCE_MAX},
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text
@@ -29,9 +29,15 @@ class Assessment(db.Model):
     # Imbalances the trainer chose to treat (slugs, most important first); None = unconfirmed.
     confirmed_imbalances: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # A red flag blocks programming until a trainer records a medical clearance.
+    # A red flag blocks the client until a signed-in user records a medical clearance: who
+    # cleared them (name, profession), on which day, and any restrictions. Clearances recorded
+    # before the structured fields existed have only the free-text note.
     clearance_note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    cleared_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    clearance_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    clearance_profession: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    cleared_on: Mapped[date | None] = mapped_column(nullable=True)
+    clearance_restrictions: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(nullable=True)  # when it was recorded
     cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -26,7 +27,7 @@ from trainer_app.assessments.scoring import (
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.library.catalog import Catalog, default_catalog
-from trainer_app.timeutil import format_local, utcnow
+from trainer_app.timeutil import format_local, local_today, utcnow
 
 NOTES_MAX = 2000
 CLEARANCE_MAX = 500
@@ -133,22 +134,119 @@ def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
     )
 
 
-def record_clearance(assessment: Assessment, *, user_id: int, note: str) -> None:
-    """Record that a medical professional cleared the client despite the red flags.
+# Who may clear a red flag: the professions a trainer records (value: how it is printed).
+PROFESSIONS = {
+    "gp": "GP",
+    "doctor": "Hospital doctor or specialist",
+    "emergency": "Emergency department doctor",
+    "physiotherapist": "Physiotherapist",
+}
+CLEARANCE_NAME_MAX = 120
 
-    :raise AssessmentRefused: without red flags, with a blank note, or if already cleared.
+
+@dataclass(frozen=True)
+class Clearance:
+    """A recorded clearance as pages and plans show it."""
+
+    assessment_id: int
+    line: str  # "Cleared by Dr A Patel (GP) on 2 Dec 2026 — restrictions: no lifting"
+    recorded_by: str  # the signed-in user who recorded it
+    recorded_on: str
+    restrictions: str
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def record_clearance(
+    assessment: Assessment,
+    *,
+    user_id: int,
+    name: str,
+    profession: str,
+    cleared_on: date | None,
+    restrictions: str = "",
+    zone: str | None = None,
+) -> None:
+    """Record who cleared the client despite the red flags, when, and with what restrictions.
+
+    :raise AssessmentRefused: without red flags, if already cleared, or a field is not valid
+        (a blank name, an unknown profession, a day in the future or before the assessment).
     """
-    note = " ".join((note or "").split())
     if not assessment.result.get("blocked"):
         raise AssessmentRefused("This assessment has no red flags, so no clearance is needed.")
     if assessment.cleared_at is not None:
         raise AssessmentRefused("A clearance is already recorded for this assessment.")
-    if not note:
-        raise AssessmentRefused("Describe the clearance, for example who cleared the client.")
-    assessment.clearance_note = note[:CLEARANCE_MAX]
+    name = _one_line(name)
+    restrictions = (restrictions or "").strip()
+    if not name:
+        raise AssessmentRefused("Name the doctor or physiotherapist who cleared the client.")
+    if len(name) > CLEARANCE_NAME_MAX:
+        raise AssessmentRefused(f"Keep the name to {CLEARANCE_NAME_MAX} characters.")
+    if profession not in PROFESSIONS:
+        raise AssessmentRefused("Choose the profession of the person who cleared the client.")
+    if cleared_on is None:
+        raise AssessmentRefused("Give the day the client was cleared.")
+    if cleared_on > local_today(zone):
+        raise AssessmentRefused("The day of the clearance cannot be in the future.")
+    assessed_on = local_today(zone, assessment.created_at)
+    if cleared_on < assessed_on:
+        raise AssessmentRefused(
+            "The clearance must come after the red flag: choose a day on or after the "
+            f"assessment ({format_local(assessed_on, zone, 'date')})."
+        )
+    if len(restrictions) > CLEARANCE_MAX:
+        raise AssessmentRefused(f"Keep the restrictions to {CLEARANCE_MAX} characters.")
+    assessment.clearance_name = name
+    assessment.clearance_profession = profession
+    assessment.cleared_on = cleared_on
+    assessment.clearance_restrictions = restrictions or None
     assessment.cleared_at = utcnow()
     assessment.cleared_by_id = user_id
     db.session.flush()
+
+
+def clearance_of(assessment: Assessment, zone: str | None = None) -> Clearance | None:
+    """The assessment's clearance in words, or None if none was recorded."""
+    if assessment.cleared_at is None:
+        return None
+    restrictions = _one_line(assessment.clearance_restrictions)
+    if assessment.clearance_name:
+        who = assessment.clearance_name
+        profession = PROFESSIONS.get(assessment.clearance_profession or "")
+        if profession:
+            who = f"{who} ({profession})"
+        line = f"Cleared by {who} on {format_local(assessment.cleared_on, zone, 'date')}"
+        line += f" — restrictions: {restrictions}" if restrictions else " — no restrictions"
+    else:  # recorded before clearances were structured: the trainer's own note
+        line = f"Cleared: {_one_line(assessment.clearance_note)}"
+    recorder = assessment.cleared_by
+    return Clearance(
+        assessment_id=assessment.id,
+        line=line,
+        recorded_by=recorder.name if recorder else "a former user",
+        recorded_on=format_local(assessment.cleared_at, zone, "date"),
+        restrictions=restrictions,
+    )
+
+
+def current_clearance(clinic_id: int, client_id: int) -> Clearance | None:
+    """The client's most recent clearance (its restrictions still apply to their plans)."""
+    cleared = db.session.scalar(
+        select(Assessment)
+        .where(
+            Assessment.clinic_id == clinic_id,
+            Assessment.client_id == client_id,
+            Assessment.cleared_at.is_not(None),
+        )
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    if cleared is None:
+        return None
+    zone = db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))
+    return clearance_of(cleared, zone)
 
 
 def order_imbalances(result: AssessmentResult, slugs: Iterable[str]) -> list[str]:

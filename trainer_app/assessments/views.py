@@ -44,6 +44,12 @@ def client_hold(client: Client) -> service.ClinicalHold | None:
     return service.clinical_hold(client.clinic_id, client.id)
 
 
+@bp.app_template_global()
+def client_clearance(client: Client) -> service.Clearance | None:
+    """The client's latest medical clearance (shown on program pages, printed on plans)."""
+    return service.current_clearance(client.clinic_id, client.id)
+
+
 def _archived_message(client: Client) -> str:
     return (
         f"{client.name} is archived, so no new assessment can be recorded. Archived clients "
@@ -118,6 +124,7 @@ def _render_detail(
         weak=weak,
         overactive=overactive,
         blocked=service.is_blocked(assessment),
+        clearance=service.clearance_of(assessment, current_user.clinic.time_zone),
         clearance_form=clearance_form or ClearanceForm(formdata=None),
         confirm_form=confirm_form or _confirm_form(assessment, result),
         selected=selected if selected is not None else service.preselected_imbalances(assessment),
@@ -145,11 +152,28 @@ def clearance(assessment_id: int):
         flash("No clearance is needed for this assessment.", "info")
         return redirect(url_for("assessments.detail", assessment_id=assessment.id))
     if form.validate_on_submit():
-        service.record_clearance(assessment, user_id=current_user.id, note=form.note.data)
+        try:
+            service.record_clearance(
+                assessment,
+                user_id=current_user.id,
+                name=form.name.data,
+                profession=form.profession.data,
+                cleared_on=form.cleared_on.data,
+                restrictions=form.restrictions.data or "",
+                zone=current_user.clinic.time_zone,
+            )
+        except service.AssessmentRefused as exc:
+            db.session.rollback()
+            form.cleared_on.errors = [*form.cleared_on.errors, str(exc)]
+            return _render_detail(assessment, clearance_form=form), 400
         db.session.commit()
-        flash("Clearance recorded. You can now confirm the imbalances to treat.", "success")
+        flash(
+            "Clearance recorded. Plans of this client can be printed and emailed again, and "
+            "you can confirm the imbalances to treat.",
+            "success",
+        )
         return redirect(url_for("assessments.detail", assessment_id=assessment.id))
-    return _render_detail(assessment, clearance_form=form)
+    return _render_detail(assessment, clearance_form=form), 400
 
 
 @bp.post("/<int:assessment_id>/confirm")

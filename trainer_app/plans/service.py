@@ -16,7 +16,7 @@ from pypdf.errors import PdfReadError
 from sqlalchemy import and_, case, func, or_, select, update
 
 from trainer_app.accounts.models import Clinic, User
-from trainer_app.assessments.service import clinical_hold
+from trainer_app.assessments.service import clinical_hold, current_clearance
 from trainer_app.extensions import db
 from trainer_app.jobs import Heartbeat, record_once
 from trainer_app.library import media
@@ -59,6 +59,9 @@ def document_context(document: PlanDocument) -> dict:
     )
     # The client's personal link (as a QR code) and their progress so far.
     context["progress"] = plan_progress(version.program)
+    # The client's latest medical clearance is printed on the plan (a new one makes a new PDF).
+    clearance = current_clearance(document.clinic_id, version.program.client_id)
+    context["clearance"] = {"line": clearance.line} if clearance else None
     return context
 
 
