@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer_app.plans.views import bp as plans_bp
     from trainer_app.programs.views import bp as programs_bp
     from trainer_app.progress.views import bp as progress_bp
+    from trainer_app.referrals.views import bp as referrals_bp
 
     for blueprint in (
         main_bp,
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
         delivery_bp,
         progress_bp,
         audit_bp,
+        referrals_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -17,3 +17,4 @@ from trainer_app.plans.models import PlanDocument  # noqa: F401
 from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion  # noqa: F401
 from trainer_app.progress.models import ProgressEntry, ProgressLink  # noqa: F401
 from trainer_app.ratelimit import RateLimitCounter  # noqa: F401
+from trainer_app.referrals.models import ReferralLetter  # noqa: F401

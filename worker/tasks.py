@@ -12,6 +12,7 @@ from trainer_app.delivery import service as delivery
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.plans import service as plans
+from trainer_app.referrals import service as referrals
 from trainer_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,15 @@ def render_plan_document(self, document_id: int) -> str:
     """Render one plan document (a database outage is retried with backoff)."""
     try:
         return plans.render_document(document_id, claim_id=self.request.id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name=referrals.RENDER_TASK, bind=True, **RETRY_ON_DATABASE_OUTAGE)
+def render_referral_letter(self, letter_id: int) -> str:
+    """Render one referral letter (a database outage is retried with backoff)."""
+    try:
+        return referrals.render_letter(letter_id, claim_id=self.request.id)
     finally:
         db.session.remove()
 
@@ -67,15 +77,19 @@ def relay() -> dict:
         documents = plans.due_for_relay(now)
         deliveries = delivery.due_for_relay(now)
         mails = account_emails.due_for_relay(now)
+        letters = referrals.due_for_relay(now)
         db.session.commit()
         published = {
             "documents": sum(enqueue(plans.RENDER_TASK, i, queue="pdf") for i in documents),
             "deliveries": sum(enqueue(delivery.SEND_TASK, i, queue="email") for i in deliveries),
+            "referral_letters": sum(
+                enqueue(referrals.RENDER_TASK, i, queue="pdf") for i in letters
+            ),
             "account_emails": sum(
                 enqueue(account_emails.SEND_TASK, i, queue="email") for i in mails
             ),
         }
-        if documents or deliveries or mails:
+        if documents or deliveries or mails or letters:
             log.info("relay re-published %s", published)
         return published
     finally:

@@ -315,19 +315,63 @@ def test_order_by_rank_keeps_unflagged_choices_last():
     assert order_by_rank(result, ["upper_crossed", "weak_core"]) == ["weak_core", "upper_crossed"]
 
 
+def _test(change, key):
+    return next(i for i in change.indicators if i.key == key)
+
+
 def test_compare_reports_severity_words_and_changed_answers():
     before = score(Q, healthy(front_plank_hold=12))
     after = score(Q, healthy(front_plank_hold=26))
-    change = next(c for c in compare(before, after) if c.slug == "weak_core")
+    change = next(c for c in compare(before, after, Q) if c.slug == "weak_core")
     assert (change.before, change.after, change.direction) == ("marked", "mild", "improved")
-    assert change.indicators[0].before == "12 s" and change.indicators[0].after == "26 s"
+    plank = _test(change, "front_plank_hold")
+    assert (plank.before, plank.after, plank.direction) == ("12 s", "26 s", "improved")
 
 
-def test_compare_treats_a_test_not_done_as_unknown():
+def test_a_test_not_retested_never_counts_as_better():
+    # marked before, not tested now: the severity word drops to "not flagged", yet the
+    # imbalance did not improve; nothing was measured both times
     before = score(Q, healthy(front_plank_hold=12))
     after = score(Q, healthy(front_plank_hold=NOT_TESTED))
-    change = next(c for c in compare(before, after) if c.slug == "weak_core")
-    assert change.indicators[0].direction == "unknown"
+    change = next(c for c in compare(before, after, Q) if c.slug == "weak_core")
+    assert _test(change, "front_plank_hold").direction == "not_retested"
+    assert change.direction == "same"  # the core's other tests, done both times, are the same
+    assert "front_plank_hold" not in {i.key for i in change.compared}
+    # a test done only this time is new, never an improvement or a decline
+    change = next(c for c in compare(after, before, Q) if c.slug == "weak_core")
+    assert _test(change, "front_plank_hold").direction == "new"
+
+
+def test_an_imbalance_with_no_test_done_twice_is_not_retested():
+    glute_keys = [k for i in Q.indicators["weak_glutes"] for k in i.answer_keys()]
+    before = score(Q, healthy(single_leg_bridge_hold_left=8, single_leg_bridge_hold_right=30))
+    after = score(Q, healthy(**dict.fromkeys(glute_keys, NOT_TESTED)))
+    change = next(c for c in compare(before, after, Q) if c.slug == "weak_glutes")
+    assert change.before != "not flagged" and change.after == "not flagged"
+    assert change.direction == "not_retested" and change.compared == ()
+
+
+def test_each_side_is_compared_on_its_own_within_the_noise():
+    # noise of the single-leg bridge hold: 3 s
+    before = score(Q, healthy(single_leg_bridge_hold_left=10, single_leg_bridge_hold_right=30))
+    after = score(
+        Q, healthy(single_leg_bridge_hold_left=25, single_leg_bridge_hold_right=NOT_TESTED)
+    )
+    change = next(c for c in compare(before, after, Q) if c.slug == "weak_glutes")
+    assert _test(change, "single_leg_bridge_hold_left").direction == "improved"
+    assert _test(change, "single_leg_bridge_hold_right").direction == "not_retested"
+    after = score(Q, healthy(single_leg_bridge_hold_left=12, single_leg_bridge_hold_right=26))
+    change = next(c for c in compare(before, after, Q) if c.slug == "weak_glutes")
+    assert _test(change, "single_leg_bridge_hold_left").direction == "same"  # 2 s: noise
+    assert _test(change, "single_leg_bridge_hold_right").direction == "worse"
+    assert change.direction == "worse"
+
+
+def test_pain_is_marked_not_compared():
+    before = score(Q, healthy(front_plank_hold=40))
+    after = score(Q, healthy(front_plank_hold=UNABLE_PAIN))
+    change = next(c for c in compare(before, after, Q) if c.slug == "weak_core")
+    assert _test(change, "front_plank_hold").direction == "pain"
 
 
 # --------------------------------------------------------------------------- storage

@@ -374,6 +374,9 @@ def test_not_tested_and_unable_pain_are_recorded_and_shown(app, client, signed_i
     assert "Front plank hold: unable (pain)" in page
     assert "Hip drop on single-leg stance (Trendelenburg) (left): unable (pain)" in page
     assert "Weak hamstrings and an overloaded lower back: not tested" in page
+    # the body map draws untested muscles apart from normal ones
+    assert 'class="region region--untested" data-region="hamstrings"' in page
+    assert "Not tested (dashed outline, not normal): " in page
     core = page[page.index('id="finding-weak_core"') :]
     assert core.startswith('id="finding-weak_core">Weak core and increased lower back load: not')
 
@@ -426,8 +429,9 @@ def test_compare_shows_before_and_after(app, client, signed_in):
         db.session.commit()
     page = text(client.get(f"/assessments/{second}/compare"))
     assert "Weak glutes and an overloaded lower back" in page
-    assert "Single-leg glute bridge hold (left): 15 s → 35 s" in page
-    assert "Improved" in page
+    row = page[page.index('id="test-single_leg_bridge_hold_left"') :]
+    row = row[: row.index("</tr>")]
+    assert "15 s" in row and "35 s" in row and "Improved" in row
     assert f'href="/assessments/{first}"' in page
 
     page = text(client.get(f"/assessments/{first}/compare"))
@@ -439,8 +443,36 @@ def test_compare_direction_worse(client, signed_in):
     record(client, person.id, forward_head_shoulders="none")
     second = record(client, person.id, forward_head_shoulders="marked")
     page = text(client.get(f"/assessments/{second}/compare"))
-    assert "Forward head and rounded shoulders: None → Marked" in page
-    assert "Worse" in page
+    row = page[page.index('id="test-forward_head_shoulders"') :]
+    row = row[: row.index("</tr>")]
+    assert "None" in row and "Marked" in row and "Worse" in row
+
+
+def test_compare_marks_tests_not_retested(client, signed_in):
+    _, person = signed_in
+    record(client, person.id, front_plank_hold="15")
+    second = record(
+        client,
+        person.id,
+        front_plank_hold=None,
+        front_plank_hold__status="not_tested",
+        single_leg_bridge_hold_left="16",
+        single_leg_bridge_hold_right=None,
+        single_leg_bridge_hold_right__status="not_tested",
+    )
+    page = text(client.get(f"/assessments/{second}/compare"))
+    assert "A change is worked out only from tests done both times" in page
+
+    def row(key):
+        found = page[page.index(f'id="test-{key}"') :]
+        return found[: found.index("</tr>")]
+
+    # the plank was marked before and not done now: not retested, never "improved"
+    assert "15 s" in row("front_plank_hold") and "Not retested" in row("front_plank_hold")
+    assert "Improved" not in row("front_plank_hold")
+    # each side of the bridge on its own: left compared (15 -> 16 s is within the noise)
+    assert "Same" in row("single_leg_bridge_hold_left")
+    assert "Not retested" in row("single_leg_bridge_hold_right")
 
 
 def test_previous_is_by_created_at(app, client, signed_in):

@@ -169,3 +169,14 @@ def test_title_is_escaped():
     title = root.find(f"{SVG}title")
     assert title.text == '<script>alert(1)</script> & "x"'
     assert root.find(f".//{SVG}script") is None
+
+
+def test_untested_regions_are_drawn_apart_from_normal_ones():
+    svg = body_map_svg(weak=["glutes"], untested=["hamstrings", "glutes"], id_prefix="u")
+    assert 'class="region region--untested" data-region="hamstrings"' in svg
+    assert "<title>Hamstrings (not tested)</title>" in svg
+    # a weak region keeps its mark; an unlisted one stays plain
+    assert 'class="region region--weak" data-region="glutes"' in svg
+    assert 'class="region region--neutral" data-region="calves"' in svg
+    assert ">Not tested</text>" in svg
+    assert ">Not tested</text>" not in body_map_svg(weak=["glutes"], id_prefix="n")

@@ -173,13 +173,25 @@ class AssessmentResult:
         return min(found, key=lambda m: order.get(m.status, 3)) if found else None
 
 
+# How one test compares between two assessments: a change is computed only when it was
+# measured both times; otherwise the page says why there is none.
+COMPARABLE = ("improved", "worse", "same")
+NOT_COMPARED = ("not_retested", "new", "pain", "not_tested")
+
+
 @dataclass(frozen=True)
 class IndicatorChange:
     key: str
     label: str
     before: str | None
     after: str | None
-    direction: str  # improved | worse | same | unknown
+    # improved | worse | same (measured both times), not_retested (measured before only),
+    # new (measured this time only), pain (unable (pain) either time), not_tested (neither)
+    direction: str
+
+    @property
+    def compared(self) -> bool:
+        return self.direction in COMPARABLE
 
 
 @dataclass(frozen=True)
@@ -188,8 +200,15 @@ class Change:
     name: str
     before: str  # severity word, or "not flagged"
     after: str
-    direction: str  # improved | worse | same
+    # improved | worse | same | mixed, from the tests measured both times only;
+    # not_retested when none of this imbalance's tests was measured both times
+    direction: str
     indicators: tuple[IndicatorChange, ...] = field(default=())
+
+    @property
+    def compared(self) -> tuple[IndicatorChange, ...]:
+        """The tests measured both times (the only ones a change is computed from)."""
+        return tuple(i for i in self.indicators if i.compared)
 
 
 # --------------------------------------------------------------------------- answers
@@ -635,24 +654,43 @@ def _direction(before: float, after: float, higher_is_better: bool) -> str:
     return "improved" if (after > before) == higher_is_better else "worse"
 
 
-def _indicator_change(before: Measurement | None, after: Measurement | None) -> IndicatorChange:
+def _measured(m: Measurement | None) -> bool:
+    return (
+        m is not None
+        and m.status in (None, "measured")
+        and m.value is not None
+        and m.value not in (NOT_TESTED, UNABLE_PAIN)
+    )
+
+
+def _number_value(m: Measurement) -> float | None:
+    value = m.value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _indicator_change(
+    before: Measurement | None, after: Measurement | None, noise: float = 0.0
+) -> IndicatorChange:
     ref = after or before
     assert ref is not None
-    measured = {None, "measured"}
-    if (
-        before is None
-        or after is None
-        or before.status not in measured
-        or after.status not in measured
-    ):
-        direction = "unknown"
-    elif isinstance(after.value, int | float) and not isinstance(after.value, bool):
-        if isinstance(before.value, int | float) and not isinstance(before.value, bool):
-            direction = _direction(float(before.value), float(after.value), higher_is_better=True)
+    if _measured(before) and _measured(after):
+        assert before is not None and after is not None
+        old, new = _number_value(before), _number_value(after)
+        if old is not None and new is not None:
+            # a difference within the test's stated measurement noise is no change
+            direction = "same" if abs(new - old) <= noise else _direction(old, new, True)
         else:
-            direction = "unknown"
+            direction = _direction(before.severity, after.severity, higher_is_better=False)
+    elif any(m is not None and m.status == UNABLE_PAIN for m in (before, after)):
+        direction = "pain"
+    elif _measured(before):
+        direction = "not_retested"
+    elif _measured(after):
+        direction = "new"
     else:
-        direction = _direction(before.severity, after.severity, higher_is_better=False)
+        direction = "not_tested"
     return IndicatorChange(
         key=ref.key,
         label=ref.label,
@@ -668,8 +706,29 @@ def _level(item: ImbalanceResult | None) -> tuple[str, float]:
     return item.severity or "flagged", SEVERITY_RANK.get(item.severity or "", 0) + item.shortfall
 
 
-def compare(previous: AssessmentResult, current: AssessmentResult) -> tuple[Change, ...]:
-    """Per imbalance: severity before and after, direction, and the answers that changed."""
+def _overall(indicators: list[IndicatorChange]) -> str:
+    """One direction for an imbalance from its tests measured both times."""
+    directions = {i.direction for i in indicators if i.compared}
+    if not directions:
+        return "not_retested"
+    if {"improved", "worse"} <= directions:
+        return "mixed"
+    for word in ("improved", "worse"):
+        if word in directions:
+            return word
+    return "same"
+
+
+def compare(
+    previous: AssessmentResult, current: AssessmentResult, q: Questionnaire | None = None
+) -> tuple[Change, ...]:
+    """Per imbalance: severity words before and after, and each test side by side.
+
+    A change is computed only from tests measured both times (each side of a left/right test
+    on its own); a test done only once is marked (not retested, new, unable (pain)), never
+    read as an improvement. With the questionnaire, a numeric change within the test's stated
+    measurement noise counts as the same.
+    """
     before_items = {item.slug: item for item in previous.imbalances}
     after_items = {item.slug: item for item in current.imbalances}
     order = list(after_items) + [s for s in before_items if s not in after_items]
@@ -681,26 +740,36 @@ def compare(previous: AssessmentResult, current: AssessmentResult) -> tuple[Chan
         old, new = before_items.get(slug), after_items.get(slug)
         ref = new or old
         assert ref is not None
-        (old_word, old_rank), (new_word, new_rank) = _level(old), _level(new)
         indicator_changes = []
         for key in keys:
             b, a = before_values.get(key), after_values.get(key)
-            if (a or b).imbalance != slug:
+            m = a or b
+            assert m is not None
+            if m.imbalance != slug:
                 continue
-            if b is not None and a is not None and b.value == a.value:
-                continue
-            indicator_changes.append(_indicator_change(b, a))
+            change = _indicator_change(b, a, _noise(q, m.indicator))
+            if change.direction != "not_tested":
+                indicator_changes.append(change)
         changes.append(
             Change(
                 slug=slug,
                 name=ref.name,
-                before=old_word,
-                after=new_word,
-                direction=_direction(old_rank, new_rank, higher_is_better=False),
+                before=_level(old)[0],
+                after=_level(new)[0],
+                direction=_overall(indicator_changes),
                 indicators=tuple(indicator_changes),
             )
         )
     return tuple(changes)
+
+
+def _noise(q: Questionnaire | None, indicator_id: str) -> float:
+    if q is None:
+        return 0.0
+    try:
+        return float(q.indicator(indicator_id).noise or 0)
+    except KeyError:
+        return 0.0  # a test of another questionnaire version
 
 
 # --------------------------------------------------------------------------- storage

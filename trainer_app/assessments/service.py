@@ -334,6 +334,21 @@ def body_map_regions(
     return weak, overactive
 
 
+def untested_regions(result: AssessmentResult, q: Questionnaire | None = None) -> list[str]:
+    """Body-map regions some test of the questionnaire covers but none measured this time.
+
+    The map draws them as "not tested", never as normal; a test stopped by pain gave no result
+    either, so its muscles count as not tested (the pain is a finding of its own).
+    """
+    q = q or default_questionnaire()
+    tested = {m.muscle for m in result.muscles if m.status in ("found", "normal")}
+    covered: list[str] = []
+    for group in q.indicators.values():
+        for ind in group:
+            covered.extend(m for m in ind.muscles if m not in covered)
+    return [m for m in covered if m not in tested]
+
+
 def summarize(assessment: Assessment) -> Summary:
     """A short summary of an assessment for lists (screening, top findings, red-flag state)."""
     result = result_of(assessment)

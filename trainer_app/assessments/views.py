@@ -123,6 +123,7 @@ def _render_detail(
         region_names=REGION_NAMES,
         weak=weak,
         overactive=overactive,
+        untested=[m for m in service.untested_regions(result) if m in REGION_NAMES],
         blocked=service.is_blocked(assessment),
         clearance=service.clearance_of(assessment, current_user.clinic.time_zone),
         clearance_form=clearance_form or ClearanceForm(formdata=None),
@@ -206,7 +207,9 @@ def compare(assessment_id: int):
     previous = service.previous_assessment(assessment)
     changes = ()
     if previous is not None:
-        changes = compare_results(service.result_of(previous), service.result_of(assessment))
+        changes = compare_results(
+            service.result_of(previous), service.result_of(assessment), default_questionnaire()
+        )
     return render_template(
         "assessments/compare.html",
         a=assessment,

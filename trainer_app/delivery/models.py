@@ -11,6 +11,7 @@ from trainer_app.accounts.models import User
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.plans.models import PlanDocument
+from trainer_app.referrals.models import ReferralLetter
 from trainer_app.timeutil import utcnow
 
 QUEUED, SENDING, SENT, RETRYING, FAILED = "queued", "sending", "sent", "retrying", "failed"
@@ -28,7 +29,13 @@ class Delivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    plan_document_id: Mapped[int] = mapped_column(ForeignKey("plan_documents.id"), index=True)
+    # What is sent: a plan document, or (after a red flag) a referral letter for the doctor.
+    plan_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_documents.id"), index=True, nullable=True
+    )
+    referral_letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral_letters.id"), index=True, nullable=True
+    )
     idempotency_key: Mapped[str] = mapped_column(String(64))
     to_name: Mapped[str] = mapped_column(String(120))
     to_email: Mapped[str] = mapped_column(String(254))
@@ -50,7 +57,8 @@ class Delivery(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     client: Mapped[Client] = relationship()
-    document: Mapped[PlanDocument] = relationship()
+    document: Mapped[PlanDocument | None] = relationship()
+    letter: Mapped[ReferralLetter | None] = relationship()
     created_by: Mapped[User | None] = relationship()
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="delivery", order_by="DeliveryAttempt.number"

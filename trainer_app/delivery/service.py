@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from trainer_app.accounts.models import DEFAULT_ACCENT, Clinic, User
+from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.service import clinical_hold
 from trainer_app.clients.models import Client
 from trainer_app.delivery.mailer import (
@@ -50,6 +51,8 @@ from trainer_app.plans.service import pdf_bytes
 from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import ProgramVersion
 from trainer_app.progress.service import active_link_url
+from trainer_app.referrals.models import ReferralLetter
+from trainer_app.referrals.service import pdf_bytes as letter_pdf_bytes
 from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import format_local, utcnow
 
@@ -72,15 +75,21 @@ class SendOutcome:
     retry_in: float | None = None
 
 
-def cannot_email_reason(client: Client, document: PlanDocument | None = None) -> str | None:
-    """Why this plan cannot be emailed to this client, or None when it can."""
+def cannot_email_reason(
+    client: Client, document: PlanDocument | None = None, *, plan: bool = True
+) -> str | None:
+    """Why this plan (``plan=False``: the referral letter) cannot be emailed, or None.
+
+    A plan is never emailed while the client has an open red flag; the referral letter is
+    exactly what is sent then.
+    """
     if client.is_archived:
         return "The client is archived."
     if not client.email:
         return "Add the client's email address first."
     if not client.email_consent:
         return "The client has not agreed to receive email."
-    hold = clinical_hold(client.clinic_id, client.id)
+    hold = clinical_hold(client.clinic_id, client.id) if plan else None
     if hold is not None:
         return hold.reason
     if document is not None and document.status != READY:
@@ -231,6 +240,67 @@ def request_delivery(
     return record_once(delivery, Delivery.idempotency_key)
 
 
+def request_letter_delivery(
+    letter: ReferralLetter, *, user: User, idempotency_key: str
+) -> tuple[Delivery, bool]:
+    """Record an "Email the letter to the client" click; return (delivery, created).
+
+    :raise ValueError: the client cannot get email, or the letter is not ready.
+    """
+    key = clinic_key(letter.clinic_id, idempotency_key)
+    existing = db.session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
+    if existing is not None:
+        return existing, False
+    client = letter.client
+    reason = cannot_email_reason(client, plan=False)
+    if reason is None and letter.status != READY:
+        reason = "The letter is not ready yet."
+    if reason:
+        raise ValueError(reason)
+    delivery = Delivery(
+        clinic_id=letter.clinic_id,
+        client_id=client.id,
+        referral_letter_id=letter.id,
+        idempotency_key=key,
+        to_name=client.name,
+        to_email=client.email,
+        status=QUEUED,
+        created_by_id=user.id,
+        message_id=make_message_id(key, _mail_domain()),
+    )
+    return record_once(delivery, Delivery.idempotency_key)
+
+
+def letter_email(
+    letter: ReferralLetter, *, to_name: str, to_email: str, message_id: str | None, pdf: bytes
+) -> OutgoingEmail:
+    """The email that carries a referral letter to the client, in plain words."""
+    clinic = db.session.get(Clinic, letter.clinic_id)
+    trainer = letter.assessment.trainer or letter.created_by
+    levels = default_questionnaire().red_flags.levels
+    urgencies = [f.get("urgency") for f in letter.assessment.result.get("red_flags") or []]
+    most = next((u for u in ("emergency", "urgent", "routine") if u in urgencies), None)
+    context = {
+        "clinic_name": clinic.name,
+        "client_name": to_name,
+        "trainer_name": trainer.name if trainer else clinic.name,
+        "trainer_email": trainer.email if trainer else "",
+        "advice": levels[most].client_text if most else "Please see your doctor soon.",
+    }
+    return compose(
+        "referral",
+        to_name=to_name,
+        to_email=to_email,
+        sender_name=clinic.name,
+        reply_to=Address(trainer.name, trainer.email) if trainer else None,
+        attachments=(
+            Attachment(attachment_name(to_name, "Referral letter"), "application/pdf", pdf or b""),
+        ),
+        message_id=message_id,
+        context=context,
+    )
+
+
 def _mail_domain() -> str:
     return current_app.config["MAIL_FROM"].rpartition("@")[2]
 
@@ -297,12 +367,24 @@ def _load_for_send(delivery_id: int) -> Delivery:
             joinedload(Delivery.client).joinedload(Client.primary_trainer),
             version.joinedload(ProgramVersion.created_by),
             joinedload(Delivery.document).undefer(PlanDocument.pdf),
+            joinedload(Delivery.letter).undefer(ReferralLetter.pdf),
         )
         .execution_options(populate_existing=True)
     )
 
 
 def _message(delivery: Delivery) -> OutgoingEmail:
+    if delivery.letter is not None:
+        pdf = letter_pdf_bytes(delivery.letter)
+        if pdf is None:
+            raise PermanentMailError("The referral letter is no longer available.")
+        return letter_email(
+            delivery.letter,
+            to_name=delivery.to_name,
+            to_email=delivery.to_email,
+            message_id=delivery.message_id,
+            pdf=pdf,
+        )
     document = delivery.document
     pdf = pdf_bytes(document)
     if pdf is None:
@@ -346,7 +428,8 @@ def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:
     with Heartbeat(Delivery, delivery_id, claim_id, SENDING):
         delivery = _load_for_send(delivery_id)
         try:
-            reason = cannot_email_reason(delivery.client)
+            # a plan queued before a red flag is not sent; the referral letter is
+            reason = cannot_email_reason(delivery.client, plan=delivery.letter is None)
             if reason:
                 raise PermanentMailError(reason)
             message = build_message(_message(delivery))

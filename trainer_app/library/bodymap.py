@@ -2,7 +2,8 @@
 
 Pure: no Flask, no database. The drawing is this project's own: a smoothed silhouette and
 one closed shape per muscle region, in an anatomical-chart style that prints well in black
-and white (weak = solid dark fill, overactive = diagonal hatch, unmarked = light outline).
+and white (weak = solid dark fill, overactive = diagonal hatch, not tested = white with a
+dashed outline, unmarked = light grey).
 """
 
 from __future__ import annotations
@@ -179,17 +180,19 @@ def _silhouette_path() -> str:
     return _smooth_closed(right + left)
 
 
-def _region_style(region: str, weak: set[str], over: set[str], prefix: str):
+def _region_style(region: str, weak: set[str], over: set[str], prefix: str, untested=()):
     if region in weak and region in over:
         return "region region--weak region--overactive", f"url(#{prefix}-both)", INK, 1.1
     if region in weak:
         return "region region--weak", INK, INK, 1.1
     if region in over:
         return "region region--overactive", f"url(#{prefix}-hatch)", INK, 1.1
+    if region in untested:
+        return "region region--untested", SKIN, OUTLINE, 1.1
     return "region region--neutral", NEUTRAL_FILL, NEUTRAL_STROKE, 0.8
 
 
-def _figure(shapes, details, weak, over, prefix, view, show_face) -> list[str]:
+def _figure(shapes, details, weak, over, prefix, view, show_face, untested=()) -> list[str]:
     out = [f'<g id="{prefix}-{view}" class="figure figure--{view}">']
     out.append(
         f'<path class="silhouette" d="{_silhouette_path()}" fill="{SKIN}" '
@@ -211,11 +214,13 @@ def _figure(shapes, details, weak, over, prefix, view, show_face) -> list[str]:
         if mirrored:
             paths.append(_smooth_closed(_place(points, mirror=True)))
     for region, paths in by_region.items():
-        cls, fill, stroke, width = _region_style(region, weak, over, prefix)
+        cls, fill, stroke, width = _region_style(region, weak, over, prefix, untested)
+        dashed = ' stroke-dasharray="3 2"' if region in untested else ""
+        name = REGION_NAMES[region] + (" (not tested)" if region in untested else "")
         out.append(
             f'<g class="{cls}" data-region="{region}" fill="{fill}" stroke="{stroke}" '
-            f'stroke-width="{width}" stroke-linejoin="round">'
-            f"<title>{escape(REGION_NAMES[region])}</title>"
+            f'stroke-width="{width}" stroke-linejoin="round"{dashed}>'
+            f"<title>{escape(name)}</title>"
         )
         out.extend(f'<path d="{d}"/>' for d in paths)
         out.append("</g>")
@@ -257,22 +262,30 @@ def _defs(prefix: str) -> str:
     )
 
 
-def _legend(y: float, total_w: float, prefix: str, weak, over) -> list[str]:
+def _legend_entries(prefix: str, weak, over, untested) -> list[tuple[str, str, str]]:
     entries = [
         (INK, INK, "Weak: strengthen"),
         (f"url(#{prefix}-hatch)", INK, "Overactive / tight: release"),
-        (NEUTRAL_FILL, NEUTRAL_STROKE, "Not marked"),
     ]
     if weak & over:
-        entries.insert(2, (f"url(#{prefix}-both)", INK, "Both weak and overactive"))
+        entries.append((f"url(#{prefix}-both)", INK, "Both weak and overactive"))
+    if untested:
+        entries.append((SKIN, OUTLINE, "Not tested"))
+    entries.append((NEUTRAL_FILL, NEUTRAL_STROKE, "Not marked"))
+    return entries
+
+
+def _legend(y: float, total_w: float, prefix: str, weak, over, untested=()) -> list[str]:
+    entries = _legend_entries(prefix, weak, over, untested)
     out = [f'<g class="legend" font-family="{FONT}" font-size="15" fill="{INK}">']
     row_h = 23
     x = 24
     for i, (fill, stroke, label) in enumerate(entries):
         cy = y + 10 + i * row_h
+        dashed = ' stroke-dasharray="3 2"' if label == "Not tested" else ""
         out.append(
             f'<rect x="{x}" y="{_fmt(cy)}" width="24" height="16" rx="2" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="1.1"/>'
+            f'stroke="{stroke}" stroke-width="1.1"{dashed}/>'
         )
         out.append(
             f'<text x="{x + 34}" y="{_fmt(cy + 13)}" fill="{INK}" stroke="none">'
@@ -286,6 +299,7 @@ def body_map_svg(
     weak: Iterable[str] = (),
     overactive: Iterable[str] = (),
     *,
+    untested: Iterable[str] = (),
     width: int = 360,
     legend: bool = True,
     id_prefix: str = "bm",
@@ -293,15 +307,20 @@ def body_map_svg(
 ) -> str:
     """Return a standalone SVG document with front and back views and the marked regions.
 
+    ``untested`` regions (a test was possible but not done) are drawn apart from the
+    unmarked ones, so a missing test never looks like a normal one; a region also weak or
+    overactive keeps that mark.
+
     :raise ValueError: on an unknown region id, a bad ``id_prefix`` or a non-positive width.
     """
     weak_set = _check_regions("weak", weak)
     over_set = _check_regions("overactive", overactive)
+    untested_set = _check_regions("untested", untested) - weak_set - over_set
     if not _ID_PREFIX_RE.match(id_prefix):
         raise ValueError(f"id_prefix must be a simple identifier, got {id_prefix!r}")
     if int(width) <= 0:
         raise ValueError("width must be positive")
-    entries = 4 if weak_set & over_set else 3
+    entries = len(_legend_entries(id_prefix, weak_set, over_set, untested_set))
     legend_h = (_LEGEND_H + 23 * (entries - 3)) if legend else 0
     label_h = 26
     total_w = _FIG_W * 2 + _GAP
@@ -314,9 +333,13 @@ def body_map_svg(
         f'<title id="{id_prefix}-title">{escape(title)}</title>',
         _defs(id_prefix),
     ]
-    out += _figure(_FRONT_SHAPES, _FRONT_DETAIL, weak_set, over_set, id_prefix, "front", True)
+    out += _figure(
+        _FRONT_SHAPES, _FRONT_DETAIL, weak_set, over_set, id_prefix, "front", True, untested_set
+    )
     out.append(f'<g transform="translate({_FIG_W + _GAP} 0)">')
-    out += _figure(_BACK_SHAPES, _BACK_DETAIL, weak_set, over_set, id_prefix, "back", False)
+    out += _figure(
+        _BACK_SHAPES, _BACK_DETAIL, weak_set, over_set, id_prefix, "back", False, untested_set
+    )
     out.append("</g>")
     out.append(
         f'<g class="view-labels" font-family="{FONT}" font-size="15" fill="{OUTLINE}" '
@@ -326,6 +349,6 @@ def body_map_svg(
         "</g>"
     )
     if legend:
-        out += _legend(_FIG_H + label_h, total_w, id_prefix, weak_set, over_set)
+        out += _legend(_FIG_H + label_h, total_w, id_prefix, weak_set, over_set, untested_set)
     out.append("</svg>")
     return "".join(out)

@@ -405,3 +405,27 @@ def render_pdf(html: str, *, timeout_s: float = 60, memory_mb: int = 1024) -> by
 def render_plan(context: dict, **limits) -> bytes:
     """Render the plan for ``context`` to PDF bytes (``limits``: timeout_s, memory_mb)."""
     return render_pdf(plan_html(context), **limits)
+
+
+def referral_html(context: dict, *, templates_dir: Path | str | None = None) -> str:
+    """Render a referral letter's HTML from ``templates/pdf/referral.html`` (autoescaped).
+
+    :raise RenderError: if the context lacks a field the template needs.
+    """
+    env = _environment(str(templates_dir or TEMPLATES_DIR))
+    clinic = context.get("clinic") or {}
+    try:
+        return env.get_template("pdf/referral.html").render(
+            **context,
+            document_title=_one_line(
+                f"Referral letter · {(context.get('client') or {}).get('name') or ''}"
+            ),
+            document_author=_one_line(clinic.get("name")),
+        )
+    except (TemplateError, TypeError, ValueError, AttributeError) as error:
+        raise RenderError(f"The letter data is incomplete or malformed: {error}") from error
+
+
+def render_referral(context: dict, **limits) -> bytes:
+    """Render a referral letter to PDF bytes (``limits``: timeout_s, memory_mb)."""
+    return render_pdf(referral_html(context), **limits)

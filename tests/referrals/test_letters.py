@@ -1,0 +1,167 @@
+"""Referral letters: made by the worker from a red-flag assessment, read back, reused, emailed."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import html as html_lib
+import io
+import subprocess
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from tests.assessments.test_views import valid_answers
+from trainer_app.delivery.models import Delivery
+from trainer_app.extensions import db
+from trainer_app.mail import outbox_folder
+from trainer_app.referrals import service
+from trainer_app.referrals.models import ReferralLetter
+from trainer_app.timeutil import utcnow
+
+
+def text(response) -> str:
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+def pdf_text(pdf: bytes) -> str:
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    return " ".join(out.split())
+
+
+def letters(app) -> list[ReferralLetter]:
+    with app.app_context():
+        rows = db.session.scalars(select(ReferralLetter).order_by(ReferralLetter.id)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+@pytest.fixture
+def flagged(client, auth, factories):
+    """A client who reported saddle numbness (emergency) and a history of cancer (urgent)."""
+    auth.login(name="Tess Trainer", clinic_name="Harbour Physio")
+    person = factories.client_record(
+        auth.user, name="Maria Jensen", email="maria@example.com", email_consent=True
+    )
+    response = client.post(
+        f"/assessments/new/{person.id}",
+        data=valid_answers(saddle_numbness="yes", cancer_history="yes"),
+    )
+    assert response.status_code == 302
+    return person, int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_letter_is_rendered_by_the_worker_and_reads_back(app, client, flagged):
+    person, assessment_id = flagged
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert 'id="referral"' in page and "Make referral letter" in page
+    response = client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000001"}
+    )
+    assert response.status_code == 302
+    (letter,) = letters(app)
+    assert letter.status == "ready", letter.error
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    assert f'href="/referrals/{letter.id}/download"' in page
+    response = client.get(f"/referrals/{letter.id}/download")
+    assert response.mimetype == "application/pdf"
+    assert 'filename="referral-maria-jensen.pdf"' in response.headers["Content-Disposition"]
+    pdf = response.get_data()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    words = pdf_text(pdf)
+    for expected in (
+        "Harbour Physio",
+        "Maria Jensen",
+        "Tess Trainer",
+        "Referral for a medical check before exercise",
+        "Emergency: same-day emergency care",
+        "Numbness or a strange feeling around your groin, genitals or buttocks.",
+        "Urgent: see a doctor within days",
+        "This letter is not a diagnosis.",
+        "Clearance for exercise",
+    ):
+        assert expected in words, expected
+    # the emergency comes first; no scores or thresholds for the client's doctor
+    assert words.index("Emergency:") < words.index("Urgent:")
+    assert "moderate" not in words and "threshold" not in words.lower()
+
+    # the same letter asked for again is served from the first: no second render
+    client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000002"}
+    )
+    first, again = letters(app)
+    assert again.reused_from_id == first.id and again.status == "ready"
+    assert client.get(f"/referrals/{again.id}/download").get_data() == pdf
+
+
+def test_letter_is_emailed_while_plans_are_held(app, client, flagged):
+    person, assessment_id = flagged
+    client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000003"}
+    )
+    (letter,) = letters(app)
+    response = client.post(
+        f"/referrals/{letter.id}/email",
+        data={"request_key": "email-key-0000001"},
+        follow_redirects=True,
+    )
+    assert "The referral letter is on its way to maria@example.com." in text(response)
+    with app.app_context():
+        delivery = db.session.scalar(select(Delivery))
+        assert delivery.status == "sent", delivery.last_error
+        assert delivery.referral_letter_id == letter.id and delivery.plan_document_id is None
+        (path,) = outbox_folder(person.clinic_id).glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "A letter for your doctor from Harbour Physio"
+    body = message.get_body(("plain",)).get_content()
+    assert "Go to a hospital emergency department today" in body
+    assert "does not replace medical advice" in body
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "Maria Jensen - Referral letter.pdf"
+    assert "Maria Jensen" in pdf_text(attachment.get_content())
+    # the client page lists it as a referral letter, not a plan
+    assert "Referral letter" in text(client.get(f"/clients/{person.id}"))
+
+
+def test_no_letter_without_a_red_flag(app, client, auth, factories):
+    auth.login()
+    person = factories.client_record(auth.user)
+    response = client.post(f"/assessments/new/{person.id}", data=valid_answers())
+    assessment_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert 'id="referral"' not in text(client.get(f"/assessments/{assessment_id}"))
+    response = client.post(
+        f"/referrals/assessments/{assessment_id}",
+        data={"request_key": "letter-key-000004"},
+        follow_redirects=True,
+    )
+    assert "no red flag, so no referral is needed" in text(response)
+    assert letters(app) == []
+
+
+def test_letter_job_is_claimed_once_and_relayed_when_left_queued(app, flagged):
+    person, assessment_id = flagged
+    from trainer_app.accounts.models import User
+    from trainer_app.assessments.models import Assessment
+
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assessment = db.session.get(Assessment, assessment_id)
+        letter, needs_render = service.request_letter(
+            assessment, user=user, request_key="letter-key-000005"
+        )
+        db.session.commit()
+        assert needs_render and letter.status == "queued"
+        # the broker was down: the relay publishes the row once it has waited long enough
+        assert service.due_for_relay(utcnow()) == []
+        later = utcnow() + timedelta(seconds=app.config["RELAY_AFTER_SECONDS"] + 1)
+        assert service.due_for_relay(later) == [letter.id]
+        db.session.commit()
+        assert service.render_letter(letter.id, claim_id="task-a") == "ready"
+        assert service.render_letter(letter.id, claim_id="task-b") == "skipped"
+        assert db.session.scalar(select(func.count()).select_from(ReferralLetter)) == 1
+        assert db.session.get(ReferralLetter, letter.id).attempts == 1

@@ -1,0 +1,279 @@
+"""Referral letters: record a request, render it in a worker, reuse an identical letter, relay.
+
+The same job rules as plan documents: the row is written in the request's transaction and
+published after commit; a worker claims it with one ``UPDATE`` (a redelivered message takes
+back its own claim, a silent heartbeat lets another worker take over), a letter whose content
+matches a ready one is served from it, and the relay publishes rows left queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from trainer_app.accounts.models import Clinic, User
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.extensions import db
+from trainer_app.jobs import Heartbeat, record_once
+from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING
+from trainer_app.plans.render import RenderError, fingerprint, render_referral
+from trainer_app.referrals.models import ReferralLetter
+from trainer_app.tenancy import clinic_key
+from trainer_app.timeutil import format_local, utcnow
+
+log = logging.getLogger(__name__)
+RENDER_TASK = "referrals.render"
+URGENCY_ORDER = ("emergency", "urgent", "routine")
+
+
+class ReferralRefused(ValueError):
+    """No letter for this assessment; the message is shown to the trainer."""
+
+
+def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | None) -> dict:
+    """Everything the letter shows, as plain data (the fingerprint is taken over this).
+
+    The findings are the red flags in the client's own words, most urgent first, each group
+    with what the client should do; no scores, thresholds or exercise findings.
+    """
+    levels = default_questionnaire().red_flags.levels
+    flags = assessment.result.get("red_flags") or []
+    groups = []
+    for urgency in (*URGENCY_ORDER, None):
+        chosen = [f for f in flags if (f.get("urgency") or None) == urgency]
+        if not chosen:
+            continue
+        level = levels.get(urgency) if urgency else None
+        groups.append(
+            {
+                "urgency": urgency or "unknown",
+                "title": level.title if level else "Reported at the assessment",
+                "advice": level.client_text if level else "Please see your doctor soon.",
+                "findings": [str(f.get("client_text") or f.get("text") or "") for f in chosen],
+            }
+        )
+    zone = clinic.time_zone
+    client = assessment.client
+    return {
+        "clinic": {"name": clinic.name, "contact": clinic.contact or ""},
+        "client": {
+            "name": client.name,
+            "born": format_local(client.date_of_birth, zone, "long_date"),
+        },
+        "trainer": {
+            "name": trainer.name if trainer else clinic.name,
+            "email": trainer.email if trainer else "",
+        },
+        "assessed_on": format_local(assessment.created_at, zone, "long_date"),
+        "groups": groups,
+    }
+
+
+def _context_for(letter: ReferralLetter) -> dict:
+    clinic = db.session.get(Clinic, letter.clinic_id)
+    assessment = letter.assessment
+    trainer = assessment.trainer or letter.created_by
+    return letter_context(assessment, clinic=clinic, trainer=trainer)
+
+
+def request_letter(
+    assessment: Assessment, *, user: User, request_key: str
+) -> tuple[ReferralLetter, bool]:
+    """Record a "Make referral letter" request; return (letter, needs_render).
+
+    The same request key returns the first letter; a letter with the same content as a ready
+    one is served by it (``reused_from_id``), ready at once.
+
+    :raise ReferralRefused: the assessment reported no red flag.
+    """
+    if not assessment.result.get("red_flags"):
+        raise ReferralRefused("This assessment reported no red flag, so no referral is needed.")
+    key = clinic_key(assessment.clinic_id, request_key)
+    existing = db.session.scalar(select(ReferralLetter).where(ReferralLetter.request_key == key))
+    if existing is not None:
+        return existing, False
+    letter = ReferralLetter(
+        clinic_id=assessment.clinic_id,
+        client_id=assessment.client_id,
+        assessment=assessment,
+        request_key=key,
+        status=QUEUED,
+        created_by_id=user.id,
+    )
+    # the date printed is the day it is made, so a letter made on another day is a new one
+    letter.fingerprint = fingerprint({"referral": _context_for(letter), "day": _today(letter)})
+    source = _ready_original(letter.clinic_id, letter.fingerprint)
+    if source is not None:
+        letter.status = READY
+        letter.reused_from_id = source.id
+        letter.size_bytes = source.size_bytes
+        letter.finished_at = utcnow()
+    letter, created = record_once(letter, ReferralLetter.request_key)
+    return letter, created and letter.status == QUEUED
+
+
+def _today(letter: ReferralLetter) -> str:
+    clinic = db.session.get(Clinic, letter.clinic_id)
+    return format_local(utcnow(), clinic.time_zone, "long_date")
+
+
+def _ready_original(clinic_id: int, print_fingerprint: str) -> ReferralLetter | None:
+    return db.session.scalar(
+        select(ReferralLetter)
+        .where(
+            ReferralLetter.clinic_id == clinic_id,
+            ReferralLetter.fingerprint == print_fingerprint,
+            ReferralLetter.status == READY,
+            ReferralLetter.reused_from_id.is_(None),
+        )
+        .order_by(ReferralLetter.id)
+        .limit(1)
+    )
+
+
+def _stale_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
+
+
+def claim_for_render(letter_id: int, claim_id: str) -> bool:
+    """Atomically move a queued letter to rendering; commits so other workers see it."""
+    now = utcnow()
+    result = db.session.execute(
+        update(ReferralLetter)
+        .where(
+            ReferralLetter.id == letter_id,
+            ReferralLetter.reused_from_id.is_(None),
+            or_(
+                ReferralLetter.status == QUEUED,
+                and_(
+                    ReferralLetter.status == RENDERING,
+                    or_(
+                        ReferralLetter.claimed_by == claim_id,
+                        ReferralLetter.heartbeat_at < _stale_before(now),
+                    ),
+                ),
+            ),
+        )
+        .values(
+            status=RENDERING,
+            claimed_by=claim_id,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=ReferralLetter.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _finish(letter_id: int, claim_id: str, **values) -> bool:
+    """Record the outcome if this task still holds the claim; commits."""
+    result = db.session.execute(
+        update(ReferralLetter)
+        .where(
+            ReferralLetter.id == letter_id,
+            ReferralLetter.status == RENDERING,
+            ReferralLetter.claimed_by == claim_id,
+        )
+        .values(finished_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def render_letter(letter_id: int, claim_id: str) -> str:
+    """Worker body: claim, render (or reuse an identical ready letter), store the outcome."""
+    if not claim_for_render(letter_id, claim_id):
+        return "skipped"
+    with Heartbeat(ReferralLetter, letter_id, claim_id, RENDERING):
+        letter = db.session.get(ReferralLetter, letter_id)
+        context = _context_for(letter)
+        today = _today(letter)
+        source = _ready_original(letter.clinic_id, letter.fingerprint or "")
+        db.session.commit()  # nothing may hold the database during a render
+        if source is not None and source.id != letter_id:
+            done = _finish(
+                letter_id,
+                claim_id,
+                status=READY,
+                reused_from_id=source.id,
+                size_bytes=source.size_bytes,
+                error=None,
+            )
+            return "reused" if done else "superseded"
+        try:
+            pdf = render_referral(
+                {**context, "date": today},
+                timeout_s=current_app.config["PDF_RENDER_TIMEOUT"],
+                memory_mb=current_app.config["PDF_RENDER_MEMORY_MB"],
+            )
+        except RenderError as exc:
+            log.warning("referral letter %s failed: %s", letter_id, exc)
+            done = _finish(letter_id, claim_id, status=FAILED, error=str(exc))
+            return "failed" if done else "superseded"
+    done = _finish(letter_id, claim_id, status=READY, pdf=pdf, size_bytes=len(pdf), error=None)
+    return "ready" if done else "superseded"
+
+
+def pdf_bytes(letter: ReferralLetter) -> bytes | None:
+    """The PDF of a ready letter (a reused letter serves its source's bytes)."""
+    if letter.status != READY:
+        return None
+    if letter.reused_from_id is not None:
+        source = db.session.get(ReferralLetter, letter.reused_from_id)
+        return source.pdf if source is not None else None
+    return letter.pdf
+
+
+def due_for_relay(now: datetime) -> list[int]:
+    """Letters still queued after the relay delay, or claimed by a worker that died.
+
+    Their ``queued_at`` moves to now so the next run leaves them alone; the caller commits,
+    then publishes.
+    """
+    cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
+    due = and_(
+        ReferralLetter.reused_from_id.is_(None),
+        or_(
+            and_(ReferralLetter.status == QUEUED, ReferralLetter.queued_at < cutoff),
+            and_(
+                ReferralLetter.status == RENDERING,
+                ReferralLetter.heartbeat_at < _stale_before(now),
+            ),
+        ),
+    )
+    stmt = select(ReferralLetter.id).where(due).order_by(ReferralLetter.queued_at).limit(200)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    candidates = db.session.scalars(stmt).all()
+    if not candidates:
+        return []
+    return list(
+        db.session.scalars(
+            update(ReferralLetter)
+            .where(ReferralLetter.id.in_(candidates), due)
+            .values(status=QUEUED, queued_at=now)
+            .returning(ReferralLetter.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def letters_of(assessment: Assessment) -> list[ReferralLetter]:
+    """The assessment's letters, newest first (requests served by another letter included)."""
+    return list(
+        db.session.scalars(
+            select(ReferralLetter)
+            .where(
+                ReferralLetter.clinic_id == assessment.clinic_id,
+                ReferralLetter.assessment_id == assessment.id,
+            )
+            .order_by(ReferralLetter.created_at.desc(), ReferralLetter.id.desc())
+        )
+    )
