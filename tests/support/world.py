@@ -42,6 +42,7 @@ class ClinicWorld:
     version_number: int
     document_id: int
     delivery_id: int
+    letter_id: int
     exercise_id: int
     exercise_slug: str
     outbox_name: str
@@ -63,6 +64,7 @@ class ClinicWorld:
             "version_id": self.version_id,
             "document_id": self.document_id,
             "delivery_id": self.delivery_id,
+            "letter_id": self.letter_id,
             "exercise_id": self.exercise_id,
             "user_id": self.member_id,
             "invitation_id": self.invitation_id,
@@ -112,6 +114,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
     from trainer_app.programs import service as programs
     from trainer_app.programs.models import ProgramVersion
     from trainer_app.progress import service as progress
+    from trainer_app.referrals.models import ReferralLetter
     from trainer_app.timeutil import utcnow
 
     owner = factories.user(role="owner")
@@ -154,6 +157,17 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             created_by_id=owner.id,
         )
         db.session.add(delivery)
+        letter = ReferralLetter(
+            clinic_id=owner.clinic_id,
+            client_id=client.id,
+            assessment_id=program.assessment_id,
+            request_key=f"{owner.clinic_id}:world-letter-0001",
+            status=READY,
+            pdf=pdf,
+            size_bytes=len(pdf),
+            created_by_id=owner.id,
+        )
+        db.session.add(letter)
         # Slugs are per clinic: a name of its own, so another clinic's slug is not its too.
         invitation = Invitation(
             clinic_id=owner.clinic_id,
@@ -201,6 +215,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             version_number=version.number,
             document_id=document.id,
             delivery_id=delivery.id,
+            letter_id=letter.id,
             exercise_id=exercise.id,
             exercise_slug=exercise.slug,
             outbox_name=outbox_name,
