@@ -101,16 +101,6 @@ class ClinicalHold:
     reason: str
 
 
-def latest_assessment(clinic_id: int, client_id: int) -> Assessment | None:
-    """The client's most recent assessment (by created_at, then id)."""
-    return db.session.scalar(
-        select(Assessment)
-        .where(Assessment.clinic_id == clinic_id, Assessment.client_id == client_id)
-        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(1)
-    )
-
-
 def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
     """The hold on a client whose latest assessment has an uncleared red flag, else None.
 
@@ -118,7 +108,12 @@ def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
     any of their assessments and no plan of theirs is printed or emailed. A later assessment
     without red flags lifts it (the red-flag questions are asked at every assessment).
     """
-    latest = latest_assessment(clinic_id, client_id)
+    latest = db.session.scalar(
+        select(Assessment)
+        .where(Assessment.clinic_id == clinic_id, Assessment.client_id == client_id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
     if latest is None or not is_blocked(latest):
         return None
     zone = db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))

@@ -6,8 +6,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from trainer_app.assessments.models import Assessment
+from trainer_app.audit.service import audited
 from trainer_app.delivery import service as delivery_service
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
@@ -41,7 +43,18 @@ def _back(assessment_id: int):
     return redirect(url_for("assessments.detail", assessment_id=assessment_id, _anchor="referral"))
 
 
+def _letter_client(values: dict) -> int | None:
+    """The client a letter is about (for the audit trail), within the signed-in clinic."""
+    return db.session.scalar(
+        select(ReferralLetter.client_id).where(
+            ReferralLetter.id == values["letter_id"],
+            ReferralLetter.clinic_id == current_user.clinic_id,
+        )
+    )
+
+
 @bp.post("/assessments/<int:assessment_id>")
+@audited()
 def make(assessment_id: int):
     assessment = get_or_404(Assessment, assessment_id)
     form = MakeLetterForm()
@@ -65,6 +78,7 @@ def make(assessment_id: int):
 
 
 @bp.get("/<int:letter_id>/status")
+@audited(resolve=_letter_client)
 def status(letter_id: int):
     letter = get_or_404(ReferralLetter, letter_id)
     return render_template(
@@ -79,6 +93,7 @@ def _email_reason(letter: ReferralLetter) -> str | None:
 
 
 @bp.get("/<int:letter_id>/download")
+@audited("download", resolve=_letter_client)
 def download(letter_id: int):
     letter = get_or_404(ReferralLetter, letter_id)
     pdf = service.pdf_bytes(letter)
@@ -95,6 +110,7 @@ def download(letter_id: int):
 
 
 @bp.post("/<int:letter_id>/email")
+@audited("email", resolve=_letter_client)
 def email(letter_id: int):
     letter = get_or_404(ReferralLetter, letter_id)
     form = EmailLetterForm()
