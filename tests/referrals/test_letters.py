@@ -115,8 +115,13 @@ def test_letter_is_emailed_while_plans_are_held(app, client, flagged):
         delivery = db.session.scalar(select(Delivery))
         assert delivery.status == "sent", delivery.last_error
         assert delivery.referral_letter_id == letter.id and delivery.plan_document_id is None
-        (path,) = outbox_folder(person.clinic_id).glob("*.eml")
-    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        message_id = delivery.message_id.encode()
+        (raw,) = [
+            path.read_bytes()
+            for path in outbox_folder(person.clinic_id).glob("*.eml")
+            if message_id in path.read_bytes()
+        ]
+    message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message["Subject"] == "A letter for your doctor from Harbour Physio"
     body = message.get_body(("plain",)).get_content()
     assert "Go to a hospital emergency department today" in body
