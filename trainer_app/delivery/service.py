@@ -144,6 +144,12 @@ def _accent(clinic: Clinic) -> tuple[str, str]:
     return colour, "#ffffff" if on_white >= on_dark else "#1f2933"
 
 
+def warning_signs() -> list[str]:
+    """When a client must stop and get help at once, in their words: the emergency red flags."""
+    q = default_questionnaire()
+    return [f.client_text for f in q.red_flags.questions if f.urgency == "emergency"]
+
+
 @dataclass(frozen=True)
 class PlanEmail:
     """The plan email exactly as it goes out, and the same HTML with the logo for a browser."""
@@ -188,6 +194,7 @@ def plan_email(
         "retest_on": format_local(program.retest_on, clinic.time_zone, "date"),
         "logo_src": f"cid:{logo.cid}" if logo else None,
         "progress_url": active_link_url(program.client_id),
+        "warning_signs": warning_signs(),
     }
     email_ = compose(
         "plan",
