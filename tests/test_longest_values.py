@@ -30,6 +30,7 @@ from trainer_app.plans.models import PlanDocument
 from trainer_app.programs import builder
 from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion
 from trainer_app.progress import service as progress
+from trainer_app.referrals.models import ReferralLetter
 
 
 def field_limit(f) -> int | None:
@@ -153,6 +154,12 @@ FORMS: dict[str, Page] = {
         data=lambda ids: {"paper": "A4"},
         not_stored={"request_key"},
     ),
+    "MakeLetterForm": Page(
+        lambda ids: f"/referrals/assessments/{ids['blocked']}", not_stored={"request_key"}
+    ),
+    "EmailLetterForm": Page(
+        lambda ids: f"/referrals/{ids['letter']}/email", not_stored={"request_key"}
+    ),
     "SendPlanForm": Page(
         lambda ids: f"/deliveries/documents/{ids['document']}/send",
         not_stored={"idempotency_key"},
@@ -247,6 +254,16 @@ def test_longest_accepted_values_are_stored_intact_or_refused(app, client, auth,
         blocked_id = db.session.scalar(
             select(Assessment.id).where(Assessment.result["blocked"].as_boolean())
         )
+        letter = ReferralLetter(
+            clinic_id=owner.clinic_id,
+            client_id=person.id,
+            assessment_id=blocked_id,
+            request_key=f"{owner.clinic_id}:longest-letter",
+            status="ready",
+            pdf=b"%PDF-1.4\n%%EOF\n",
+        )
+        db.session.add(letter)
+        db.session.commit()
         ids = {
             "user": owner.id,
             "client": person.id,
@@ -257,6 +274,7 @@ def test_longest_accepted_values_are_stored_intact_or_refused(app, client, auth,
             "template": template.id,
             "other_client": other.id,
             "blocked": blocked_id,
+            "letter": letter.id,
             "password": factories.PASSWORD,
             "today": progress.now_local_date(owner.clinic_id).isoformat(),
             "reset_token": accounts.make_password_token(

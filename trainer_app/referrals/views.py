@@ -14,7 +14,7 @@ from trainer_app.delivery import service as delivery_service
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.referrals import service
-from trainer_app.referrals.forms import EmailLetterForm, MakeLetterForm
+from trainer_app.referrals.forms import EmailLetterForm, MakeLetterForm, fresh
 from trainer_app.referrals.models import ReferralLetter
 from trainer_app.tenancy import get_or_404
 from trainer_app.text import file_slug
@@ -33,8 +33,8 @@ def referral_section(assessment: Assessment) -> dict:
     """The assessment's letters and fresh forms, for the results page."""
     return {
         "letters": service.letters_of(assessment),
-        "make_form": MakeLetterForm.fresh(),
-        "email_form": EmailLetterForm.fresh(),
+        "make_form": fresh(MakeLetterForm),
+        "email_form": fresh(EmailLetterForm),
         "email_reason": delivery_service.cannot_email_reason(assessment.client, plan=False),
     }
 
@@ -84,7 +84,7 @@ def status(letter_id: int):
     return render_template(
         "referrals/_letter_row.html",
         letter=letter,
-        section={"email_form": EmailLetterForm.fresh(), "email_reason": _email_reason(letter)},
+        section={"email_form": fresh(EmailLetterForm), "email_reason": _email_reason(letter)},
     )
 
 
