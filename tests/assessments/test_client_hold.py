@@ -199,3 +199,24 @@ def test_clearance_lifts_the_hold_and_is_printed_on_the_plan(app, client, held):
         pdf = plan_service.pdf_bytes(document)
     printed = " ".join(pdf_text(pdf).split())
     assert line in printed
+
+
+def test_the_clients_own_page_pauses_the_exercises(app, client, factories):
+    from tests.progress.conftest import make_world
+    from trainer_app.assessments import service as assessments
+    from trainer_app.assessments.questionnaire import default_questionnaire, validate_answers
+    from trainer_app.clients.models import Client
+
+    world = make_world(app, factories)
+    assert "How to do it" in text(client.get(world.path))
+    typed, errors = validate_answers(
+        default_questionnaire(), valid_answers(bladder_bowel_control="yes")
+    )
+    assert not errors
+    with app.app_context():
+        person = db.session.get(Client, world.client_id)
+        assessments.record_assessment(person, trainer_id=world.user.id, answers=typed)
+        db.session.commit()
+    page = text(client.get(world.path))
+    assert "Your exercises are paused until a doctor or physiotherapist has seen you." in page
+    assert "How to do it" not in page and "Stop and seek help if" in page

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 
 from trainer_app.accounts import roles
 from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.audit.service import audited
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db, limiter
@@ -88,6 +89,12 @@ def _entry_input(form: EntryForm) -> service.EntryInput:
     )
 
 
+PAUSED = (
+    "Your exercises are paused until a doctor or physiotherapist has seen you. Please do not "
+    "do them until your trainer tells you to carry on."
+)
+
+
 def _warning_signs() -> list[str]:
     """What sends a client to a doctor at once: the questionnaire's emergency red flags."""
     q = default_questionnaire()
@@ -137,6 +144,10 @@ def page(token: str):
     program = service.current_program(client.id)
     if program is None or client.is_archived:
         return render_template("progress/closed.html", problem=service.REVOKED), 410
+    # an open red flag pauses the exercises: the client sees why, and when to seek help
+    paused = clinical_hold(client.clinic_id, client.id) is not None
+    if paused and request.method == "GET":
+        flash(PAUSED, "warning")
     progress = service.progress_of(client, program)
     form = _entry_form(
         program, formdata=request.form if request.method == "POST" else None, today=progress.today
@@ -169,7 +180,7 @@ def page(token: str):
         program=program,
         progress=progress,
         week=progress.current_week,
-        items=_week_items(program, progress.current_week, client.clinic_id),
+        items=[] if paused else _week_items(program, progress.current_week, client.clinic_id),
         form=form,
         error=error,
         warning_signs=_warning_signs(),
@@ -277,6 +288,10 @@ def client_progress(client: Client, assessments=(), programs=()) -> dict | None:
     }
     if program is None:
         return out
+    # an open red flag pauses the exercises: the client sees why, and when to seek help
+    paused = clinical_hold(client.clinic_id, client.id) is not None
+    if paused and request.method == "GET":
+        flash(PAUSED, "warning")
     progress = service.progress_of(client, program)
     form = _entry_form(program, today=today)
     out.update(
