@@ -1,7 +1,7 @@
 """structured clearance: who cleared the client, their profession, the date, restrictions
 
 Revision ID: 3f6b2d9e8c14
-Revises: 7d2e4c1f8a30
+Revises: 5c1e7a9d2b40
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "3f6b2d9e8c14"
-down_revision = "7d2e4c1f8a30"
+down_revision = "5c1e7a9d2b40"
 branch_labels = None
 depends_on = None
 

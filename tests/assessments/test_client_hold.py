@@ -113,7 +113,8 @@ def test_older_program_is_neither_built_printed_nor_emailed(app, client, held):
 
     # build from the older, confirmed assessment ("Build another"): refused, with the way out
     page = text(client.get(f"/programs/new/{held['older_assessment']}"))
-    assert "reported a red flag (Numbness or altered feeling" in page
+    assert "reported a red flag. Until a medical clearance is recorded" in page
+    assert "Numbness" not in page  # the reason names no symptom (the front desk sees it)
     assert _links_to_clearance(page, flagged)
     response = client.post(
         f"/programs/new/{held['older_assessment']}",

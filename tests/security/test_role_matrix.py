@@ -37,7 +37,9 @@ def expected(endpoint: str, method: str, role: str) -> str | int | None:
     if endpoint in ("delivery.outbox", "delivery.outbox_message", "audit.index"):
         return OK if role == OWNER else FORBIDDEN
     # Pain scores and progress notes are clinical as much as findings are.
-    clinical = area in ("assessments", "programs", "progress") or endpoint == "plans.make"
+    # Referral letters name the client's red flags: clinical too.
+    clinical = area in ("assessments", "programs", "progress", "referrals")
+    clinical = clinical or endpoint == "plans.make"
     clinical = clinical or (area == "library" and method != "GET")
     if clinical:
         return FORBIDDEN if role == FRONT_DESK else OK

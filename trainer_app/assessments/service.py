@@ -117,14 +117,13 @@ def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
     if latest is None or not is_blocked(latest):
         return None
     zone = db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))
-    flags = [str(f.get("text", "")) for f in latest.result.get("red_flags", [])]
-    reported = "; ".join(f for f in flags if f) or "a red flag"
+    # The reason names no symptom: the front desk sees it too, and never sees findings.
     return ClinicalHold(
         assessment_id=latest.id,
         reason=(
             f"The assessment of {format_local(latest.created_at, zone, 'date')} reported a red "
-            f"flag ({reported}). Until a medical clearance is recorded on it, no program is "
-            "built and no plan is printed or emailed for this client."
+            "flag. Until a medical clearance is recorded on it, no program is built and no plan "
+            "is printed or emailed for this client."
         ),
     )
 

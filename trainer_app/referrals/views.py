@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
+from trainer_app.accounts import roles
 from trainer_app.assessments.models import Assessment
 from trainer_app.audit.service import audited
 from trainer_app.delivery import service as delivery_service
@@ -22,10 +23,8 @@ from trainer_app.text import file_slug
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every referral page needs a signed-in member of the clinic."""
+# A letter names the client's red flags: clinical, so not for the front desk.
+roles.guard(bp, *roles.CLINICAL)
 
 
 @bp.app_template_global()
