@@ -84,9 +84,13 @@ def register_commands(app: Flask) -> None:
     @click.option("--clinic", "clinic_name", required=True)
     @click.password_option()
     def create_user(name: str, email: str, clinic_name: str, password: str) -> None:
-        """Create a trainer with a new clinic workspace."""
+        """Create a trainer with a new clinic workspace (the same password rule as sign-up)."""
+        from trainer_app.accounts.passwords import new_password_problem
         from trainer_app.accounts.service import EmailTaken, register_trainer
 
+        problem = new_password_problem(password, [name, email, clinic_name])
+        if problem:
+            raise click.ClickException(f"Password refused: {problem}")
         try:
             register_trainer(name=name, email=email, password=password, clinic_name=clinic_name)
         except EmailTaken as exc:
@@ -101,6 +105,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--password", envvar="SEED_PASSWORD", help="For a new owner (or SEED_PASSWORD).")
     def seed_clients(email: str, count: int, clinic_name: str, password: str | None) -> None:
         """Add many clients (a quarter assessed, half of those programmed) to a clinic, in bulk."""
+        from trainer_app.accounts.passwords import new_password_problem
         from trainer_app.accounts.service import find_user_by_email, register_trainer
         from trainer_app.volume import seed_clients as seed
 
@@ -108,6 +113,9 @@ def register_commands(app: Flask) -> None:
         if owner is None:
             if not password:
                 raise click.ClickException(f"No account {email}: give --password to create it.")
+            problem = new_password_problem(password, ["Volume Trainer", email, clinic_name])
+            if problem:
+                raise click.ClickException(f"Password refused: {problem}")
             owner = register_trainer(
                 name="Volume Trainer", email=email, password=password, clinic_name=clinic_name
             )

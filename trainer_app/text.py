@@ -62,3 +62,14 @@ def file_slug(text: str, *, fallback: str) -> tuple[str, str]:
     ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
     ascii_slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or fallback
     return ascii_slug, unicode_slug
+
+
+def ascii_file_name(name: str, *, fallback: str) -> str:
+    """``name`` in plain ASCII (letters transliterated where they can be) for an old client's
+    ``filename``; characters with no ASCII form are dropped, spaces kept."""
+    text = unicodedata.normalize("NFKD", one_line(name).translate(_ASCII_LETTERS))
+    text = text.encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^A-Za-z0-9 ._-]+", " ", text)
+    stem, dot, ext = " ".join(text.split()).rpartition(".")
+    stem = stem.strip(" .-")
+    return f"{stem}{dot}{ext}" if stem else fallback

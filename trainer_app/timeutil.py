@@ -14,6 +14,9 @@ FORMATS = {
     "date": "%-d %b %Y",
     "long_date": "%-d %B %Y",
     "time": "%H:%M",
+    # on pages a trainer in another zone could misread: the zone's abbreviation, e.g. "CET"
+    "datetime_zone": "%-d %b %Y, %H:%M %Z",
+    "time_zone": "%H:%M %Z",
 }
 
 
@@ -74,7 +77,7 @@ def format_local(value: datetime | date | None, zone: str | None, style: str = "
     pattern = FORMATS[style]
     if isinstance(value, datetime):
         return to_local(value, zone).strftime(pattern)
-    if style == "time":
+    if style.startswith("time"):
         return ""
     return value.strftime(pattern)
 

@@ -160,3 +160,29 @@ def test_invitation_refuses_the_invitees_name(app, client, factories):
         assert message in response.get_data(as_text=True), password
     ok = {"password": "four unrelated words here", "confirm": "four unrelated words here"}
     assert client.post(f"/account/welcome/{token}", data=ok).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("password123", "most common ones"),
+        ("short", "Use between 10 and 128 characters."),
+        ("Core Studio", "clinic's name"),
+    ],
+)
+def test_create_user_cli_applies_the_sign_up_rule(app, runner, password, message):
+    args = ["create-user", "--name", "Ana Jensen", "--email", "ana.jensen@example.com"]
+    args += ["--clinic", "Core Studio", "--password", password]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and message in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_user_cli_accepts_a_good_password(app, runner):
+    args = ["create-user", "--name", "Ana Jensen", "--email", "ana.jensen@example.com"]
+    args += ["--clinic", "Core Studio", "--password", "a long enough password"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 from sqlalchemy import select
 
@@ -108,17 +110,23 @@ def test_plan_routes_need_sign_in(client, route):
     [
         (
             "Łukasiewicz Ærø",
-            "plan-lukasiewicz-aero-v1.pdf",
-            "plan-%C5%82ukasiewicz-%C3%A6r%C3%B8-v1.pdf",
+            "Lukasiewicz AEro - Corrective program.pdf",
+            "%C5%81ukasiewicz%20%C3%86r%C3%B8%20-%20Corrective%20program.pdf",
         ),
-        ("王芳", "plan-client-v1.pdf", "plan-%E7%8E%8B%E8%8A%B3-v1.pdf"),
-        ("\u202eevil\u202d fdp.exe", "plan-evil-fdp-exe-v1.pdf", "plan-evil-fdp-exe-v1.pdf"),
+        ("王芳", "Corrective program.pdf", "%E7%8E%8B%E8%8A%B3%20-%20Corrective%20program.pdf"),
+        (
+            "\u202eevil\u202d fdp.exe",
+            "evil fdp.exe - Corrective program.pdf",
+            "evil%20fdp.exe%20-%20Corrective%20program.pdf",
+        ),
     ],
 )
-def test_download_name_keeps_letters_of_every_script(
+def test_download_is_named_as_the_email_attachment(
     app, client, auth, factories, name, ascii_name, encoded
 ):
     from werkzeug.http import parse_options_header
+
+    from trainer_app.delivery.service import attachment_name
 
     auth.login()
     version_id = factories.program_version(auth.user, factories.client_record(auth.user, name=name))
@@ -129,4 +137,6 @@ def test_download_name_keeps_letters_of_every_script(
     assert header == f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
     kind, options = parse_options_header(header)
     assert kind == "attachment"
-    assert "\u202e" not in options["filename"] and options["filename"].endswith("-v1.pdf")
+    # the same name the emailed plan's attachment carries
+    assert unquote(encoded) == attachment_name(name, "Corrective program")
+    assert "\u202e" not in options["filename"] and options["filename"].endswith(".pdf")

@@ -86,3 +86,11 @@ def password_problem(password: str, personal: Iterable[str | None] = ()) -> str 
     if _plain(password) in mine or _plain(stem) in mine:
         return "Do not use your name, your email address or your clinic's name as the password."
     return None
+
+
+def new_password_problem(password: str, personal: Iterable[str | None] = ()) -> str | None:
+    """The sign-up rule in one place for every way in (forms and the CLI): length, then
+    :func:`password_problem`."""
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        return f"Use between {MIN_LENGTH} and {MAX_LENGTH} characters."
+    return password_problem(password, personal)

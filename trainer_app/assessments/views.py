@@ -76,8 +76,20 @@ def new(client_id: int):
                 client, trainer_id=current_user.id, answers=answers, notes=form.notes.data or ""
             )
             db.session.commit()
-            flash("Assessment saved. Review the findings and confirm what to treat.", "success")
-            return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+            if service.is_blocked(assessment):
+                # the findings are not interpreted yet: the next step is the referral
+                flash(
+                    "Assessment saved. Red flags were reported: refer the client and record "
+                    "their clearance before anything is confirmed.",
+                    "warning",
+                )
+                anchor = "clearance"
+            else:
+                flash("Assessment saved. Review the findings and confirm what to treat.", "success")
+                anchor = None
+            return redirect(
+                url_for("assessments.detail", assessment_id=assessment.id, _anchor=anchor)
+            )
     previous = service.latest_assessment(client)
     last: dict[str, str] = {}
     if previous is not None:
@@ -173,7 +185,9 @@ def clearance(assessment_id: int):
             "you can confirm the imbalances to treat.",
             "success",
         )
-        return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+        return redirect(
+            url_for("assessments.detail", assessment_id=assessment.id, _anchor="confirm")
+        )
     return _render_detail(assessment, clearance_form=form), 400
 
 
@@ -194,7 +208,10 @@ def confirm(assessment_id: int):
         service.confirm_imbalances(assessment, form.imbalances.data)
         db.session.commit()
         flash("Imbalances to treat confirmed.", "success")
-        return redirect(url_for("assessments.detail", assessment_id=assessment.id))
+        # the confirmation and its "Build program" button head the section the page opens at
+        return redirect(
+            url_for("assessments.detail", assessment_id=assessment.id, _anchor="confirm")
+        )
     known = {i.slug for i in result.imbalances}
     chosen = [s for s in (form.imbalances.data or []) if s in known]
     return _render_detail(assessment, confirm_form=form, selected=chosen)

@@ -11,6 +11,7 @@ from trainer_app.accounts import roles
 from trainer_app.assessments.hold import flash_hold
 from trainer_app.assessments.service import clinical_hold
 from trainer_app.audit.service import audited, not_audited
+from trainer_app.delivery.service import attachment_name
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.plans import service
@@ -19,7 +20,7 @@ from trainer_app.plans.models import PlanDocument
 from trainer_app.plans.options import PrintOptions
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.tenancy import get_or_404, scoped
-from trainer_app.text import file_slug
+from trainer_app.text import ascii_file_name
 from trainer_app.timeutil import format_local
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -78,7 +79,7 @@ def make(version_id: int):
         flash("The PDF is being prepared; it appears below when ready.", "info")
     elif document.reused_from_id is not None:
         original = db.session.get(PlanDocument, document.reused_from_id)
-        when = format_local(original.created_at, current_user.clinic.time_zone)
+        when = format_local(original.created_at, current_user.clinic.time_zone, "datetime_zone")
         flash(
             f"Nothing changed since the PDF of version {version.number} requested {when}: "
             "that PDF is highlighted below, no new copy was made.",
@@ -102,18 +103,15 @@ def status(document_id: int):
 
 
 def _content_disposition(document: PlanDocument) -> str:
-    """``attachment`` with an ASCII ``filename`` and the client's name kept in ``filename*``.
+    """``attachment`` named as the emailed plan is ("Maria Jensen - Back-care program.pdf").
 
-    RFC 6266: browsers that read ``filename*`` (all current ones) save "plan-łukasiewicz-v1.pdf";
-    older ones fall back to "plan-lukasiewicz-v1.pdf".
+    RFC 6266: browsers that read ``filename*`` (all current ones) keep the client's name as
+    written; older ones get the ASCII ``filename`` ("Lukasiewicz - Plan.pdf").
     """
-    ascii_slug, unicode_slug = file_slug(
-        document.program_version.program.client.name, fallback="client"
-    )
-    version = document.program_version.number
-    fallback = f"plan-{ascii_slug}-v{version}.pdf"
-    full = quote(f"plan-{unicode_slug}-v{version}.pdf", safe="")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{full}"
+    program = document.program_version.program
+    name = attachment_name(program.client.name, program.title)
+    fallback = ascii_file_name(name, fallback="Exercise plan.pdf")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @bp.get("/<int:document_id>/download")
