@@ -1,0 +1,104 @@
+"""Every GET page of the trainer journey, for the phone-layout and accessibility checks.
+
+``PAGES`` names each page a person opens (a route of the URL map, with the data that makes it
+show what a trainer meets: the world of ``tests/support/world.py`` plus a red-flag assessment
+and a re-assessment). ``EXCLUDED`` names the GET routes that are not pages, with the reason.
+``test_journey.py`` fails when a GET route is in neither list, so a page added later is
+checked at 390 px and by axe-core as soon as it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Journey:
+    """The ids the journey's URLs are built from (``world`` plus the extra rows)."""
+
+    world: object  # tests.support.world.ClinicWorld
+    blocked_assessment_id: int  # red flags reported, no clearance yet
+    reassessment_id: int  # the world's client assessed a second time
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: its endpoint, who opens it, and what the URL needs beyond the world's ids."""
+
+    endpoint: str
+    signed_in: bool = True
+    query: dict[str, str] = field(default_factory=dict)
+    values: Callable[[Journey], dict] | None = None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.endpoint + (f" ({self.label})" if self.label else "")
+
+
+PAGES: list[Page] = [
+    # signed out: the way in
+    Page("main.index", signed_in=False, label="home"),
+    Page("accounts.signup", signed_in=False),
+    Page("accounts.signup_sent", signed_in=False),
+    Page("accounts.login", signed_in=False),
+    Page("accounts.reset_request", signed_in=False),
+    Page("accounts.reset_password", signed_in=False),
+    Page("accounts.confirm_email", signed_in=False),
+    Page("accounts.accept_invitation", signed_in=False),
+    # the trainer's day
+    Page("main.dashboard"),
+    Page("clients.index"),
+    Page("clients.index", query={"q": "world"}, label="search"),
+    Page("clients.create"),
+    Page("clients.detail"),
+    Page("clients.edit"),
+    Page("assessments.new"),
+    Page("assessments.detail"),
+    Page(
+        "assessments.detail",
+        values=lambda j: {"assessment_id": j.blocked_assessment_id},
+        label="red flags, blocked",
+    ),
+    Page("assessments.compare", values=lambda j: {"assessment_id": j.reassessment_id}),
+    Page("programs.new"),
+    Page("programs.detail"),
+    Page("programs.edit"),
+    Page("programs.edit", query={"find": "1", "kind": "strength"}, label="library search"),
+    Page("programs.version"),
+    Page("programs.copy"),
+    Page("programs.templates"),
+    Page("programs.start"),
+    Page("delivery.compose"),
+    Page("delivery.outbox"),
+    Page("delivery.outbox_message"),
+    Page("library.index"),
+    Page("library.index", query={"view": "table"}, label="table"),
+    Page("library.detail"),
+    Page("library.detail", values=lambda j: {"slug": "plank"}, label="built-in exercise"),
+    Page("library.create"),
+    Page("library.edit"),
+    Page("clinics.settings"),
+    Page("clinics.team"),
+    Page("accounts.change_password"),
+]
+
+EXCLUDED: dict[str, str] = {
+    "static": "files (CSS, JavaScript, images), not pages",
+    "bootstrap.static": "Bootstrap's own CSS and JavaScript",
+    "main.healthz": "a JSON health check for the load balancer",
+    "plans.download": "the PDF itself (its layout is tested in tests/plans)",
+    "plans.status": "a table row fetched by the program page's polling; checked inside it",
+    "delivery.status": "a table row fetched by the program page's polling; checked inside it",
+    "library.photo": "the clinic's uploaded image file",
+}
+
+# Violations known on a page another helper is changing in this session, with the reason. The
+# journey fails when one is no longer found, so the entry is removed as soon as it is fixed.
+KNOWN_VIOLATIONS: dict[str, dict[str, str]] = {
+    "assessments.compare": {
+        "scrollable-region-focusable": "its table scrolls sideways without keyboard access; "
+        "the compare page is being reworked by the helper that owns it (h10web)",
+    },
+}
