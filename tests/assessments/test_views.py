@@ -114,8 +114,11 @@ def test_full_path_save_results_confirm(app, client, signed_in):
     assert row.confirmed_imbalances is None
 
     page = text(client.get(f"/assessments/{assessment_id}"))
-    assert "<td>Left single-leg bridge held 15 s</td><td>moderate</td><td>15 s</td>" in page
-    assert "<td>under 20 s</td>" in page and "Field rule of thumb" in page
+    assert (
+        '<td data-label="Finding">Left single-leg bridge held 15 s</td>'
+        '<td data-label="Severity">moderate</td><td data-label="Measured">15 s</td>'
+    ) in page
+    assert '<td data-label="Threshold">under 20 s</td>' in page and "Field rule of thumb" in page
     assert "Forward head and rounded shoulders observed: mild" in page
     assert "Weaker side (measured): left" in page
     assert "region--weak" in page and "region--overactive" not in page  # nothing tested tight
