@@ -47,7 +47,8 @@ def test_pdf_status_updates_without_reload_then_email(
     assert page.get_by_text("Queued").count() == 0
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
-    assert download.value.suggested_filename == "plan-maria-jensen-v1.pdf"
+    # the file is named as the emailed plan's attachment (the preview below shows the same)
+    assert download.value.suggested_filename == "Maria Jensen - Back-care program.pdf"
 
     page.get_by_role("link", name="Email plan to client").click()
     # the preview: the exact subject, the attachment's name, the HTML part in a sandboxed frame
