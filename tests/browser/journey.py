@@ -47,6 +47,8 @@ PAGES: list[Page] = [
     Page("accounts.reset_password", signed_in=False),
     Page("accounts.confirm_email", signed_in=False),
     Page("accounts.accept_invitation", signed_in=False),
+    # the client's own page, opened from the personal link on their phone
+    Page("progress.page", signed_in=False, label="client"),
     # the trainer's day
     Page("main.dashboard"),
     Page("clients.index"),
@@ -82,6 +84,7 @@ PAGES: list[Page] = [
     Page("clinics.settings"),
     Page("clinics.team"),
     Page("accounts.change_password"),
+    Page("audit.index"),
 ]
 
 EXCLUDED: dict[str, str] = {
