@@ -85,6 +85,13 @@ PAGES: list[Page] = [
     Page("clinics.team"),
     Page("accounts.change_password"),
     Page("audit.index"),
+    # the front desk's diary
+    Page("appointments.day"),
+    Page("appointments.week"),
+    Page("appointments.create"),
+    Page("appointments.edit"),
+    Page("appointments.import_calendar"),
+    Page("appointments.review"),
 ]
 
 EXCLUDED: dict[str, str] = {
