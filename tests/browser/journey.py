@@ -102,6 +102,8 @@ EXCLUDED: dict[str, str] = {
     "plans.status": "a table row fetched by the program page's polling; checked inside it",
     "delivery.status": "a table row fetched by the program page's polling; checked inside it",
     "library.photo": "the clinic's uploaded image file",
+    "referrals.download": "the referral letter's PDF (tested in tests/referrals)",
+    "referrals.status": "a row fetched by the assessment page's polling; checked inside it",
 }
 
 # Violations known on a page another helper is changing in this session, with the reason. The
