@@ -123,3 +123,30 @@ def test_the_front_desk_sees_no_pain_no_notes_and_no_link(app, client, auth, fac
             data={"day": world.today.isoformat(), "pain": "1", "request_key": "d" * 20},
         )
         assert response.status_code == 403, action
+
+
+def test_the_dashboards_short_reading_gives_the_same_reasons_as_every_entry(app, client, factories):
+    """The attention list reads only the last session, three pain scores and warning; the client
+    page reads every entry: both must name the same reasons."""
+    from trainer_app.clients.models import Client
+    from trainer_app.progress import service
+
+    world = make_world(app, factories)
+    _backdate(app, world.program_id, 12)
+    today = world.today
+    logs = [(11, "6", True, False), (10, "2", False, False), (9, None, True, True)]
+    logs += [(9, "3", False, False), (4, "5", True, False), (4, "7", False, False)]
+    for n, (ago, pain, done, warning) in enumerate(logs):
+        data = {"day": (today - timedelta(days=ago)).isoformat(), "request_key": f"same{n:016d}"}
+        if pain is not None:
+            data["pain"] = pain
+        if done:
+            data["done"] = world.slugs[:1]
+        if warning:
+            data["warning_sign"] = "y"
+        assert client.post(world.path, data=data).status_code == 302
+    with app.app_context():
+        full = service.progress_of(db.session.get(Client, world.client_id)).reasons
+        (short,) = service.needs_attention(world.user.clinic_id)
+    assert [r.code for r in full] == ["red_flag", "pain_high", "pain_rising"]
+    assert short.reasons == full
