@@ -15,6 +15,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exists, func, select
 
+from trainer_app.accounts import roles
 from trainer_app.assessments.models import Assessment
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
@@ -546,13 +547,10 @@ def now_local_date(clinic_id: int) -> date:
     return local_today(clinic_zone(clinic_id))
 
 
-FRONT_DESK = "front_desk"
-
-
 def can_see_progress(user) -> bool:
-    """Pain scores, notes and the personal link are for trainers and owners, never the front
-    desk (whose role only schedules and prints)."""
-    return getattr(user, "role", None) != FRONT_DESK
+    """Pain scores, notes and the personal link are clinical: owners and trainers see them,
+    the front desk (and any role not known to be clinical) never does."""
+    return roles.is_clinical(user)
 
 
 @dataclass(frozen=True)
