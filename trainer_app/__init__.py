@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Before any blueprint adds its rules: the bounded int converter and the strict request body.
     init_request_handling(app)
     db.init_app(app)
+    _overwrite_deleted_rows(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_FOLDER), render_as_batch=True)
     csrf.init_app(app)
     from trainer_app import ratelimit  # noqa: F401  (the trainer-db:// limiter storage)
@@ -73,6 +74,23 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _overwrite_deleted_rows(app: Flask) -> None:
+    """SQLite: zero deleted rows in the file (``secure_delete``), so an erased client's data
+    does not linger in free pages of the database file."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _secure_delete(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.close()
+
+
 def _check_content() -> None:
     """Load the reviewed content files now, so a broken edit stops start-up with its reason."""
     from trainer_app.assessments.questionnaire import default_questionnaire
@@ -94,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer_app.library.views import bp as library_bp
     from trainer_app.main import bp as main_bp
     from trainer_app.plans.views import bp as plans_bp
+    from trainer_app.privacy.views import bp as privacy_bp
     from trainer_app.programs.views import bp as programs_bp
     from trainer_app.progress.views import bp as progress_bp
     from trainer_app.referrals.views import bp as referrals_bp
@@ -112,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         progress_bp,
         audit_bp,
         referrals_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -144,4 +144,6 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "DELIVERY_RETRY_BASE_SECONDS": float(env.get("DELIVERY_RETRY_BASE_SECONDS", 30)),
         "DELIVERY_RETRY_MAX_SECONDS": float(env.get("DELIVERY_RETRY_MAX_SECONDS", 3600)),
         "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", 8)),
+        "EXPORT_AVAILABLE_HOURS": float(env.get("EXPORT_AVAILABLE_HOURS", 24)),
+        "DATA_RIGHTS_CHECK_SECONDS": float(env.get("DATA_RIGHTS_CHECK_SECONDS", 3600)),
     }

@@ -100,7 +100,12 @@ def celery_init_app(app: Flask) -> Celery:
             "relay-queued-jobs": {
                 "task": "trainer.relay",
                 "schedule": float(app.config["RELAY_AFTER_SECONDS"]),
-            }
+            },
+            # Expired export zips dropped, clients past the retention period erased.
+            "data-rights-housekeeping": {
+                "task": "privacy.housekeeping",
+                "schedule": float(app.config["DATA_RIGHTS_CHECK_SECONDS"]),
+            },
         },
         worker_hijack_root_logger=False,
     )

@@ -78,6 +78,7 @@ def navigation() -> dict:
         account_items[:0] = [
             ("clinics.settings", "Clinic settings"),
             ("clinics.team", "Team"),
+            ("privacy.index", "Data and privacy"),
             ("audit.index", "Audit trail"),
         ]
         local_mail = not current_app.config["SMTP_URL"]

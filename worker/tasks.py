@@ -12,6 +12,8 @@ from trainer_app.delivery import service as delivery
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.plans import service as plans
+from trainer_app.privacy import retention
+from trainer_app.privacy import service as privacy
 from trainer_app.referrals import service as referrals
 from trainer_app.timeutil import utcnow
 
@@ -69,6 +71,30 @@ def send_account_email(self, email_id: int) -> str:
         db.session.remove()
 
 
+@shared_task(name=privacy.EXPORT_TASK, bind=True, **RETRY_ON_DATABASE_OUTAGE)
+def build_export(self, export_id: int) -> str:
+    """Build one data export's zip (a client's or the whole clinic's)."""
+    try:
+        return privacy.build_export(export_id, claim_id=self.request.id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="privacy.housekeeping")
+def data_rights_housekeeping() -> dict:
+    """Drop expired export zips; erase clients archived past their clinic's retention period."""
+    try:
+        now = utcnow()
+        expired = privacy.expire_exports(now)
+        db.session.commit()
+        erased = retention.run_retention(now)
+        if expired or erased:
+            log.info("dropped %s expired export zips, erased %s clients", expired, erased)
+        return {"expired_exports": expired, "erased_clients": erased}
+    finally:
+        db.session.remove()
+
+
 @shared_task(name="trainer.relay")
 def relay() -> dict:
     """Publish again every job that is still queued after a while (broker was down, etc.)."""
@@ -78,6 +104,7 @@ def relay() -> dict:
         deliveries = delivery.due_for_relay(now)
         mails = account_emails.due_for_relay(now)
         letters = referrals.due_for_relay(now)
+        exports = privacy.due_for_relay(now)
         db.session.commit()
         published = {
             "documents": sum(enqueue(plans.RENDER_TASK, i, queue="pdf") for i in documents),
@@ -88,8 +115,11 @@ def relay() -> dict:
             "account_emails": sum(
                 enqueue(account_emails.SEND_TASK, i, queue="email") for i in mails
             ),
+            "exports": sum(
+                enqueue(privacy.EXPORT_TASK, i, queue=privacy.EXPORT_QUEUE) for i in exports
+            ),
         }
-        if documents or deliveries or mails or letters:
+        if documents or deliveries or mails or letters or exports:
             log.info("relay re-published %s", published)
         return published
     finally:

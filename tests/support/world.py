@@ -43,6 +43,7 @@ class ClinicWorld:
     document_id: int
     delivery_id: int
     letter_id: int
+    export_id: int
     exercise_id: int
     exercise_slug: str
     outbox_name: str
@@ -65,6 +66,7 @@ class ClinicWorld:
             "document_id": self.document_id,
             "delivery_id": self.delivery_id,
             "letter_id": self.letter_id,
+            "export_id": self.export_id,
             "exercise_id": self.exercise_id,
             "user_id": self.member_id,
             "invitation_id": self.invitation_id,
@@ -111,6 +113,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
     from trainer_app.library.catalog import default_catalog
     from trainer_app.mail import outbox_folder as clinic_outbox
     from trainer_app.plans.models import READY, PlanDocument
+    from trainer_app.privacy.models import DataExport
     from trainer_app.programs import service as programs
     from trainer_app.programs.models import ProgramVersion
     from trainer_app.progress import service as progress
@@ -168,6 +171,18 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             created_by_id=owner.id,
         )
         db.session.add(letter)
+        export = DataExport(
+            clinic_id=owner.clinic_id,
+            client_id=client.id,
+            scope="client",
+            request_key=f"{owner.clinic_id}:world-export-0001",
+            status="ready",
+            zip=b"PK\x05\x06" + bytes(18),
+            size_bytes=22,
+            expires_at=utcnow() + timedelta(hours=1),
+            created_by_id=owner.id,
+        )
+        db.session.add(export)
         # Slugs are per clinic: a name of its own, so another clinic's slug is not its too.
         invitation = Invitation(
             clinic_id=owner.clinic_id,
@@ -216,6 +231,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             document_id=document.id,
             delivery_id=delivery.id,
             letter_id=letter.id,
+            export_id=export.id,
             exercise_id=exercise.id,
             exercise_slug=exercise.slug,
             outbox_name=outbox_name,

@@ -29,6 +29,7 @@ SUBJECT_TABLES = {
     "version_id": "program_versions",
     "document_id": "plan_documents",
     "delivery_id": "deliveries",
+    "export_id": "data_exports",
 }
 _ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
@@ -84,6 +85,8 @@ def record(
         address=request_address(),
     )
     db.session.add(event_row)
+    if has_request_context():
+        g.audit_recorded = True
     return event_row
 
 
@@ -92,9 +95,7 @@ def client_of(param: str, value: int, clinic_id: int) -> int | None:
     table_name = SUBJECT_TABLES[param]
     path = client_paths(db.metadata)[table_name]
     table = path.table
-    stmt = select(path.target_column).select_from(table)
-    for fk in path.keys[:-1]:
-        stmt = stmt.join(fk.column.table, fk.parent == fk.column)
+    stmt = path.joined(select(path.target_column).select_from(table))
     stmt = stmt.where(table.c.id == value, table.c.clinic_id == clinic_id)
     return db.session.scalar(stmt)
 
@@ -134,15 +135,18 @@ def audited(action: str | None = None, *, resolve: Callable[[dict], int | None] 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(**values):
-            g.audit_wrote = False
+            g.audit_wrote = g.audit_recorded = False
+            # Found first: a view may delete the rows the client is found through (erasure).
+            client_id = (resolve or _default_resolver)(values)
             response = current_app.make_response(view(**values))
+            if g.audit_recorded:  # the view wrote its own row, in its own transaction
+                return response
             wrote = g.get("audit_wrote", False)
             reading = request.method in ("GET", "HEAD")
             # A POST that wrote nothing showed a form again: the page was seen, nothing changed.
             chosen = "view"
             if reading or wrote:
                 chosen = action or ("view" if reading else "change")
-            client_id = (resolve or _default_resolver)(values)
             record(
                 chosen,
                 clinic_id=current_user.clinic_id,

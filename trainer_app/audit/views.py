@@ -16,6 +16,7 @@ from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
 from trainer_app.paging import requested_page
 from trainer_app.privacy.access import require_owner
+from trainer_app.privacy.models import ErasedClient
 from trainer_app.tenancy import current_clinic_id
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -60,6 +61,19 @@ def client_labels(clinic_id: int, client_ids: set[int | None]) -> dict[int, str]
     return dict(rows)
 
 
+def erased_labels(clinic_id: int, client_ids: set[int | None]) -> dict[int, str]:
+    """For ids of erased clients, their tombstone in place of the name."""
+    ids = {i for i in client_ids if i is not None}
+    if not ids:
+        return {}
+    tombstones = db.session.scalars(
+        select(ErasedClient).where(
+            ErasedClient.clinic_id == clinic_id, ErasedClient.client_id.in_(ids)
+        )
+    ).all()
+    return {t.client_id: t.label for t in tombstones}
+
+
 @bp.get("/")
 def index():
     clinic_id = current_clinic_id()
@@ -75,6 +89,7 @@ def index():
         trail_query(clinic_id, form), page=requested_page(), per_page=PER_PAGE, error_out=False
     )
     subjects = client_labels(clinic_id, {row.client_id for row in page.items})
+    erased = erased_labels(clinic_id, {row.client_id for row in page.items} - set(subjects))
     args = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template(
         "audit/index.html",
@@ -83,6 +98,6 @@ def index():
         actions=ACTIONS,
         args=args,
         subjects=subjects,
-        erased={},
+        erased=erased,
         zone=current_user.clinic.time_zone,
     )

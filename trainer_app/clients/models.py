@@ -46,6 +46,8 @@ class Client(db.Model):
             postgresql_where=text("archived_at IS NULL"),
             sqlite_where=text("archived_at IS NULL"),
         ),
+        # An erased client's id is never given to another (the audit trail still names it).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,12 +34,16 @@ class Path:
             return self.table.name
         return " -> ".join(f"{fk.parent.table.name}.{fk.parent.name}" for fk in self.keys)
 
-    def select_ids(self, column, target_id: int) -> Select:
-        """``select(column)`` of this table's rows whose chain ends at ``target_id``."""
-        stmt = select(column)
+    def joined(self, stmt: Select) -> Select:
+        """``stmt`` (selecting from this table) joined along the chain up to its last link."""
         for fk in self.keys[:-1]:
             stmt = stmt.join(fk.column.table, fk.parent == fk.column)
-        return stmt.where(self.target_column == target_id)
+        return stmt
+
+    def rows_of(self, target_id: int, *columns) -> Select:
+        """This table's rows (or ``columns`` of them) whose chain ends at ``target_id``."""
+        stmt = select(*columns) if columns else select(self.table)
+        return self.joined(stmt.select_from(self.table)).where(self.target_column == target_id)
 
 
 def _links(fk: ForeignKey) -> bool:

@@ -1,6 +1,6 @@
-"""Every route that names clinic data declares whether it is audited, and the audited ones
-record who saw which client. The routes come from ``app.url_map``, so a route added later
-fails here until it says ``@audited(...)`` or ``@not_audited(reason)``."""
+"""Audit matrix: every route that names clinic data declares whether it is audited, and the
+audited ones record who saw which client. The routes come from ``app.url_map``, so a route added
+later fails here until it says ``@audited(...)`` or ``@not_audited(reason)`` next to it."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ def undeclared(app) -> list[str]:
 
 
 def test_every_route_naming_clinic_data_is_audited_or_exempt_with_a_reason(app):
-    assert undeclared(app) == []
+    assert undeclared(app) == [], (
+        "routes taking an id of clinic data must say whether they show a client's data: add "
+        "@audited() (trainer_app.audit.service) under the @bp.route line, or "
+        "@not_audited('why it shows no client data')"
+    )
     reasons = [
         declaration(app.view_functions[rule.endpoint])
         for rule in routes(app)
@@ -109,3 +113,16 @@ def test_another_clinics_ids_record_nothing(app, factories):
     assert browser.get(f"/plans/{victim.document_id}/download").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_every_table_holding_client_data_has_an_export_and_erasure_policy():
+    from trainer_app import models  # noqa: F401  (every table on the metadata)
+    from trainer_app.privacy.graph import client_paths
+    from trainer_app.privacy.tables import CLIENT_TABLES, missing_policies
+
+    assert missing_policies(db.metadata) == [], (
+        "these tables reach clients by foreign keys: say in CLIENT_TABLES "
+        "(trainer_app/privacy/tables.py) whether their rows are the client's (owned: exported "
+        "and erased with them) or a clinic's row pointing at theirs (detached, with the reason)"
+    )
+    assert set(client_paths(db.metadata)) == set(CLIENT_TABLES), "a stale CLIENT_TABLES entry"
