@@ -42,6 +42,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("search", "client_search.py", []),
     ("attention", "attention.py", []),
     ("load", "load.py", []),
+    ("audit", "audit_trail.py", []),
 ]
 QUICK_BUDGET_SECONDS = 300
 

@@ -110,7 +110,7 @@ def test_after_erasure_only_the_tombstone_and_audit_rows_name_the_client(
     assert outbox_copy.exists()
 
     page = owner.get(f"/privacy/clients/{world.client_id}/erase").get_data(as_text=True)
-    assert "assessments: 1" in page and "plan documents: 1" in page
+    assert "assessments: 1" in page and "plan PDFs: 1" in page
     wrong = _erase(owner, world.client_id, typed="Zelda")
     assert wrong.status_code == 400
     assert "nothing was erased" in wrong.get_data(as_text=True)

@@ -145,3 +145,34 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_worker_builds_a_clients_data_export(worker_app, start_worker):
+    import io
+    import zipfile
+
+    from trainer_app.privacy.models import DataExport
+
+    start_worker()
+    factories = Factories(worker_app)
+    user = factories.user()
+    client = factories.client_record(user, name="Exported By Worker")
+    browser = worker_app.test_client()
+    browser.post("/account/sign-in", data={"email": user.email, "password": Factories.PASSWORD})
+    response = browser.post(
+        f"/privacy/clients/{client.id}/export", data={"request_key": "worker-export-00000001"}
+    )
+    assert response.status_code == 302
+
+    def export():
+        with worker_app.app_context():
+            row = db.session.scalars(select(DataExport)).one()
+            db.session.expunge(row)
+            db.session.remove()
+            return row
+
+    wait_for(lambda: export().status == "ready", timeout=90, what="the export")
+    assert export().attempts == 1
+    data = browser.get(f"/privacy/exports/{export().id}/download").data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert b"Exported By Worker" in archive.read(f"client-{client.id}/data.json")

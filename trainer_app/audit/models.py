@@ -20,7 +20,7 @@ from trainer_app.timeutil import utcnow
 ACTIONS = {
     "view": "Viewed",
     "change": "Changed",
-    "download": "Downloaded a PDF",
+    "download": "Downloaded",
     "email": "Emailed",
     "export": "Exported",
     "erase": "Erased",

@@ -31,6 +31,8 @@ SUBJECT_TABLES = {
     "delivery_id": "deliveries",
     "export_id": "data_exports",
 }
+# Actions a GET can be; on any other route's GET (the erase form, say) the row says "view".
+READ_ACTIONS = ("view", "download")
 _ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
 
@@ -126,8 +128,9 @@ def audited(action: str | None = None, *, resolve: Callable[[dict], int | None] 
     """Record an audit row each time the view answers (a 404 or 403 raised inside records none).
 
     ``action`` defaults to "view" for reads and "change" for a request that wrote to the
-    database; an explicit action ("download", "email") is used when the request was a read or
-    wrote something, and a POST that wrote nothing (a form shown again) is a "view".
+    database. An explicit action ("email", "erase") names what a POST that wrote did; a GET
+    is a "view" unless its action is one of READ_ACTIONS ("download"); a POST that wrote
+    nothing (a form shown again) is a "view".
     """
     if action is not None and action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
@@ -141,12 +144,11 @@ def audited(action: str | None = None, *, resolve: Callable[[dict], int | None] 
             response = current_app.make_response(view(**values))
             if g.audit_recorded:  # the view wrote its own row, in its own transaction
                 return response
-            wrote = g.get("audit_wrote", False)
-            reading = request.method in ("GET", "HEAD")
-            # A POST that wrote nothing showed a form again: the page was seen, nothing changed.
-            chosen = "view"
-            if reading or wrote:
-                chosen = action or ("view" if reading else "change")
+            chosen = "view"  # a GET page, or a POST that wrote nothing (a form shown again)
+            if request.method in ("GET", "HEAD"):
+                chosen = action if action in READ_ACTIONS else "view"
+            elif g.get("audit_wrote", False):
+                chosen = action or "change"
             record(
                 chosen,
                 clinic_id=current_user.clinic_id,

@@ -79,10 +79,25 @@ def _rows_of(client: Client, plan) -> dict[str, list]:
     return doomed
 
 
+# How the erase page names each table's rows (others: the table's name).
+LABELS = {
+    "clients": "the client's record (contact details, consent, notes)",
+    "plan_documents": "plan PDFs",
+    "deliveries": "emails sent",
+    "delivery_attempts": "email send attempts",
+    "data_exports": "exports of this client",
+    "program_versions": "program versions",
+    "progress_links": "progress link",
+    "progress_entries": "progress logs (sessions, pain)",
+}
+
+
 def summary(client: Client) -> list[tuple[str, int]]:
-    """What an erasure of ``client`` would delete: (table, rows), tables with rows only."""
+    """What an erasure of ``client`` would delete: (what, rows), tables with rows only."""
     doomed = _rows_of(client, client_tables(db.metadata))
-    return [(name.replace("_", " "), len(ids)) for name, ids in doomed.items() if ids]
+    return [
+        (LABELS.get(name, name.replace("_", " ")), len(ids)) for name, ids in doomed.items() if ids
+    ]
 
 
 def erase_client(

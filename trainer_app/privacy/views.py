@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from trainer_app.audit.service import audited, not_audited, record
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
-from trainer_app.jobs import enqueue
+from trainer_app.jobs import BULK, enqueue
 from trainer_app.privacy import erasure, retention, service
 from trainer_app.privacy.access import may_export, require_export_right, require_owner
 from trainer_app.privacy.forms import (
@@ -101,7 +101,7 @@ def status(export_id: int):
 
 
 @bp.get("/exports/<int:export_id>/download")
-@audited("export")
+@audited("download")
 def download(export_id: int):
     export = get_or_404(DataExport, export_id)
     _check_export_access(export)
@@ -204,7 +204,8 @@ def export_clinic():
     )
     db.session.commit()
     if created:
-        enqueue(service.EXPORT_TASK, export.id, queue=service.EXPORT_QUEUE)
+        # Large and not urgent: renders someone is waiting for go first.
+        enqueue(service.EXPORT_TASK, export.id, queue=service.EXPORT_QUEUE, priority=BULK)
         flash("The clinic's export is being prepared; it appears below when ready.", "info")
     return redirect(url_for("privacy.index", _anchor="clinic-export"))
 
