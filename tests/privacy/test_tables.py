@@ -32,25 +32,25 @@ def _with_new_table() -> MetaData:
     for table in db.metadata.sorted_tables:
         table.to_metadata(copy)
     Table(
-        "appointments",
+        "body_measurements",
         copy,
         Column("id", Integer, primary_key=True),
         Column("client_id", ForeignKey("clients.id")),
         Column("note", Text),
     )
     Table(
-        "appointment_reminders",
+        "measurement_notes",
         copy,
         Column("id", Integer, primary_key=True),
-        Column("appointment_id", ForeignKey("appointments.id")),
+        Column("measurement_id", ForeignKey("body_measurements.id")),
     )
     return copy
 
 
 def test_a_new_table_reaching_clients_without_a_policy_is_caught():
     copy = _with_new_table()
-    assert missing_policies(copy) == ["appointment_reminders", "appointments"]
-    with pytest.raises(LookupError, match="appointment_reminders, appointments"):
+    assert missing_policies(copy) == ["body_measurements", "measurement_notes"]
+    with pytest.raises(LookupError, match="body_measurements, measurement_notes"):
         client_tables(copy)
 
 

@@ -36,6 +36,10 @@ def expected(endpoint: str, method: str, role: str) -> str | int | None:
         return OK if role == OWNER else HIDDEN
     if endpoint in ("delivery.outbox", "delivery.outbox_message", "audit.index"):
         return OK if role == OWNER else FORBIDDEN
+    # Data rights: the owner (a client's own trainer may export them; the world's client is
+    # the owner's, and tests/privacy covers the trainer).
+    if area == "privacy":
+        return OK if role == OWNER else FORBIDDEN
     # Pain scores and progress notes are clinical as much as findings are.
     # Referral letters name the client's red flags: clinical too.
     clinical = area in ("assessments", "programs", "progress", "referrals")

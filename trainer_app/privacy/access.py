@@ -1,7 +1,6 @@
-"""Who may open the data-rights pages: the owner, and for one client's export their trainer.
+"""Who may use the data-rights pages: the owner; for one client's export, also their trainer.
 
-Kept small so it can give way to the clinic-wide role guard (``accounts.roles``) once that is
-on main: the checks are the same, 403 for a signed-in member without the right.
+The front desk never exports: an export is the client's health data in full.
 """
 
 from __future__ import annotations
@@ -9,25 +8,28 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
-OWNER = "owner"
-OWNER_ONLY = "Only the clinic's owner can open the audit trail, erase clients or export the clinic."
+from trainer_app.accounts.roles import OWNER, TRAINER, check
+
+OWNER_ONLY = (
+    "Only the clinic's owner opens the audit trail, erases clients, exports the whole clinic "
+    "and sets how long archived clients are kept."
+)
 OWNER_OR_TRAINER = "Only the clinic's owner or the client's own trainer can export this client."
 
 
 def require_owner() -> None:
-    """403 unless the signed-in member owns the clinic."""
-    if current_user.role != OWNER:
-        abort(403, description=OWNER_ONLY)
+    """403 with the reason unless the signed-in member owns the clinic."""
+    check((OWNER,), OWNER_ONLY)
 
 
 def may_export(client) -> bool:
     """The owner, or the trainer the client is assigned to."""
-    return current_user.role == OWNER or (
-        client.primary_trainer_id is not None and client.primary_trainer_id == current_user.id
-    )
+    if current_user.role == OWNER:
+        return True
+    return current_user.role == TRAINER and client.primary_trainer_id == current_user.id
 
 
 def require_export_right(client) -> None:
-    """403 unless :func:`may_export`."""
+    """403 with the reason unless :func:`may_export`."""
     if not may_export(client):
         abort(403, description=OWNER_OR_TRAINER)

@@ -49,6 +49,7 @@ CLIENT_TABLES: dict[str, Policy] = {
     # The nonce is what makes the personal link open: a secret, not information about them.
     "progress_links": owned(omit=("nonce",)),
     "progress_entries": owned(),
+    "appointments": owned(),
     # An export's own zip would nest earlier exports inside the new one.
     "data_exports": owned(omit=("zip",)),
     "program_templates": detached(

@@ -4,15 +4,15 @@ Client ids are never handed out again on SQLite either (AUTOINCREMENT), so an au
 an erased client's id keeps meaning that client.
 
 Revision ID: 3c5e0f6a9d21
-Revises: fb0560b9cfae
-Create Date: 2026-12-01 16:00:00
+Revises: 8d3f4b6a1c27
+Create Date: 2026-12-01 16:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "3c5e0f6a9d21"
-down_revision = "fb0560b9cfae"
+down_revision = "8d3f4b6a1c27"
 branch_labels = None
 depends_on = None
 
