@@ -4,7 +4,7 @@ Client ids are never handed out again on SQLite either (AUTOINCREMENT), so an au
 an erased client's id keeps meaning that client.
 
 Revision ID: 3c5e0f6a9d21
-Revises: 8d3f4b6a1c27
+Revises: 8d2e4c7a1b35
 Create Date: 2026-12-01 16:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "3c5e0f6a9d21"
-down_revision = "8d3f4b6a1c27"
+down_revision = "8d2e4c7a1b35"
 branch_labels = None
 depends_on = None
 

@@ -89,6 +89,7 @@ LABELS = {
     "program_versions": "program versions",
     "progress_links": "progress link",
     "progress_entries": "progress logs (sessions, pain)",
+    "referral_letters": "referral letters",
 }
 
 

@@ -50,6 +50,7 @@ CLIENT_TABLES: dict[str, Policy] = {
     "progress_links": owned(omit=("nonce",)),
     "progress_entries": owned(),
     "appointments": owned(),
+    "referral_letters": owned(),
     # An export's own zip would nest earlier exports inside the new one.
     "data_exports": owned(omit=("zip",)),
     "program_templates": detached(
