@@ -75,7 +75,10 @@ def test_the_export_holds_every_client_table_of_the_models(app, world, owner):
     assert [v["id"] for v in tables["program_versions"]] == [world.version_id]
     assert tables["deliveries"][0]["to_email"] == "world@example.com"
     assert tables["plan_documents"][0]["pdf"]["file"].endswith(".pdf")
-    assert pdfs == [stored_pdf]
+    # The plan's PDF and the referral letter's, each under the name its row gives.
+    assert stored_pdf in pdfs
+    named = [row["pdf"]["file"] for row in tables["plan_documents"] + tables["referral_letters"]]
+    assert len(pdfs) == len(named) == 2
     assert [row["what"] for row in tables["audit_events"]] == ["clients.detail"]
     assert '"\'=HYPERLINK(""http://evil"")\nknee pain"' in clients_csv
 
