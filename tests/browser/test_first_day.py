@@ -176,6 +176,8 @@ def test_a_new_clinics_first_day(day_server, smtp, browser, tmp_path):
         [invitation] = _mail_to(smtp, "ben@example.com")
 
     team = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    # "Make PDF" renders inside its request here (eager jobs): allow a slow, shared machine.
+    team.set_default_timeout(150_000)
     ben = team.new_page()
     ben.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     with journey.step("accept-invitation", ben):
