@@ -640,3 +640,30 @@ def test_an_assessment_stored_before_graded_findings_still_opens_and_builds(app,
     assert response.status_code == 302, text(response)
     program = text(client.get(response.headers["Location"]))
     assert "Glute bridge addresses: left single-leg bridge held 12 s, below 20 s" in program
+
+
+def test_each_step_lands_on_the_next_action_without_contradicting_banners(client, signed_in):
+    _, person = signed_in
+    response = client.post(
+        f"/assessments/new/{person.id}", data=valid_answers(leg_pain_tingling="yes")
+    )
+    assert response.headers["Location"].endswith("#clearance")
+    page = text(client.get(response.headers["Location"]))
+    # a blocked assessment is not asked to be confirmed in the same breath
+    assert "Red flags were reported: refer the client" in page
+    assert "Review the findings and confirm" not in page
+    assert 'id="clearance"' in page
+
+    response = client.post(f"/assessments/new/{person.id}", data=valid_answers())
+    assert "#" not in response.headers["Location"]  # the findings head the page
+    page = text(client.get(response.headers["Location"]))
+    assert "Review the findings and confirm what to treat." in page
+    assessment_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    response = client.post(
+        f"/assessments/{assessment_id}/confirm", data={"imbalances": ["weak_glutes"]}
+    )
+    # the confirmation and its "Build program" button head the section the page opens at
+    assert response.headers["Location"].endswith(f"/assessments/{assessment_id}#confirm")
+    page = text(client.get(response.headers["Location"]))
+    confirm = page[page.index('id="confirm"') :]
+    assert confirm.index("Build program") < confirm.index("Imbalances to treat")
