@@ -439,6 +439,7 @@ def run(args, stack: contextlib.ExitStack) -> Results:
     env = {
         "TRAINER_INSTANCE_PATH": str(tmp / "instance"),
         "DATABASE_URL": database.url,
+        "PRERENDER_PLANS": "0",  # only what the benchmark asks for is rendered
         "CELERY_BROKER_URL": redis_server.url,
         "REDIS_URL": redis_server.url,
         "SECRET_KEY": "benchmark-secret-not-for-production",

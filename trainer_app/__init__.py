@@ -59,6 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     from trainer_app.jobs import celery_init_app
 
     celery_init_app(app)
+    from trainer_app.plans import prerender
+
+    # Saving a program version records its pre-render (a session hook: plans/prerender.py).
+    prerender.init_app(app)
 
     from trainer_app import models  # noqa: F401  (registers every table on db.metadata)
     from trainer_app.security import init_security

@@ -140,6 +140,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "STALE_CLAIM_SECONDS": float(env.get("STALE_CLAIM_SECONDS", 60)),
         "PDF_RENDER_TIMEOUT": float(env.get("PDF_RENDER_TIMEOUT", 90)),
         "PDF_RENDER_MEMORY_MB": int(env.get("PDF_RENDER_MEMORY_MB", 1024)),
+        "PRERENDER_PLANS": _bool(env.get("PRERENDER_PLANS"), True),
+        "PRERENDER_QUIET_SECONDS": float(env.get("PRERENDER_QUIET_SECONDS", 2)),
         "CELERY_VISIBILITY_TIMEOUT": int(env.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
         "DELIVERY_RETRY_BASE_SECONDS": float(env.get("DELIVERY_RETRY_BASE_SECONDS", 30)),
         "DELIVERY_RETRY_MAX_SECONDS": float(env.get("DELIVERY_RETRY_MAX_SECONDS", 3600)),

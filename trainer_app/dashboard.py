@@ -15,8 +15,8 @@ from trainer_app.clients.models import Client
 from trainer_app.delivery.models import FAILED as DELIVERY_FAILED
 from trainer_app.delivery.models import Delivery
 from trainer_app.extensions import db
+from trainer_app.plans.models import CLICK, PlanDocument
 from trainer_app.plans.models import FAILED as PLAN_FAILED
-from trainer_app.plans.models import PlanDocument
 from trainer_app.programs.models import Program, ProgramVersion
 
 DUE_WITHIN_DAYS = 7  # a re-test this close counts as due, so it can be booked
@@ -106,6 +106,7 @@ def failed_jobs(clinic_id: int, now: datetime) -> list[FailedJob]:
             PlanDocument.clinic_id == clinic_id,
             PlanDocument.status == PLAN_FAILED,
             PlanDocument.reused_from_id.is_(None),
+            PlanDocument.origin == CLICK,  # a failed pre-render is nobody's error
             PlanDocument.created_at >= since,
             Client.archived_at.is_(None),
             ~fixed_plan,

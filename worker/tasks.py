@@ -11,6 +11,7 @@ from trainer_app.accounts import emails as account_emails
 from trainer_app.delivery import service as delivery
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
+from trainer_app.plans import prerender
 from trainer_app.plans import service as plans
 from trainer_app.privacy import retention
 from trainer_app.privacy import service as privacy
@@ -42,6 +43,26 @@ def render_referral_letter(self, letter_id: int) -> str:
     """Render one referral letter (a database outage is retried with backoff)."""
     try:
         return referrals.render_letter(letter_id, claim_id=self.request.id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name=prerender.PRERENDER_TASK, **RETRY_ON_DATABASE_OUTAGE)
+def publish_prerender(document_id: int) -> str:
+    """After a save's quiet period: publish its pre-render if no later save replaced it."""
+    try:
+        return prerender.publish_when_quiet(document_id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name=prerender.REBRAND_TASK, **RETRY_ON_DATABASE_OUTAGE)
+def rebrand_prerenders(clinic_id: int) -> int:
+    """After a branding change: render the clinic's printed programs again, at low priority."""
+    try:
+        recorded = prerender.rebrand(clinic_id)
+        db.session.commit()
+        return plans.publish(recorded)
     finally:
         db.session.remove()
 
@@ -107,7 +128,7 @@ def relay() -> dict:
         exports = privacy.due_for_relay(now)
         db.session.commit()
         published = {
-            "documents": sum(enqueue(plans.RENDER_TASK, i, queue="pdf") for i in documents),
+            "documents": plans.publish(documents),
             "deliveries": sum(enqueue(delivery.SEND_TASK, i, queue="email") for i in deliveries),
             "referral_letters": sum(
                 enqueue(referrals.RENDER_TASK, i, queue="pdf") for i in letters

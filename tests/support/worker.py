@@ -83,6 +83,9 @@ def worker_env(broker_url, tmp_path):
         "SECRET_KEY": "worker-test-secret",
         "RELAY_AFTER_SECONDS": "1",
         "CELERY_VISIBILITY_TIMEOUT": "300",
+        # Tests that count documents see only what they asked for; tests/worker/test_prerender.py
+        # turns pre-rendering on.
+        "PRERENDER_PLANS": "0",
     }
     return env
 

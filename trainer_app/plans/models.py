@@ -14,6 +14,9 @@ from trainer_app.timeutil import utcnow
 
 QUEUED, RENDERING, READY, FAILED = "queued", "rendering", "ready", "failed"
 STATUSES = (QUEUED, RENDERING, READY, FAILED)
+# Who asked: a trainer's "Make PDF" (listed, counted), or the pre-render of a saved version, kept
+# out of sight until a "Make PDF" for the same PDF adopts it (plans/prerender.py).
+CLICK, PRERENDER = "click", "prerender"
 
 
 class PlanDocument(db.Model):
@@ -41,6 +44,10 @@ class PlanDocument(db.Model):
         ForeignKey("plan_documents.id", ondelete="SET NULL"), nullable=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    origin: Mapped[str] = mapped_column(String(10), default=CLICK, server_default=CLICK)
+    # The broker priority the render is published with (jobs.URGENT, PRERENDER or BULK); the
+    # relay publishes the row again with the same one.
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
     # The Celery task id holding the claim; a redelivered message (same id) may take it back.
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -13,16 +13,24 @@ from datetime import datetime, timedelta
 from flask import current_app
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.assessments.service import clinical_hold, current_clearance
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat, record_once
+from trainer_app.jobs import URGENT, Heartbeat, enqueue, record_once
 from trainer_app.library import media
 from trainer_app.library.service import clinic_catalog
 from trainer_app.plans.context import plan_context
-from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING, PlanDocument
+from trainer_app.plans.models import (
+    CLICK,
+    FAILED,
+    PRERENDER,
+    QUEUED,
+    READY,
+    RENDERING,
+    PlanDocument,
+)
 from trainer_app.plans.options import AUDIENCES, CLIENT_COPY
 from trainer_app.plans.render import RenderError, fingerprint, render_plan
 from trainer_app.programs.builder import draft_from_dict
@@ -66,11 +74,18 @@ def document_context(document: PlanDocument) -> dict:
 
 
 def _original(
-    clinic_id: int, print_fingerprint: str, exclude_id: int | None, *, in_flight: bool
+    clinic_id: int,
+    print_fingerprint: str,
+    exclude_id: int | None,
+    *,
+    in_flight: bool,
+    prerenders: bool = True,
 ) -> PlanDocument | None:
     """The document this clinic rendered (or, with ``in_flight``, is rendering) the same PDF as.
 
-    A ready original is preferred; a failed one is never reused.
+    A ready original is preferred; a failed one is never reused. Without ``prerenders``, rows
+    rendered ahead that no click has adopted are left out (a click is never served by a row the
+    trainer cannot see).
     """
     live = (QUEUED, RENDERING, READY) if in_flight else (READY,)
     stmt = select(PlanDocument).where(
@@ -81,8 +96,82 @@ def _original(
     )
     if exclude_id is not None:
         stmt = stmt.where(PlanDocument.id != exclude_id)
+    if not prerenders:
+        stmt = stmt.where(PlanDocument.origin == CLICK)
     ready_first = case((PlanDocument.status == READY, 0), else_=1)
     return db.session.scalar(stmt.order_by(ready_first, PlanDocument.id).limit(1))
+
+
+def live_original(clinic_id: int, print_fingerprint: str) -> PlanDocument | None:
+    """A document of this clinic that is, or will be, the same PDF (clicked or rendered ahead)."""
+    return _original(clinic_id, print_fingerprint, None, in_flight=True)
+
+
+def newer_version_exists(version: ProgramVersion) -> bool:
+    """A later version of the program has been saved (only the latest is rendered ahead)."""
+    return (
+        db.session.scalar(
+            select(ProgramVersion.id)
+            .where(
+                ProgramVersion.program_id == version.program_id,
+                ProgramVersion.number > version.number,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _adopt(document: PlanDocument, request_key: str, user: User) -> bool:
+    """Make a row rendered ahead the trainer's own request (one ``UPDATE``; False if another
+    request adopted it, or a later save deleted it, first)."""
+    result = db.session.execute(
+        update(PlanDocument)
+        .where(PlanDocument.id == document.id, PlanDocument.origin == PRERENDER)
+        .values(
+            origin=CLICK,
+            request_key=request_key,
+            created_by_id=user.id,
+            created_at=utcnow(),
+            priority=URGENT,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(document)
+    return True
+
+
+def _drop_prerender(document_id: int, claim_id: str) -> bool:
+    """Delete a pre-render this task holds that nobody adopted; commits. False if adopted."""
+    result = db.session.execute(
+        delete(PlanDocument)
+        .where(
+            PlanDocument.id == document_id,
+            PlanDocument.origin == PRERENDER,
+            PlanDocument.claimed_by == claim_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _unwanted(document: PlanDocument, print_fingerprint: str) -> bool:
+    """A pre-render nobody will ask for: superseded, archived, or the same PDF exists."""
+    version = document.program_version
+    return (
+        version.program.client.is_archived
+        or newer_version_exists(version)
+        or _original(document.clinic_id, print_fingerprint, document.id, in_flight=True) is not None
+    )
+
+
+def forget_row(document: PlanDocument) -> None:
+    """Drop a row that was built but is not to be stored."""
+    if document in db.session:
+        db.session.expunge(document)
 
 
 def _mark_reused(document: PlanDocument, source: PlanDocument, now: datetime) -> None:
@@ -112,6 +201,31 @@ def _settle_followers(document_id: int, values: dict, now: datetime) -> None:
     )
 
 
+def new_document(
+    version: ProgramVersion,
+    *,
+    request_key: str,
+    user_id: int | None,
+    paper: str,
+    large_print: bool,
+    audience: str = CLIENT_COPY,
+) -> PlanDocument:
+    """A queued document of ``version`` with these print options (``PrintOptions.as_kwargs``)
+    and its fingerprint; the row is not added to the session."""
+    document = PlanDocument(
+        clinic_id=version.clinic_id,
+        program_version=version,
+        request_key=request_key,
+        paper_size=paper,
+        large_print=large_print,
+        audience=audience,
+        status=QUEUED,
+        created_by_id=user_id,
+    )
+    document.fingerprint = fingerprint(document_context(document))
+    return document
+
+
 def request_document(
     version: ProgramVersion,
     *,
@@ -127,7 +241,9 @@ def request_document(
     for the same PDF as one already made or being made (same fingerprint: version, paper,
     print size, client or clinician copy, branding, pictures) is recorded as a request served
     by that original (``reused_from_id``): no second render, no second row in the listing. It
-    is ready at once, or when the original finishes.
+    is ready at once, or when the original finishes. A matching row rendered ahead
+    (``plans/prerender.py``) is adopted instead: it becomes this request's document, published
+    now if it still waits.
     """
     if audience not in AUDIENCES:
         raise ValueError(f"Unknown copy {audience!r}.")
@@ -139,18 +255,22 @@ def request_document(
     client = version.program.client
     if not client.is_archived:
         ensure_link(client, version.program)
-    document = PlanDocument(
-        clinic_id=version.clinic_id,
-        program_version=version,
+    document = new_document(
+        version,
         request_key=key,
-        paper_size=paper,
+        user_id=user.id,
+        paper=paper,
         large_print=large_print,
         audience=audience,
-        status=QUEUED,
-        created_by_id=user.id,
     )
-    document.fingerprint = fingerprint(document_context(document))
     source = _original(version.clinic_id, document.fingerprint, exclude_id=None, in_flight=True)
+    if source is not None and source.origin == PRERENDER:
+        if _adopt(source, key, user):
+            forget_row(document)
+            return source, source.status == QUEUED
+        source = _original(
+            version.clinic_id, document.fingerprint, None, in_flight=True, prerenders=False
+        )
     if source is not None:
         document.reused_from_id = source.id
         if source.status == READY:
@@ -255,7 +375,21 @@ def render_document(document_id: int, claim_id: str) -> str:
             return "refused" if done else "superseded"
         context = document_context(document)
         print_fingerprint = fingerprint(context)
-        source = _original(document.clinic_id, print_fingerprint, document.id, in_flight=False)
+        if (
+            document.origin == PRERENDER
+            and _unwanted(document, print_fingerprint)
+            and _drop_prerender(document_id, claim_id)
+        ):
+            return "superseded"
+        document = db.session.get(PlanDocument, document_id)
+        # A click's document is never served by a pre-render nobody adopted (it is not listed).
+        source = _original(
+            document.clinic_id,
+            print_fingerprint,
+            document.id,
+            in_flight=False,
+            prerenders=document.origin == PRERENDER,
+        )
         # End the read transaction: nothing may hold the database during a render.
         db.session.commit()
         if source is not None:
@@ -292,7 +426,39 @@ def render_document(document_id: int, claim_id: str) -> str:
         page_count=page_count(pdf),
         error=None,
     )
+    if done and _saved_over_while_rendering(document_id, claim_id):
+        return "superseded"
     return "ready" if done else "superseded"
+
+
+def _saved_over_while_rendering(document_id: int, claim_id: str) -> bool:
+    """A pre-render whose program got a newer version during the render is not kept."""
+    document = db.session.get(PlanDocument, document_id)
+    if document is None or document.origin != PRERENDER:
+        return False
+    if not newer_version_exists(document.program_version):
+        db.session.commit()
+        return False
+    return _drop_prerender(document_id, claim_id)
+
+
+def publish(document_ids: list[int]) -> int:
+    """Publish the render of committed rows, each at its own priority; returns how many went."""
+    priorities = (
+        dict(
+            db.session.execute(
+                select(PlanDocument.id, PlanDocument.priority).where(
+                    PlanDocument.id.in_(document_ids)
+                )
+            ).all()
+        )
+        if document_ids
+        else {}
+    )
+    return sum(
+        enqueue(RENDER_TASK, document_id, queue="pdf", priority=priorities.get(document_id, URGENT))
+        for document_id in document_ids
+    )
 
 
 def pdf_bytes(document: PlanDocument) -> bytes | None:

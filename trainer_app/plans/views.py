@@ -13,10 +13,10 @@ from trainer_app.assessments.service import clinical_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.delivery.service import attachment_name
 from trainer_app.extensions import db
-from trainer_app.jobs import enqueue
+from trainer_app.jobs import URGENT, enqueue
 from trainer_app.plans import service
 from trainer_app.plans.forms import MakePdfForm
-from trainer_app.plans.models import PlanDocument
+from trainer_app.plans.models import CLICK, READY, PlanDocument
 from trainer_app.plans.options import PrintOptions
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.tenancy import get_or_404, scoped
@@ -41,7 +41,11 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
     documents = db.session.scalars(
         scoped(PlanDocument)
         .join(ProgramVersion, PlanDocument.program_version_id == ProgramVersion.id)
-        .where(ProgramVersion.program_id == program.id, PlanDocument.reused_from_id.is_(None))
+        .where(
+            ProgramVersion.program_id == program.id,
+            PlanDocument.reused_from_id.is_(None),
+            PlanDocument.origin == CLICK,  # rows rendered ahead show once a click adopts them
+        )
         .order_by(PlanDocument.created_at.desc(), PlanDocument.id.desc())
     ).all()
     return {
@@ -75,9 +79,8 @@ def make(version_id: int):
     db.session.commit()
     anchor = "documents"
     if needs_render:
-        enqueue(service.RENDER_TASK, document.id, queue="pdf")
-        flash("The PDF is being prepared; it appears below when ready.", "info")
-    elif document.reused_from_id is not None:
+        enqueue(service.RENDER_TASK, document.id, queue="pdf", priority=URGENT)
+    if document.reused_from_id is not None:
         original = db.session.get(PlanDocument, document.reused_from_id)
         when = format_local(original.created_at, current_user.clinic.time_zone, "datetime_zone")
         flash(
@@ -86,8 +89,10 @@ def make(version_id: int):
             "info",
         )
         anchor = f"document-{original.id}"
-    elif document.status == "ready":
+    elif document.status == READY:
         flash("The PDF is ready.", "success")
+    else:
+        flash("The PDF is being prepared; it appears below when ready.", "info")
     return redirect(url_for("programs.detail", program_id=version.program_id, _anchor=anchor))
 
 

@@ -1,0 +1,171 @@
+"""Plans rendered ahead: recorded with the save, hidden until a click adopts them, replaced by
+later saves, re-recorded on a branding change. (The renders themselves: tests/worker.)"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from tests.clinics.test_settings import post_settings
+from tests.programs.test_views import edit_data
+from tests.support.factories import Factories
+from trainer_app.accounts.models import User
+from trainer_app.extensions import db
+from trainer_app.jobs import BULK, PRERENDER, URGENT
+from trainer_app.plans import prerender, service
+from trainer_app.plans.models import CLICK, FAILED, QUEUED, PlanDocument
+from trainer_app.plans.models import PRERENDER as AHEAD
+from trainer_app.programs import builder
+from trainer_app.programs import service as programs
+from trainer_app.programs.models import ProgramVersion
+
+
+@pytest.fixture
+def ahead_app(app, make_app, tmp_path):
+    """The app as deployed: pre-rendering on, tasks published to an embedded queue (no worker)."""
+    return make_app(
+        PRERENDER_PLANS=True,
+        CELERY_TASK_ALWAYS_EAGER=False,
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_QUEUE_FOLDER=str(tmp_path / "queue"),
+    )
+
+
+def _queued_messages(tmp_path) -> list[str]:
+    """Names of the messages waiting in the embedded queue (they start with their priority)."""
+    folder = tmp_path / "queue"
+    return sorted(p.name for p in folder.glob("*.msg")) if folder.exists() else []
+
+
+def _rows(app) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.scalars(select(PlanDocument).order_by(PlanDocument.id)).all()
+        found = [
+            (r.id, r.program_version.number, r.origin, r.status, r.priority, r.paper_size)
+            for r in rows
+        ]
+        db.session.remove()
+        return found
+
+
+def _signed_in(app):
+    factories = Factories(app)
+    user = factories.user()
+    browser = app.test_client()
+    browser.post("/account/sign-in", data={"email": user.email, "password": Factories.PASSWORD})
+    return factories, user, browser
+
+
+def _program_of(app, version_id: int):
+    with app.app_context():
+        version = db.session.get(ProgramVersion, version_id)
+        found = version.program_id, builder.draft_from_dict(version.content).items
+        db.session.remove()
+        return found
+
+
+def test_each_save_records_one_hidden_pre_render_of_the_latest_version(ahead_app, tmp_path):
+    factories, _user, browser = _signed_in(ahead_app)
+    version_id = factories.program_version(_user)
+    [(_id, number, origin, status, priority, paper)] = _rows(ahead_app)
+    assert (number, origin, status, priority, paper) == (1, AHEAD, QUEUED, PRERENDER, "A4")
+
+    program_id, items = _program_of(ahead_app, version_id)
+    target = next(i for i in items if i.kind == "strength" and i.reps is not None)
+    edit = edit_data(items, note="Fewer reps", **{target.exercise_slug: {"reps": 5}})
+    assert browser.post(f"/programs/{program_id}/edit", data=edit).status_code == 302
+    assert browser.post(f"/programs/{program_id}/versions/1/restore").status_code == 302
+    # Version 1's and 2's waiting pre-renders were replaced; only version 3's is kept.
+    assert [row[1:3] for row in _rows(ahead_app)] == [(3, AHEAD)]
+    # One quiet-period task per save, published after each commit at pre-render priority.
+    messages = _queued_messages(tmp_path)
+    assert len(messages) == 3 and all(name.startswith(f"{PRERENDER}_") for name in messages)
+    page = browser.get(f"/programs/{program_id}").get_data(as_text=True)
+    assert "No PDF yet" in page
+
+
+def test_make_pdf_adopts_the_waiting_pre_render_and_publishes_it_as_urgent(ahead_app, tmp_path):
+    factories, user, browser = _signed_in(ahead_app)
+    version_id = factories.program_version(user)
+    [(ahead_id, *_)] = _rows(ahead_app)
+    response = browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "adopting-click-0001"},
+        follow_redirects=True,
+    )
+    assert "The PDF is being prepared" in response.get_data(as_text=True)
+    assert _rows(ahead_app) == [(ahead_id, 1, CLICK, QUEUED, URGENT, "A4")]
+    assert f'id="document-{ahead_id}"' in response.get_data(as_text=True)
+    assert sum(name.startswith(f"{URGENT}_") for name in _queued_messages(tmp_path)) == 1
+    # The same click again (a double click) is still that one document.
+    browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "adopting-click-0001"},
+    )
+    assert len(_rows(ahead_app)) == 1
+
+
+def test_a_failed_pre_render_is_not_shown_and_the_next_click_renders_afresh(ahead_app):
+    factories, user, browser = _signed_in(ahead_app)
+    version_id = factories.program_version(user)
+    [(ahead_id, *_)] = _rows(ahead_app)
+    with ahead_app.app_context():
+        db.session.get(PlanDocument, ahead_id).status = FAILED
+        db.session.get(PlanDocument, ahead_id).error = "The render ran out of memory."
+        db.session.commit()
+    dashboard = browser.get("/dashboard").get_data(as_text=True)
+    assert "PDF failed" not in dashboard and "ran out of memory" not in dashboard
+    browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "after-a-failed-one-01"},
+    )
+    rows = _rows(ahead_app)
+    assert rows[0] == (ahead_id, 1, AHEAD, FAILED, PRERENDER, "A4")
+    assert rows[1][1:] == (1, CLICK, QUEUED, URGENT, "A4")
+    program_id, _ = _program_of(ahead_app, version_id)
+    assert "ran out of memory" not in browser.get(f"/programs/{program_id}").get_data(as_text=True)
+
+
+def test_a_pre_render_superseded_before_its_turn_is_deleted_unrendered(app, factories):
+    user = factories.user()
+    version_id = factories.program_version(user)
+    with app.app_context():
+        version = db.session.get(ProgramVersion, version_id)
+        ahead_id = prerender.record_version(version, PRERENDER)
+        draft = programs.draft_of(version)
+        first = replace(draft.items[0], sets=draft.items[0].sets + 1)
+        changed = replace(draft, items=(first, *draft.items[1:]))
+        programs.save_version(version.program, 1, changed, note="", user_id=user.id)
+        db.session.commit()
+        assert service.render_document(ahead_id, claim_id="test-claim") == "superseded"
+        assert db.session.get(PlanDocument, ahead_id) is None
+
+
+def test_a_branding_change_re_records_the_clinics_plans_at_bulk_priority(ahead_app, tmp_path):
+    factories, user, browser = _signed_in(ahead_app)
+    printed = factories.program_version(user)
+    ahead_only = factories.program_version(user)
+    with ahead_app.app_context():
+        document, _ = service.request_document(  # adopts its pre-render: a printed plan
+            db.session.get(ProgramVersion, printed),
+            user=db.session.get(User, user.id),
+            paper="A4",
+            large_print=False,
+            request_key="printed-before-branding",
+        )
+        db.session.commit()
+        printed_id, old_fingerprint = document.id, document.fingerprint
+    assert post_settings(browser, accent_color="#117733").status_code == 302
+    assert sum(name.startswith(f"{BULK}_") for name in _queued_messages(tmp_path)) == 1
+    with ahead_app.app_context():
+        recorded = prerender.rebrand(user.clinic_id)
+        db.session.commit()
+        rows = [db.session.get(PlanDocument, i) for i in recorded]
+        assert sorted(r.program_version_id for r in rows) == sorted([printed, ahead_only])
+        assert {(r.origin, r.priority, r.paper_size) for r in rows} == {(AHEAD, BULK, "Letter")}
+        assert old_fingerprint not in {r.fingerprint for r in rows}
+        # The old-branding pre-render is gone; the trainer's document stays.
+        kept = db.session.scalars(select(PlanDocument.id).order_by(PlanDocument.id)).all()
+        assert kept == sorted([printed_id, *recorded])
