@@ -37,6 +37,7 @@ from benchmarks._support import Figure, read_figures, table  # noqa: E402 - need
 # name, the script in benchmarks/, and the arguments of its full run (quick adds --quick)
 BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("plans", "plans_pipeline.py", []),
+    ("ahead", "plans_ahead.py", []),
     ("delivery", "delivery_pipeline.py", []),
     ("drawings", "figures.py", []),
     ("search", "client_search.py", []),

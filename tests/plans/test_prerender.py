@@ -3,7 +3,9 @@ later saves, re-recorded on a branding change. (The renders themselves: tests/wo
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -169,3 +171,32 @@ def test_a_branding_change_re_records_the_clinics_plans_at_bulk_priority(ahead_a
         # The old-branding pre-render is gone; the trainer's document stays.
         kept = db.session.scalars(select(PlanDocument.id).order_by(PlanDocument.id)).all()
         assert kept == sorted([printed_id, *recorded])
+
+
+def test_the_page_asks_again_when_the_render_should_be_done(app, factories, client, auth):
+    auth.login()
+    version_id = factories.program_version(auth.user)
+    with app.app_context():
+        document, _ = service.request_document(
+            db.session.get(ProgramVersion, version_id),
+            user=db.session.get(User, auth.user.id),
+            paper="A4",
+            large_print=False,
+            request_key="poll-timing-0000001",
+        )
+        db.session.commit()
+        now = document.queued_at
+        assert service.next_check_ms(document, now) == service.FIRST_CHECK_MS
+        assert service.next_check_ms(document, now + timedelta(seconds=20)) == 3000
+        document.status, document.started_at = "rendering", now
+        typical = service.DEFAULT_RENDER_SECONDS  # nothing rendered in this clinic yet
+        assert service.next_check_ms(document, now + timedelta(seconds=0.5)) == int(
+            (typical - 0.5) * 1000
+        )
+        assert service.next_check_ms(document, now + timedelta(seconds=typical)) == 100
+        late = service.next_check_ms(document, now + timedelta(seconds=typical + 2))
+        assert 100 < late < 3000  # late: backing off, gently
+        db.session.commit()
+        document_id = document.id
+    row = client.get(f"/plans/{document_id}/status").get_data(as_text=True)
+    assert re.search(r'data-poll-in="\d+"', row) and "<noscript>" in row

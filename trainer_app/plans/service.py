@@ -547,11 +547,56 @@ def client_documents(client, limit: int = 10) -> list[PlanDocument]:
                 Program.client_id == client.id,
                 PlanDocument.status == READY,
                 PlanDocument.reused_from_id.is_(None),
+                PlanDocument.origin == CLICK,  # rendered ahead and never asked for: not a plan
             )
             .order_by(PlanDocument.created_at.desc(), PlanDocument.id.desc())
             .limit(limit)
         )
     )
+
+
+# When the page checks a document that is not ready yet (``data-poll-in``, static/js/app.js).
+FIRST_CHECK_MS = 250  # a queued document: most are claimed within a few milliseconds
+TAIL_CHECK_MS = 100  # around the moment a render is expected to end
+LONGEST_CHECK_MS = 3000
+DEFAULT_RENDER_SECONDS = 1.5  # before the clinic has rendered anything
+
+
+def typical_render_seconds(clinic_id: int) -> float:
+    """A render of this clinic that goes well takes about this long (the lower quartile of the
+    last 20), so the page checks a little early rather than late."""
+    rows = db.session.execute(
+        select(PlanDocument.started_at, PlanDocument.finished_at)
+        .where(
+            PlanDocument.clinic_id == clinic_id,
+            PlanDocument.status == READY,
+            PlanDocument.reused_from_id.is_(None),
+            PlanDocument.started_at.is_not(None),
+        )
+        .order_by(PlanDocument.id.desc())
+        .limit(20)
+    ).all()
+    took = sorted((done - began).total_seconds() for began, done in rows if done and began)
+    return took[len(took) // 4] if took else DEFAULT_RENDER_SECONDS
+
+
+def next_check_ms(document: PlanDocument, now: datetime | None = None) -> int | None:
+    """Milliseconds until the page should ask again about a document being made (None: done).
+
+    Polling, not a stream: gunicorn's sync workers would each be held by an open stream.
+    A render in progress is checked when it should be about done, then every 100 ms, backing
+    off gently once it is late; a queued one after 250 ms, backing off while it waits.
+    """
+    if document.is_done:
+        return None
+    now = now or utcnow()
+    if document.status == RENDERING and document.started_at is not None:
+        elapsed = (now - document.started_at).total_seconds()
+        remaining = typical_render_seconds(document.clinic_id) - elapsed
+        wait = remaining * 1000 if remaining > 0 else TAIL_CHECK_MS - 250 * remaining
+        return int(min(max(wait, TAIL_CHECK_MS), LONGEST_CHECK_MS))
+    waited = max((now - document.queued_at).total_seconds(), 0.0)
+    return int(min(FIRST_CHECK_MS + 250 * waited, LONGEST_CHECK_MS))
 
 
 def repeat_requests(document_ids: list[int]) -> dict[int, tuple[int, datetime]]:

@@ -55,6 +55,12 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
     }
 
 
+@bp.app_template_global()
+def plan_next_check_ms(document: PlanDocument) -> int | None:
+    """When the page asks again about a document being made (``data-poll-in``)."""
+    return service.next_check_ms(document)
+
+
 @bp.post("/versions/<int:version_id>/make")
 @audited()
 @roles.allowed(*roles.CLINICAL)

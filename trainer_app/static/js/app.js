@@ -2,11 +2,13 @@
 (function () {
   "use strict";
   // Elements with data-poll-url refresh themselves until the server stops sending data-poll-url.
-  // The first checks come quickly (a cached plan is ready at once), then back off to 3 s.
+  // data-poll-in is the server's estimate of when to ask again (a plan being rendered: about
+  // when it should be done); without it the first checks come quickly, then back off to 3 s.
   function poll(el, delay) {
     var url = el.getAttribute("data-poll-url");
     if (!url) { return; }
-    delay = delay || 500;
+    var hint = parseInt(el.getAttribute("data-poll-in") || "", 10);
+    delay = hint > 0 ? hint : (delay || 500);
     window.setTimeout(function () {
       fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
@@ -17,7 +19,7 @@
           var fresh = holder.content.firstElementChild;
           if (fresh) { el.replaceWith(fresh); poll(fresh, Math.min(delay * 1.5, 3000)); }
         })
-        .catch(function () { poll(el, 3000); });
+        .catch(function () { el.removeAttribute("data-poll-in"); poll(el, 3000); });
     }, delay);
   }
   document.querySelectorAll("[data-poll-url]").forEach(function (el) { poll(el); });
