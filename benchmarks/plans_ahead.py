@@ -72,6 +72,7 @@ class Browser:
         if answer.status_code != 302:
             raise BenchError("could not sign in")
         self.polls: list[int] = []
+        self.page_seconds: list[float] = []  # POST "Make PDF" -> the program page shown
         self.status_seconds: list[float] = []
 
     def save_version(self, program_id: int, items, base: int, reps: int) -> None:
@@ -84,12 +85,14 @@ class Browser:
 
     def make_pdf(self, version_id: int, key: str) -> bytes:
         """POST "Make PDF", follow to the page, poll as app.js does, download; the PDF."""
+        started = time.perf_counter()
         page = self.client.post(
             f"/plans/versions/{version_id}/make",
             data={"paper": "A4", "request_key": key},
             follow_redirects=True,
         )
         html = page.get_data(as_text=True)
+        self.page_seconds.append(time.perf_counter() - started)
         row = ROW.search(html)  # the newest document is the first row
         if row is None:
             raise BenchError("the program page lists no document after Make PDF")
@@ -256,7 +259,8 @@ def run(args, stack: contextlib.ExitStack) -> dict:
         say(
             f"  round {round_no + 1}: bare {fmt_seconds(bare[-1])}, saved ahead -> PDF "
             f"{fmt_seconds(ahead[-1])}, fresh click -> PDF {fmt_seconds(fresh[-1])} "
-            f"({browser.polls[-1]} status checks)"
+            f"({browser.polls[-1]} status checks after the page, shown "
+            f"{fmt_seconds(browser.page_seconds[-1])} after the POST)"
         )
     return {
         "bare": bare,
