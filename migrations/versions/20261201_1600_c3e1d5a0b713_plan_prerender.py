@@ -1,15 +1,15 @@
 """plan documents rendered ahead: origin and broker priority
 
 Revision ID: c3e1d5a0b713
-Revises: a96b9d213285
-Create Date: 2026-12-01 15:30:00
+Revises: 7d2e4c1f8a30
+Create Date: 2026-12-01 16:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c3e1d5a0b713"
-down_revision = "a96b9d213285"
+down_revision = "7d2e4c1f8a30"
 branch_labels = None
 depends_on = None
 
