@@ -68,29 +68,48 @@ def _program_of(app, version_id: int):
         return found
 
 
-def test_each_save_records_one_hidden_pre_render_of_the_latest_version(ahead_app, tmp_path):
-    factories, _user, browser = _signed_in(ahead_app)
-    version_id = factories.program_version(_user)
-    [(_id, number, origin, status, priority, paper)] = _rows(ahead_app)
-    assert (number, origin, status, priority, paper) == (1, AHEAD, QUEUED, PRERENDER, "A4")
-
-    program_id, items = _program_of(ahead_app, version_id)
+def _save(app, browser, version_id: int, reps: int = 5) -> int:
+    """Save a new version of ``version_id``'s program through the edit form; its id."""
+    program_id, items = _program_of(app, version_id)
     target = next(i for i in items if i.kind == "strength" and i.reps is not None)
-    edit = edit_data(items, note="Fewer reps", **{target.exercise_slug: {"reps": 5}})
+    with app.app_context():
+        base = db.session.get(ProgramVersion, version_id).number
+        db.session.remove()
+    edit = edit_data(items, base=base, note="Fewer reps", **{target.exercise_slug: {"reps": reps}})
     assert browser.post(f"/programs/{program_id}/edit", data=edit).status_code == 302
+    with app.app_context():
+        latest = db.session.scalar(
+            select(ProgramVersion.id)
+            .where(ProgramVersion.program_id == program_id)
+            .order_by(ProgramVersion.number.desc())
+            .limit(1)
+        )
+        db.session.remove()
+        return latest
+
+
+def test_each_save_records_one_hidden_pre_render_of_the_latest_version(ahead_app, tmp_path):
+    factories, user, browser = _signed_in(ahead_app)
+    version_id = factories.program_version(user)
+    assert _rows(ahead_app) == []  # made outside a web request (seeding, imports): not ahead
+    _save(ahead_app, browser, version_id)
+    [(_id, number, origin, status, priority, paper)] = _rows(ahead_app)
+    assert (number, origin, status, priority, paper) == (2, AHEAD, QUEUED, PRERENDER, "A4")
+
+    program_id, _ = _program_of(ahead_app, version_id)
     assert browser.post(f"/programs/{program_id}/versions/1/restore").status_code == 302
-    # Version 1's and 2's waiting pre-renders were replaced; only version 3's is kept.
+    # Version 2's waiting pre-render was replaced; only version 3's is kept.
     assert [row[1:3] for row in _rows(ahead_app)] == [(3, AHEAD)]
     # One quiet-period task per save, published after each commit at pre-render priority.
     messages = _queued_messages(tmp_path)
-    assert len(messages) == 3 and all(name.startswith(f"{PRERENDER}_") for name in messages)
+    assert len(messages) == 2 and all(name.startswith(f"{PRERENDER}_") for name in messages)
     page = browser.get(f"/programs/{program_id}").get_data(as_text=True)
     assert "No PDF yet" in page
 
 
 def test_make_pdf_adopts_the_waiting_pre_render_and_publishes_it_as_urgent(ahead_app, tmp_path):
     factories, user, browser = _signed_in(ahead_app)
-    version_id = factories.program_version(user)
+    version_id = _save(ahead_app, browser, factories.program_version(user))
     [(ahead_id, *_)] = _rows(ahead_app)
     response = browser.post(
         f"/plans/versions/{version_id}/make",
@@ -98,7 +117,7 @@ def test_make_pdf_adopts_the_waiting_pre_render_and_publishes_it_as_urgent(ahead
         follow_redirects=True,
     )
     assert "The PDF is being prepared" in response.get_data(as_text=True)
-    assert _rows(ahead_app) == [(ahead_id, 1, CLICK, QUEUED, URGENT, "A4")]
+    assert _rows(ahead_app) == [(ahead_id, 2, CLICK, QUEUED, URGENT, "A4")]
     assert f'id="document-{ahead_id}"' in response.get_data(as_text=True)
     assert sum(name.startswith(f"{URGENT}_") for name in _queued_messages(tmp_path)) == 1
     # The same click again (a double click) is still that one document.
@@ -111,7 +130,7 @@ def test_make_pdf_adopts_the_waiting_pre_render_and_publishes_it_as_urgent(ahead
 
 def test_a_failed_pre_render_is_not_shown_and_the_next_click_renders_afresh(ahead_app):
     factories, user, browser = _signed_in(ahead_app)
-    version_id = factories.program_version(user)
+    version_id = _save(ahead_app, browser, factories.program_version(user))
     [(ahead_id, *_)] = _rows(ahead_app)
     with ahead_app.app_context():
         db.session.get(PlanDocument, ahead_id).status = FAILED
@@ -124,8 +143,8 @@ def test_a_failed_pre_render_is_not_shown_and_the_next_click_renders_afresh(ahea
         data={"paper": "A4", "request_key": "after-a-failed-one-01"},
     )
     rows = _rows(ahead_app)
-    assert rows[0] == (ahead_id, 1, AHEAD, FAILED, PRERENDER, "A4")
-    assert rows[1][1:] == (1, CLICK, QUEUED, URGENT, "A4")
+    assert rows[0] == (ahead_id, 2, AHEAD, FAILED, PRERENDER, "A4")
+    assert rows[1][1:] == (2, CLICK, QUEUED, URGENT, "A4")
     program_id, _ = _program_of(ahead_app, version_id)
     assert "ran out of memory" not in browser.get(f"/programs/{program_id}").get_data(as_text=True)
 
@@ -148,9 +167,10 @@ def test_a_pre_render_superseded_before_its_turn_is_deleted_unrendered(app, fact
 def test_a_branding_change_re_records_the_clinics_plans_at_bulk_priority(ahead_app, tmp_path):
     factories, user, browser = _signed_in(ahead_app)
     printed = factories.program_version(user)
-    ahead_only = factories.program_version(user)
+    ahead_only = _save(ahead_app, browser, factories.program_version(user))
+    factories.program_version(user)  # never printed nor rendered ahead: left alone
     with ahead_app.app_context():
-        document, _ = service.request_document(  # adopts its pre-render: a printed plan
+        document, _ = service.request_document(
             db.session.get(ProgramVersion, printed),
             user=db.session.get(User, user.id),
             paper="A4",

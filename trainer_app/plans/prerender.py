@@ -1,8 +1,8 @@
 """Render the clinic's default print of a saved program version before anyone asks for it.
 
 Hooked into the database session, not into each place a version is saved (build, edit, add,
-restore, copy, template): when a transaction that added a ``ProgramVersion`` commits, the same
-transaction has recorded a pre-render row (``PlanDocument`` with ``origin="prerender"``) of the
+restore, copy, template): when a web request's transaction that added a ``ProgramVersion``
+commits, the same transaction has recorded a pre-render row (``PlanDocument`` with ``origin="prerender"``) of the
 program's latest version, with the options a fresh "Make PDF" form starts with
 (``PrintOptions.clinic_default``). After the commit a short task is published with a countdown of
 ``PRERENDER_QUIET_SECONDS``; when it fires and the row is still wanted, it publishes the render
@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.orm import Session, aliased
 
@@ -91,7 +91,8 @@ def _record(session: Session) -> None:
         session.flush()  # commit() flushes after this hook; the rows must be seen first
     saved = session.info.pop(_SAVED, {})
     rebranded = session.info.pop(_REBRANDED, set())
-    if not (saved or rebranded) or not enabled():
+    # Saves by trainers only: seeding or importing thousands of programs renders nothing ahead.
+    if not (saved or rebranded) or not has_request_context() or not enabled():
         return
     publish = session.info.setdefault(_PUBLISH, [])
     for _number, version_id in saved.values():
