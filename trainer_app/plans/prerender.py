@@ -1,13 +1,13 @@
 """Render the clinic's default print of a saved program version before anyone asks for it.
 
 Hooked into the database session, not into each place a version is saved (build, edit, add,
-restore, copy, template): when a web request's transaction that added a ``ProgramVersion``
-commits, the same transaction has recorded a pre-render row (``PlanDocument`` with ``origin="prerender"``) of the
-program's latest version, with the options a fresh "Make PDF" form starts with
+restore, copy, template): when a web request's transaction that added a ``ProgramVersion`` commits,
+the same transaction has recorded a pre-render row (``PlanDocument`` with ``origin="prerender"``)
+of the program's latest version, with the options a fresh "Make PDF" form starts with
 (``PrintOptions.clinic_default``). After the commit a short task is published with a countdown of
-``PRERENDER_QUIET_SECONDS``; when it fires and the row is still wanted, it publishes the render
-at ``jobs.PRERENDER`` priority. A burst of saves renders once: each new row deletes the waiting
-row of the version it replaces, so only the last one's task finds its row.
+``PRERENDER_QUIET_SECONDS``; when it fires and the row is still wanted, it publishes the render at
+``jobs.PRERENDER`` priority. A burst of saves renders once: each new row deletes the waiting row of
+the version it replaces, so only the last one's task finds its row.
 
 Pre-render rows follow the rules of every render (recorded before publish, claimed, relayed,
 reused by fingerprint) and are never listed: a "Make PDF" for the same PDF adopts the row
@@ -96,7 +96,11 @@ def _record(session: Session) -> None:
         return
     publish = session.info.setdefault(_PUBLISH, [])
     for _number, version_id in saved.values():
-        document_id = record_version(db.session.get(ProgramVersion, version_id), PRERENDER)
+        try:
+            document_id = record_version(db.session.get(ProgramVersion, version_id), PRERENDER)
+        except Exception:  # a pre-render must never cost the trainer their save
+            log.exception("no pre-render of program version %s", version_id)
+            continue
         if document_id is not None:
             publish.append((PRERENDER_TASK, document_id))
     publish.extend((REBRAND_TASK, clinic_id) for clinic_id in rebranded)
@@ -134,16 +138,12 @@ def record_version(version: ProgramVersion, priority: int) -> int | None:
     # As "Make PDF" does, so the plan carries the same link and its fingerprint matches.
     ensure_link(program.client, program)
     clinic = db.session.get(Clinic, version.clinic_id)
-    try:
-        document = service.new_document(
-            version,
-            request_key=clinic_key(version.clinic_id, f"prerender-{secrets.token_urlsafe(16)}"),
-            user_id=version.created_by_id,
-            **PrintOptions.clinic_default(clinic).as_kwargs(),
-        )
-    except Exception:  # a pre-render must never cost the trainer their save
-        log.exception("no pre-render of program version %s", version.id)
-        return None
+    document = service.new_document(
+        version,
+        request_key=clinic_key(version.clinic_id, f"prerender-{secrets.token_urlsafe(16)}"),
+        user_id=version.created_by_id,
+        **PrintOptions.clinic_default(clinic).as_kwargs(),
+    )
     document.origin, document.priority = ORIGIN_PRERENDER, priority
     versions = select(ProgramVersion.id).where(ProgramVersion.program_id == program.id)
     db.session.execute(
