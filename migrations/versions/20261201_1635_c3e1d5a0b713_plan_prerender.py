@@ -1,15 +1,15 @@
 """plan documents rendered ahead: origin and broker priority
 
 Revision ID: c3e1d5a0b713
-Revises: 7d2e4c1f8a30
-Create Date: 2026-12-01 16:00:00
+Revises: 5c1e7a9d2b40
+Create Date: 2026-12-01 16:35:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c3e1d5a0b713"
-down_revision = "7d2e4c1f8a30"
+down_revision = "5c1e7a9d2b40"
 branch_labels = None
 depends_on = None
 
