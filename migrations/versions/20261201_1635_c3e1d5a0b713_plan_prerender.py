@@ -1,7 +1,7 @@
 """plan documents rendered ahead: origin and broker priority
 
 Revision ID: c3e1d5a0b713
-Revises: 5c1e7a9d2b40
+Revises: 3c5e0f6a9d21
 Create Date: 2026-12-01 16:35:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c3e1d5a0b713"
-down_revision = "5c1e7a9d2b40"
+down_revision = "3c5e0f6a9d21"
 branch_labels = None
 depends_on = None
 
