@@ -85,6 +85,9 @@ PAGES: list[Page] = [
     Page("clinics.team"),
     Page("accounts.change_password"),
     Page("audit.index"),
+    Page("privacy.index"),
+    Page("privacy.index", query={"months": "12"}, label="retention dry run"),
+    Page("privacy.erase_client"),
     # the front desk's diary
     Page("appointments.day"),
     Page("appointments.week"),
@@ -104,6 +107,8 @@ EXCLUDED: dict[str, str] = {
     "library.photo": "the clinic's uploaded image file",
     "referrals.download": "the referral letter's PDF (tested in tests/referrals)",
     "referrals.status": "a row fetched by the assessment page's polling; checked inside it",
+    "privacy.download": "the export's zip itself (its content is tested in tests/privacy)",
+    "privacy.status": "a row fetched by the client page's polling; checked inside it",
 }
 
 # Violations known on a page another helper is changing in this session, with the reason. The
