@@ -1,10 +1,11 @@
 """The only URL fetcher WeasyPrint gets: the package's static files and small PNG/JPEG data URIs.
 
 Everything else (network, other files, redirects, SVG data URIs, which could themselves
-reference other resources) is refused, and a refusal stops the whole render: WeasyPrint
-only logs ordinary fetch errors and carries on, so refusals raise a subclass of its
-``FatalURLFetchingError`` (a ``BaseException`` it does not catch) and are also recorded on
-the fetcher so the caller can double-check after rendering.
+reference other resources) is refused, except SVG data URIs whose bytes are exactly one of the
+drawings the product made itself (``trusted_svgs``: the exercise drawings). A refusal stops
+the whole render: WeasyPrint only logs ordinary fetch errors and carries on, so refusals
+raise a subclass of its ``FatalURLFetchingError`` (a ``BaseException`` it does not catch)
+and are also recorded on the fetcher so the caller can double-check after rendering.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 MAX_DATA_URI_BYTES = 2 * 1024 * 1024
 ALLOWED_DATA_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 MAX_STATIC_BYTES = 5 * 1024 * 1024
+SVG_TYPE = "image/svg+xml"
 
 _DATA_RE = re.compile(r"^data:(?P<meta>[^,]*),(?P<data>.*)$", re.DOTALL | re.IGNORECASE)
 
@@ -40,11 +42,17 @@ class FetchRefused(FatalURLFetchingError):
 class SafeURLFetcher(URLFetcher):
     """Serve files under the static folder and small PNG/JPEG data URIs; refuse the rest."""
 
-    def __init__(self, static_dir: Path | str = STATIC_DIR, **kwargs):
+    def __init__(
+        self,
+        static_dir: Path | str = STATIC_DIR,
+        trusted_svgs: frozenset[bytes] = frozenset(),
+        **kwargs,
+    ):
         kwargs.update(allowed_protocols=("file", "data"), allow_redirects=False)
         kwargs.setdefault("fail_on_errors", True)
         super().__init__(**kwargs)
         self.static_dir = Path(static_dir).resolve(strict=True)
+        self.trusted_svgs = trusted_svgs
         self.refusals: list[FetchRefused] = []
 
     def _refuse(self, url: str, reason: str) -> FetchRefused:
@@ -72,7 +80,7 @@ class SafeURLFetcher(URLFetcher):
             raise self._refuse(url, "malformed data URI")
         meta = match["meta"].split(";")
         mime = meta[0].strip().lower()
-        if mime not in ALLOWED_DATA_TYPES:
+        if mime not in ALLOWED_DATA_TYPES and mime != SVG_TYPE:
             raise self._refuse(url, "only PNG and JPEG images may be embedded")
         try:
             if "base64" in (m.strip().lower() for m in meta[1:]):
@@ -81,6 +89,10 @@ class SafeURLFetcher(URLFetcher):
                 body = unquote_to_bytes(match["data"])
         except (binascii.Error, ValueError):
             raise self._refuse(url, "malformed data URI") from None
+        if mime == SVG_TYPE:
+            if body not in self.trusted_svgs:
+                raise self._refuse(url, "only PNG and JPEG images may be embedded")
+            return URLFetcherResponse(url, body, {"Content-Type": SVG_TYPE})
         if len(body) > MAX_DATA_URI_BYTES:
             raise self._refuse(url, "embedded image is larger than 2 MB")
         if not body.startswith(ALLOWED_DATA_TYPES[mime]):

@@ -8,6 +8,7 @@ multiprocessing children. WeasyPrint is imported here, once, so forked children 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import functools
@@ -36,6 +37,7 @@ from weasyprint.text.fonts import FontConfiguration
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
 from trainer_app.library.figures import exercise_figures
 from trainer_app.library.media import clean_video_url, qr_svg
+from trainer_app.library.poses import default_poses
 from trainer_app.plans.fetcher import STATIC_DIR, FetchRefused, SafeURLFetcher
 from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
@@ -143,6 +145,23 @@ def _progression(weekly) -> list[dict]:
     ]
 
 
+@functools.cache
+def own_drawings() -> frozenset[bytes]:
+    """Every exercise drawing the product makes: the SVGs the fetcher lets a plan embed."""
+    return frozenset(
+        figure.svg.encode("utf-8")
+        for slug in default_poses().exercises
+        for figure in exercise_figures(slug)
+    )
+
+
+def drawing_uri(svg: str) -> str:
+    """An exercise drawing as an image URL: parsed once per render however often it is shown
+    (the overview and its card), kept out of the HTML's parse and style cascade, and given its
+    alternative text by the ``<img alt>``."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
 def titled_svg(svg: str, title: str) -> Markup:
     """Our own inline SVG with a ``<title>``: the tagged PDF's alternative text for it."""
     head, sep, rest = svg.partition(">")
@@ -164,10 +183,9 @@ def _pictures(item: dict) -> dict:
         video = None
     return {
         "photo": photo,
-        # Our own SVG from the poses file, titled for screen readers.
+        # Our own drawings from the poses file (the only SVG data the fetcher accepts).
         "figures": [
-            {"svg": titled_svg(f.svg, f"{name}: {f.label.lower()}"), "label": f.label}
-            for f in figures
+            {"src": drawing_uri(f.svg), "alt": f"{name}: {f.label.lower()}"} for f in figures
         ],
         # segno's SVG of a link that passed clean_video_url: modules only, no text.
         "qr": titled_svg(qr_svg(video), f"QR code of the video link for {name}") if video else None,
@@ -250,7 +268,7 @@ def plan_html(context: dict, *, templates_dir: Path | str | None = None) -> str:
 
 
 def _write_pdf(html: str) -> bytes:
-    fetcher = SafeURLFetcher(STATIC_DIR)
+    fetcher = SafeURLFetcher(STATIC_DIR, trusted_svgs=own_drawings())
     document = weasyprint.HTML(string=html, base_url=str(STATIC_DIR) + os.sep, url_fetcher=fetcher)
     pdf = document.write_pdf(font_config=_font_config(), pdf_variant=PDF_VARIANT)
     if fetcher.refusals:  # belt and braces: refusals are fatal even if one was swallowed
