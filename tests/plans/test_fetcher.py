@@ -187,3 +187,18 @@ def test_allowed_resources_render(tmp_path):
         f'<img src="{data_uri("image/png", PNG)}"><p>ok</p></body></html>'
     )
     assert render_pdf(html).startswith(b"%PDF")
+
+
+def test_only_the_products_own_drawings_pass_as_svg():
+    from trainer_app.library.figures import exercise_figures
+    from trainer_app.plans.render import own_drawings
+
+    drawing = exercise_figures("plank")[0].svg.encode("utf-8")
+    fetcher = SafeURLFetcher(trusted_svgs=own_drawings())
+    assert fetcher.fetch(data_uri("image/svg+xml", drawing)).read() == drawing
+    # the same drawing with one more element (an image it would fetch) is someone else's SVG
+    changed = drawing.replace(b"</svg>", b'<image href="http://127.0.0.1/x"/></svg>')
+    with pytest.raises(FetchRefused, match="only PNG and JPEG"):
+        fetcher.fetch(data_uri("image/svg+xml", changed))
+    with pytest.raises(FetchRefused):
+        SafeURLFetcher().fetch(data_uri("image/svg+xml", drawing))
