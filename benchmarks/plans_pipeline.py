@@ -15,6 +15,12 @@ medians and the ratio of the medians):
    fingerprint, no render) against the bare render. Target: at least 50 times faster.
 3. throughput of two worker processes (``--concurrency=1`` each) against one, on batches of
    distinct plans. Target: at least 1.7 times.
+4. the paper plan's cost: the bare render of the 12-exercise sample plan of the PDF tests
+   (``tests/plans/sample_context.py``: overview, cards with drawings, progress log) against the
+   bare render of a one-page plain table of the same 12 exercises (one row each: name, dose,
+   cue), both with the product's PDF/UA output, in this process. Target: at most 10. The page
+   counts of that plan with 8 and 12 exercises (A4, normal print) are printed with it
+   (targets: at most 4 and 6 pages).
 
 It also measures where the pipeline's time goes (request, publish, publish -> claim, claim ->
 finished, finished -> seen ready, all from the row's timestamps) and two diagnostic renders:
@@ -65,6 +71,8 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
 TARGET_PIPELINE_RATIO = 1.15  # pipeline / bare render, at most
 TARGET_REREQUEST_SPEEDUP = 50.0  # render / re-request, at least
 TARGET_THROUGHPUT_RATIO = 1.7  # two worker processes / one, at least
+TARGET_PAPER_RATIO = 10.0  # 12-exercise plan with drawings / one-page 12-row table, at most
+TARGET_PAGES = {8: 4, 12: 6}  # pages of the 8- and 12-exercise plans, at most (issue 12)
 
 # Queues of our own next to the product's "pdf" queue, so one batch goes to one worker only and
 # the next to both, without restarting workers between rounds.
@@ -358,10 +366,13 @@ class Results:
     worker_steps: dict[str, list[float]] = field(default_factory=dict)
     throughput: dict[str, list[float]] = field(default_factory=dict)
     tasks_per_worker: dict[str, list[dict[str, int]]] = field(default_factory=dict)
+    paper_plan: list[float] = field(default_factory=list)
+    paper_table: list[float] = field(default_factory=list)
+    paper_pages: dict[int, int] = field(default_factory=dict)
 
 
-def bare_render(html: str) -> float:
-    """``weasyprint.HTML(string=html, base_url=...).write_pdf(font_config=...)``, timed."""
+def bare_pdf(html: str) -> tuple[float, bytes]:
+    """``weasyprint.HTML(string=html, base_url=...).write_pdf(...)``: (seconds, PDF)."""
     import weasyprint
 
     from trainer_app.plans import render
@@ -369,11 +380,71 @@ def bare_render(html: str) -> float:
 
     started = time.perf_counter()
     pdf = weasyprint.HTML(string=html, base_url=str(STATIC_DIR) + os.sep).write_pdf(
-        font_config=render._font_config()  # the one shared FontConfiguration, as the product
+        font_config=render._font_config(),  # the one shared FontConfiguration, as the product
+        pdf_variant=render.PDF_VARIANT,  # the product's tagged PDF/UA output
     )
     elapsed = time.perf_counter() - started
     assert pdf.startswith(b"%PDF")
-    return elapsed
+    return elapsed, pdf
+
+
+def bare_render(html: str) -> float:
+    """``weasyprint.HTML(string=html, base_url=...).write_pdf(...)``, timed."""
+    return bare_pdf(html)[0]
+
+
+def plain_table_html(context: dict) -> str:
+    """A one-page plain table of a plan's exercises (name, dose, first cue), as peers print."""
+    from markupsafe import escape
+
+    rows = "".join(
+        f"<tr><td>{number}</td><td>{escape(item['name'])}</td>"
+        f"<td>{escape(item['dose_text'])}</td><td>{escape((item['cues'] or [''])[0])}</td></tr>"
+        for number, item in enumerate(context["items"], start=1)
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(context['title'])}</title><style>"
+        "@page { size: A4; margin: 15mm }"
+        ' html { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt }'
+        " table { width: 100%; border-collapse: collapse }"
+        " th, td { border: 0.5pt solid #999; padding: 2mm; text-align: left }"
+        f"</style></head><body><h1>{escape(context['client']['name'])}</h1><table>"
+        "<thead><tr><th>#</th><th>Exercise</th><th>Dose</th><th>Remember</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></body></html>"
+    )
+
+
+def paper(results: Results, rounds: int, say) -> None:
+    """Ratio 4 and the page counts: the sample plan against a plain table, alternating."""
+    import io
+
+    from pypdf import PdfReader
+
+    from tests.plans.sample_context import sample_context
+    from trainer_app.plans import render
+
+    context = sample_context()
+    plan_html = render.plan_html(context)
+    table_html = plain_table_html(context)
+    for count in sorted(TARGET_PAGES):
+        _, pdf = bare_pdf(render.plan_html(sample_context(items=context["items"][:count])))
+        results.paper_pages[count] = len(PdfReader(io.BytesIO(pdf)).pages)
+    _, table_pdf = bare_pdf(table_html)  # warm-up, and the table must fit one page
+    if len(PdfReader(io.BytesIO(table_pdf)).pages) != 1:
+        raise BenchError("the plain table does not fit one page")
+    say(f"paper plan vs one-page table: {rounds} rounds")
+    for round_no in range(rounds):
+        steps = [
+            lambda: results.paper_plan.append(bare_render(plan_html)),
+            lambda: results.paper_table.append(bare_render(table_html)),
+        ]
+        for step in steps if round_no % 2 == 0 else reversed(steps):
+            step()
+        say(
+            f"  round {round_no + 1}: plan {fmt_seconds(results.paper_plan[-1])}, "
+            f"table {fmt_seconds(results.paper_table[-1])}"
+        )
 
 
 def fork_render(html: str) -> float:
@@ -631,6 +702,9 @@ def run(args, stack: contextlib.ExitStack) -> Results:
                 f"  {label}: {args.batch} plans in {elapsed:.2f} s "
                 f"({args.batch / elapsed * 60:.1f} plans/min; tasks per worker {done_by})"
             )
+
+    # -- 4: the paper plan against a one-page table, workers idle -------------------------------
+    paper(results, args.rounds, say)
     return results
 
 
@@ -646,6 +720,7 @@ def report(results: Results, args) -> dict:
     one = median(results.throughput.get("1 worker process", []))
     two = median(results.throughput.get("2 worker processes", []))
     tp_ratio = ratio(two, one)
+    paper_ratio = ratio(median(results.paper_plan), median(results.paper_table))
     summary = {
         "mode": "quick" if args.quick else "full",
         "rounds": args.rounds,
@@ -658,6 +733,10 @@ def report(results: Results, args) -> dict:
         "rerequest_speedup": speedup,
         "throughput_plans_per_min": {k: median(v) * 60 for k, v in results.throughput.items()},
         "throughput_ratio": tp_ratio,
+        "paper_plan_s": median(results.paper_plan),
+        "paper_table_s": median(results.paper_table),
+        "paper_ratio": paper_ratio,
+        "paper_pages": results.paper_pages,
         "steps_s": {
             "request+commit": median(results.step_request),
             "publish": median(results.step_publish),
@@ -721,6 +800,33 @@ def report(results: Results, args) -> dict:
                     f">= {TARGET_THROUGHPUT_RATIO}",
                     verdict(tp_ratio, TARGET_THROUGHPUT_RATIO, at_most=False),
                 ],
+                [
+                    "12-exercise plan with drawings, bare render",
+                    fmt_seconds(summary["paper_plan_s"]),
+                    "",
+                    "",
+                ],
+                [
+                    "one-page 12-row table, bare render",
+                    fmt_seconds(summary["paper_table_s"]),
+                    "",
+                    "",
+                ],
+                [
+                    "4. plan / one-page table",
+                    f"{paper_ratio:.2f}",
+                    f"<= {TARGET_PAPER_RATIO:g}",
+                    verdict(paper_ratio, TARGET_PAPER_RATIO, at_most=True),
+                ],
+                *[
+                    [
+                        f"pages, {count}-exercise plan (A4)",
+                        str(pages),
+                        f"<= {TARGET_PAGES[count]}",
+                        verdict(pages, TARGET_PAGES[count], at_most=True),
+                    ]
+                    for count, pages in sorted(results.paper_pages.items())
+                ],
             ],
         )
     )
@@ -778,6 +884,22 @@ def figures(summary: dict) -> list[Figure]:
             TARGET_THROUGHPUT_RATIO,
             at_most=False,
         ),
+        Figure(
+            "12-exercise plan render / one-page 12-row table",
+            summary["paper_ratio"],
+            TARGET_PAPER_RATIO,
+            at_most=True,
+        ),
+        *[
+            Figure(
+                f"pages of the {count}-exercise plan (A4)",
+                pages,
+                TARGET_PAGES[count],
+                at_most=True,
+                unit=" pages",
+            )
+            for count, pages in sorted(summary["paper_pages"].items())
+        ],
     ]
 
 
@@ -808,6 +930,11 @@ def parse_args(argv=None):
     parser.add_argument("--timeout", type=float, default=120, help="per plan wait bound, s")
     parser.add_argument("--save-html", metavar="DIR", help="keep one plan's HTML for profiling")
     parser.add_argument("--json", dest="json_only", action="store_true", help="print JSON only")
+    parser.add_argument(
+        "--paper-only",
+        action="store_true",
+        help="only ratio 4 and the page counts (no services, no workers)",
+    )
     add_figures_option(parser)
     parser.add_argument("--cold-fork-helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -827,6 +954,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.cold_fork_helper:
         return cold_fork_helper()
+    if args.paper_only:
+        results = Results()
+        paper(results, args.rounds, print)
+        plan, table_s = median(results.paper_plan), median(results.paper_table)
+        print(f"12-exercise plan {fmt_seconds(plan)}, one-page table {fmt_seconds(table_s)}")
+        print(f"4. plan / one-page table: {ratio(plan, table_s):.2f} (<= {TARGET_PAPER_RATIO:g})")
+        for count, pages in sorted(results.paper_pages.items()):
+            print(f"pages, {count}-exercise plan (A4): {pages} (<= {TARGET_PAGES[count]})")
+        return 0
     stack = contextlib.ExitStack()
     started = time.perf_counter()
     try:
