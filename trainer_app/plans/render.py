@@ -43,7 +43,7 @@ from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
 from trainer_app.text import one_line, printable
 
-TEMPLATE_VERSION = "plan-4"
+TEMPLATE_VERSION = "plan-5"
 # Tagged PDF (headings, lists, reading order for screen readers), title shown, language set.
 PDF_VARIANT = "pdf/ua-1"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
