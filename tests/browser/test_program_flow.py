@@ -163,6 +163,6 @@ def test_build_edit_and_see_version_two(app, live_server, live_app, page):
     page.goto(f"{live_server}/programs/1")
     shot(page, "program-detail-mobile")
     page.goto(f"{live_server}/clients/{client_id}")
-    assert page.get_by_text("Version 3").is_visible()
+    assert page.get_by_text("Version 3 ·").is_visible()  # the timeline names it too
     shot(page, "client-programs")
     assert page.console_errors == [], page.console_errors
