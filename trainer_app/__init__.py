@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer_app.library.views import bp as library_bp
     from trainer_app.main import bp as main_bp
     from trainer_app.plans.views import bp as plans_bp
+    from trainer_app.prints.views import bp as prints_bp
     from trainer_app.privacy.views import bp as privacy_bp
     from trainer_app.programs.views import bp as programs_bp
     from trainer_app.progress.views import bp as progress_bp
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         assessments_bp,
         programs_bp,
         plans_bp,
+        prints_bp,
         clinics_bp,
         delivery_bp,
         progress_bp,

@@ -136,6 +136,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "RELAY_AFTER_SECONDS": int(env.get("RELAY_AFTER_SECONDS", 60)),
+        "PRINT_KEEP_HOURS": float(env.get("PRINT_KEEP_HOURS", 12)),
         "JOB_HEARTBEAT_SECONDS": float(env.get("JOB_HEARTBEAT_SECONDS", 10)),
         "STALE_CLAIM_SECONDS": float(env.get("STALE_CLAIM_SECONDS", 60)),
         "PDF_RENDER_TIMEOUT": float(env.get("PDF_RENDER_TIMEOUT", 90)),

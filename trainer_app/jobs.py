@@ -92,6 +92,8 @@ def celery_init_app(app: Flask) -> Celery:
         # Renders and emails get their own queues, so a deployment can size workers per queue.
         task_routes={
             "plans.render": {"queue": "pdf"},
+            "prints.prepare": {"queue": "pdf"},
+            "prints.merge": {"queue": "pdf"},
             "delivery.send": {"queue": "email"},
             "accounts.send_email": {"queue": "email"},
         },

@@ -14,6 +14,7 @@ from trainer_app.clients.models import Client  # noqa: F401
 from trainer_app.delivery.models import Delivery, DeliveryAttempt  # noqa: F401
 from trainer_app.library.models import ClinicExercise, ExerciseMedia  # noqa: F401
 from trainer_app.plans.models import PlanDocument  # noqa: F401
+from trainer_app.prints.models import PrintBatch, PrintItem  # noqa: F401
 from trainer_app.privacy.models import DataExport, ErasedClient, RetentionPolicy  # noqa: F401
 from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion  # noqa: F401
 from trainer_app.progress.models import ProgressEntry, ProgressLink  # noqa: F401

@@ -10,9 +10,10 @@ from sqlalchemy.exc import OperationalError
 from trainer_app.accounts import emails as account_emails
 from trainer_app.delivery import service as delivery
 from trainer_app.extensions import db
-from trainer_app.jobs import enqueue
+from trainer_app.jobs import BULK, enqueue
 from trainer_app.plans import prerender
 from trainer_app.plans import service as plans
+from trainer_app.prints import service as prints
 from trainer_app.privacy import retention
 from trainer_app.privacy import service as privacy
 from trainer_app.referrals import service as referrals
@@ -33,7 +34,36 @@ RETRY_ON_DATABASE_OUTAGE = {
 def render_plan_document(self, document_id: int) -> str:
     """Render one plan document (a database outage is retried with backoff)."""
     try:
-        return plans.render_document(document_id, claim_id=self.request.id)
+        outcome = plans.render_document(document_id, claim_id=self.request.id)
+        # The last document of a day's print moves its batch on to the merge.
+        for batch_id in prints.waiting_on(document_id):
+            if prints.advance(batch_id):
+                enqueue(prints.MERGE_TASK, batch_id, queue="pdf")
+        return outcome
+    finally:
+        db.session.remove()
+
+
+@shared_task(name=prints.PREPARE_TASK, bind=True, **RETRY_ON_DATABASE_OUTAGE)
+def prepare_print_batch(self, batch_id: int) -> int:
+    """Request every client's documents of a batch; the renders go out as BULK jobs."""
+    try:
+        to_render = prints.prepare(batch_id, claim_id=self.request.id)
+        for document_id in to_render:
+            enqueue(plans.RENDER_TASK, document_id, queue="pdf", priority=BULK)
+        # Every document may already have been made (reused): then merge at once.
+        if prints.advance(batch_id):
+            enqueue(prints.MERGE_TASK, batch_id, queue="pdf")
+        return len(to_render)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name=prints.MERGE_TASK, bind=True, **RETRY_ON_DATABASE_OUTAGE)
+def merge_print_batch(self, batch_id: int) -> str:
+    """Merge a batch's documents into its one PDF."""
+    try:
+        return prints.merge(batch_id, claim_id=self.request.id)
     finally:
         db.session.remove()
 
@@ -126,7 +156,9 @@ def relay() -> dict:
         mails = account_emails.due_for_relay(now)
         letters = referrals.due_for_relay(now)
         exports = privacy.due_for_relay(now)
+        to_prepare, to_advance, to_merge = prints.due_for_relay(now)
         db.session.commit()
+        to_merge += [batch_id for batch_id in to_advance if prints.advance(batch_id)]
         published = {
             "documents": plans.publish(documents),
             "deliveries": sum(enqueue(delivery.SEND_TASK, i, queue="email") for i in deliveries),
@@ -139,6 +171,8 @@ def relay() -> dict:
             "exports": sum(
                 enqueue(privacy.EXPORT_TASK, i, queue=privacy.EXPORT_QUEUE) for i in exports
             ),
+            "print_batches": sum(enqueue(prints.PREPARE_TASK, i, queue="pdf") for i in to_prepare)
+            + sum(enqueue(prints.MERGE_TASK, i, queue="pdf") for i in to_merge),
         }
         if documents or deliveries or mails or letters or exports:
             log.info("relay re-published %s", published)

@@ -50,6 +50,7 @@ class ClinicWorld:
     invitation_id: int
     template_id: int
     appointment_id: int
+    batch_id: int
     reset_token: str
     invite_token: str
     confirm_token: str
@@ -72,6 +73,7 @@ class ClinicWorld:
             "invitation_id": self.invitation_id,
             "template_id": self.template_id,
             "appointment_id": self.appointment_id,
+            "batch_id": self.batch_id,
             "slug": self.exercise_slug,
             "name": self.outbox_name,
         }
@@ -113,6 +115,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
     from trainer_app.library.catalog import default_catalog
     from trainer_app.mail import outbox_folder as clinic_outbox
     from trainer_app.plans.models import READY, PlanDocument
+    from trainer_app.prints.models import PrintBatch, PrintItem
     from trainer_app.privacy.models import DataExport
     from trainer_app.programs import service as programs
     from trainer_app.programs.models import ProgramVersion
@@ -209,6 +212,24 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             note="World session",
         )
         db.session.add(appointment)
+        batch = PrintBatch(
+            clinic_id=owner.clinic_id,
+            request_key=f"{owner.clinic_id}:world-print-batch-0001",
+            what="plans",
+            day=utcnow().date(),
+            paper_size="A4",
+            status="ready",
+            total=1,
+            pdf=pdf,
+            page_count=1,
+            expires_at=utcnow() + timedelta(hours=1),
+            items=[
+                PrintItem(
+                    clinic_id=owner.clinic_id, position=0, client_id=client.id, status="printed"
+                )
+            ],
+        )
+        db.session.add(batch)
         db.session.commit()
         folder = clinic_outbox(owner.clinic_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -238,6 +259,7 @@ def build_world(app, factories: Factories) -> ClinicWorld:
             invitation_id=invitation.id,
             template_id=template.id,
             appointment_id=appointment.id,
+            batch_id=batch.id,
             reset_token=accounts.make_password_token(owner_row, secret),
             invite_token=accounts.make_invitation_token(invitation, secret),
             confirm_token=accounts.make_confirm_token(unconfirmed_row, secret),

@@ -14,6 +14,7 @@ from trainer_app.appointments.models import Appointment
 from trainer_app.audit.service import audited
 from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
+from trainer_app.prints.forms import PrintForm
 from trainer_app.tenancy import current_clinic_id, get_or_404
 from trainer_app.timeutil import local_today, to_local
 
@@ -63,6 +64,7 @@ def day():
         today=local_today(_zone()),
         prev_day=shown - timedelta(days=1),
         next_day=shown + timedelta(days=1),
+        print_form=PrintForm.fresh(shown),
     )
 
 

@@ -15,8 +15,10 @@ from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
 from trainer_app.paging import requested_page
 from trainer_app.plans import service as plan_service
+from trainer_app.prints.forms import PrintForm
 from trainer_app.programs.models import Program
 from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
+from trainer_app.timeutil import local_today
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 PER_PAGE = 20
@@ -58,6 +60,7 @@ def index():
         sort_label={c.value: c.label for c in search.sort.choices}[sort],
         status=status,
         mine=mine,
+        print_form=PrintForm.fresh(local_today(current_user.clinic.time_zone)),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -17,6 +17,7 @@ STATUSES = (QUEUED, RENDERING, READY, FAILED)
 # Who asked: a trainer's "Make PDF" (listed, counted), or the pre-render of a saved version, kept
 # out of sight until a "Make PDF" for the same PDF adopts it (plans/prerender.py).
 CLICK, PRERENDER = "click", "prerender"
+PLAN, SESSION = "plan", "session"
 
 
 class PlanDocument(db.Model):
@@ -31,6 +32,9 @@ class PlanDocument(db.Model):
     # One document per request, even when the browser or a proxy sends the request twice.
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
     paper_size: Mapped[str] = mapped_column(String(10))
+    # "plan" (the client's full plan) or "session" (the sheet for one day's session).
+    kind: Mapped[str] = mapped_column(String(12), default=PLAN, server_default=PLAN)
+    session_day: Mapped[date | None] = mapped_column(nullable=True)
     large_print: Mapped[bool] = mapped_column(default=False)
     # Whose copy: "client" (plain words) or "clinician" (findings with values and thresholds).
     audience: Mapped[str] = mapped_column(String(10), default="client", server_default="client")

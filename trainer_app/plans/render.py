@@ -447,3 +447,48 @@ def referral_html(context: dict, *, templates_dir: Path | str | None = None) -> 
 def render_referral(context: dict, **limits) -> bytes:
     """Render a referral letter to PDF bytes (``limits``: timeout_s, memory_mb)."""
     return render_pdf(referral_html(context), **limits)
+
+
+def _session_view_model(context: dict) -> dict:
+    context = _printable(context)
+    clinic = dict(context.get("clinic") or {})
+    paper = str(clinic.get("paper") or "A4").upper()
+    items = [
+        {
+            **item,
+            # Our own line drawings from library.figures (no user text in them).
+            "figure_svgs": [Markup(svg) for svg in item.get("figures") or []],  # noqa: S704
+        }
+        for item in context.get("items") or []
+    ]
+    return {
+        **context,
+        "clinic": {
+            **clinic,
+            "paper": PAPER_SIZES.get(paper, "A4"),
+            "accent_color": valid_accent(clinic.get("accent_color")),
+        },
+        "items": items,
+        "document_title": _one_line(
+            f"Session sheet · {(context.get('client') or {}).get('name') or ''}"
+        ),
+        "document_author": _one_line(clinic.get("name")),
+        "template_version": TEMPLATE_VERSION,
+    }
+
+
+def session_html(context: dict, *, templates_dir: Path | str | None = None) -> str:
+    """Render the session sheet's HTML from ``templates/pdf/session.html`` (autoescaped).
+
+    :raise RenderError: if the context lacks a field the template needs.
+    """
+    env = _environment(str(templates_dir or TEMPLATES_DIR))
+    try:
+        return env.get_template("pdf/session.html").render(**_session_view_model(context))
+    except (TemplateError, TypeError, ValueError, AttributeError) as error:
+        raise RenderError(f"The session sheet data is incomplete or malformed: {error}") from error
+
+
+def render_session(context: dict, **limits) -> bytes:
+    """Render a session sheet for ``context`` to PDF bytes (``limits`` as for a plan)."""
+    return render_pdf(session_html(context), **limits)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from pypdf import PdfReader
@@ -25,14 +25,17 @@ from trainer_app.plans.context import plan_context
 from trainer_app.plans.models import (
     CLICK,
     FAILED,
+    PLAN,
     PRERENDER,
     QUEUED,
     READY,
     RENDERING,
+    SESSION,
     PlanDocument,
 )
 from trainer_app.plans.options import AUDIENCES, CLIENT_COPY
-from trainer_app.plans.render import RenderError, fingerprint, render_plan
+from trainer_app.plans.render import RenderError, fingerprint, render_plan, render_session
+from trainer_app.plans.session import session_context
 from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.progress.service import ensure_link, plan_progress
@@ -46,6 +49,14 @@ RENDER_TASK = "plans.render"
 def document_context(document: PlanDocument) -> dict:
     """The PDF context of a document (same data whether built in the web or the worker)."""
     version = document.program_version
+    if document.kind == SESSION:
+        return session_context(
+            version,
+            clinic=db.session.get(Clinic, document.clinic_id),
+            catalog=clinic_catalog(document.clinic_id),
+            day=document.session_day,
+            paper=document.paper_size,
+        )
     previous = None
     if version.number > 1:
         previous = db.session.scalar(
@@ -209,6 +220,8 @@ def new_document(
     paper: str,
     large_print: bool,
     audience: str = CLIENT_COPY,
+    kind: str = PLAN,
+    session_day: date | None = None,
 ) -> PlanDocument:
     """A queued document of ``version`` with these print options (``PrintOptions.as_kwargs``)
     and its fingerprint; the row is not added to the session."""
@@ -219,6 +232,8 @@ def new_document(
         paper_size=paper,
         large_print=large_print,
         audience=audience,
+        kind=kind,
+        session_day=session_day if kind == SESSION else None,
         status=QUEUED,
         created_by_id=user_id,
     )
@@ -234,6 +249,8 @@ def request_document(
     large_print: bool,
     request_key: str,
     audience: str = CLIENT_COPY,
+    kind: str = PLAN,
+    session_day: date | None = None,
 ) -> tuple[PlanDocument, bool]:
     """Record a "Make PDF" request; return (document, needs_render).
 
@@ -262,6 +279,8 @@ def request_document(
         paper=paper,
         large_print=large_print,
         audience=audience,
+        kind=kind,
+        session_day=session_day,
     )
     source = _original(version.clinic_id, document.fingerprint, exclude_id=None, in_flight=True)
     if source is not None and source.origin == PRERENDER:
@@ -374,6 +393,7 @@ def render_document(document_id: int, claim_id: str) -> str:
             done = _finish(document_id, claim_id, status=FAILED, error=f"Not made: {hold.reason}")
             return "refused" if done else "superseded"
         context = document_context(document)
+        render = render_session if document.kind == SESSION else render_plan
         print_fingerprint = fingerprint(context)
         if (
             document.origin == PRERENDER
@@ -405,7 +425,7 @@ def render_document(document_id: int, claim_id: str) -> str:
             )
             return "reused" if done else "superseded"
         try:
-            pdf = render_plan(
+            pdf = render(
                 context,
                 timeout_s=current_app.config["PDF_RENDER_TIMEOUT"],
                 memory_mb=current_app.config["PDF_RENDER_MEMORY_MB"],
@@ -546,6 +566,7 @@ def client_documents(client, limit: int = 10) -> list[PlanDocument]:
                 PlanDocument.clinic_id == client.clinic_id,
                 Program.client_id == client.id,
                 PlanDocument.status == READY,
+                PlanDocument.kind == PLAN,
                 PlanDocument.reused_from_id.is_(None),
                 PlanDocument.origin == CLICK,  # rendered ahead and never asked for: not a plan
             )

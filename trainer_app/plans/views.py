@@ -16,7 +16,7 @@ from trainer_app.extensions import db
 from trainer_app.jobs import URGENT, enqueue
 from trainer_app.plans import service
 from trainer_app.plans.forms import MakePdfForm
-from trainer_app.plans.models import CLICK, READY, PlanDocument
+from trainer_app.plans.models import CLICK, PLAN, READY, PlanDocument
 from trainer_app.plans.options import PrintOptions
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.tenancy import get_or_404, scoped
@@ -45,6 +45,7 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
             ProgramVersion.program_id == program.id,
             PlanDocument.reused_from_id.is_(None),
             PlanDocument.origin == CLICK,  # rows rendered ahead show once a click adopts them
+            PlanDocument.kind == PLAN,
         )
         .order_by(PlanDocument.created_at.desc(), PlanDocument.id.desc())
     ).all()

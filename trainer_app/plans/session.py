@@ -1,0 +1,121 @@
+"""The session sheet: one page a trainer works from during a client's visit.
+
+Today's exercises with their drawings and this week's dose, boxes to write the weight, reps and
+pain of each set, the trainer's focus notes and the clearance line. Built as a plain dict, like
+the plan's context, so the worker renders it and an unchanged sheet is reused by fingerprint.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from trainer_app.accounts.models import Clinic
+from trainer_app.appointments.models import Appointment
+from trainer_app.appointments.service import local_midnight_utc
+from trainer_app.assessments.models import Assessment
+from trainer_app.extensions import db
+from trainer_app.library.catalog import Catalog, dose_text
+from trainer_app.library.media import pictures
+from trainer_app.plans.context import logo_data_uri
+from trainer_app.programs.builder import draft_from_dict
+from trainer_app.programs.models import ProgramVersion
+from trainer_app.timeutil import format_local, local_today
+
+MAX_SET_BOXES = 5
+SESSION_KIND = "session"
+
+
+def program_week(start: date, day: date, weeks: int) -> int:
+    """The program week ``day`` falls in, 1 .. ``weeks`` (before the start: week 1)."""
+    return max(1, min((day - start).days // 7 + 1, max(weeks, 1)))
+
+
+def _focus_notes(clinic: Clinic, client_id: int, day: date) -> list[str]:
+    """What the diary says for the client that day (the trainer's focus for the session)."""
+    start = local_midnight_utc(day, clinic.time_zone)
+    end = local_midnight_utc(date.fromordinal(day.toordinal() + 1), clinic.time_zone)
+    notes = db.session.scalars(
+        select(Appointment.note)
+        .where(
+            Appointment.clinic_id == clinic.id,
+            Appointment.client_id == client_id,
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+        )
+        .order_by(Appointment.starts_at)
+    )
+    return [n.strip() for n in notes if n and n.strip()]
+
+
+def _clearance_line(version: ProgramVersion, clinic: Clinic) -> str | None:
+    """ "Medical clearance recorded ...", when the client's latest assessment has one."""
+    latest = db.session.scalar(
+        select(Assessment)
+        .where(
+            Assessment.clinic_id == clinic.id,
+            Assessment.client_id == version.program.client_id,
+        )
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.cleared_at is None:
+        return None
+    line = f"Medical clearance recorded {format_local(latest.cleared_at, clinic.time_zone, 'date')}"
+    if latest.cleared_by is not None:
+        line += f" by {latest.cleared_by.name}"
+    if latest.clearance_note:
+        line += f": {latest.clearance_note.strip()}"
+    return line
+
+
+def session_context(
+    version: ProgramVersion, *, clinic: Clinic, catalog: Catalog, day: date, paper: str
+) -> dict:
+    """Everything that shapes the session sheet, as plain data (fingerprinted like a plan)."""
+    program = version.program
+    client = program.client
+    draft = draft_from_dict(version.content)
+    start = local_today(clinic.time_zone, program.created_at)
+    week = program_week(start, day, draft.weeks)
+    pics = pictures(clinic.id, [item.exercise_slug for item in draft.items])
+    items = []
+    for item in draft.items:
+        dose = next((w for w in item.weekly if w.week == week), None)
+        sets = dose.sets if dose else item.sets
+        items.append(
+            {
+                "name": item.name,
+                "dose_text": dose_text(
+                    sets,
+                    dose.reps if dose else item.reps,
+                    dose.hold_seconds if dose else item.hold_seconds,
+                    item.rest_seconds,
+                    item.per_side,
+                ),
+                "sets": max(1, min(int(sets or 1), MAX_SET_BOXES)),
+                # Our own line drawings (library.figures), never user text.
+                "figures": [figure.svg for figure in pics[item.exercise_slug].figures[:2]],
+                "notes": item.notes or "",
+                "known": item.exercise_slug in catalog.exercises,
+            }
+        )
+    trainer = client.primary_trainer or version.created_by
+    return {
+        "kind": SESSION_KIND,
+        "clinic": {
+            "name": clinic.name,
+            "accent_color": clinic.accent_color,
+            "logo_data_uri": logo_data_uri(clinic),
+            "paper": paper,
+        },
+        "client": {"name": client.name},
+        "trainer": {"name": trainer.name if trainer else ""},
+        "day": format_local(day, clinic.time_zone, "long_date"),
+        "title": program.title,
+        "program": {"version": version.number, "week": week, "weeks": draft.weeks},
+        "items": items,
+        "focus_notes": _focus_notes(clinic, client.id, day),
+        "clearance": _clearance_line(version, clinic),
+    }
