@@ -42,6 +42,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("drawings", "figures.py", []),
     ("search", "client_search.py", []),
     ("attention", "attention.py", []),
+    ("print", "print_batch.py", []),
     ("load", "load.py", []),
     ("audit", "audit_trail.py", []),
 ]

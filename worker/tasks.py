@@ -48,13 +48,18 @@ def render_plan_document(self, document_id: int) -> str:
 def prepare_print_batch(self, batch_id: int) -> int:
     """Request every client's documents of a batch; the renders go out as BULK jobs."""
     try:
-        to_render = prints.prepare(batch_id, claim_id=self.request.id)
-        for document_id in to_render:
-            enqueue(plans.RENDER_TASK, document_id, queue="pdf", priority=BULK)
-        # Every document may already have been made (reused): then merge at once.
+        published = prints.prepare(
+            batch_id,
+            claim_id=self.request.id,
+            publish=lambda document_id: enqueue(
+                plans.RENDER_TASK, document_id, queue="pdf", priority=BULK
+            ),
+        )
+        # Renders that finished before the batch was marked rendering, or documents all
+        # reused: the batch may be complete already.
         if prints.advance(batch_id):
             enqueue(prints.MERGE_TASK, batch_id, queue="pdf")
-        return len(to_render)
+        return published
     finally:
         db.session.remove()
 

@@ -59,7 +59,8 @@ def test_print_progress_updates_by_itself_then_downloads(
 
     with app.app_context():
         batch_id = db.session.scalar(db.select(PrintBatch.id))
-        to_render = prints.prepare(batch_id, claim_id="test-prepare")
+        to_render = []
+        prints.prepare(batch_id, claim_id="test-prepare", publish=to_render.append)
     assert len(to_render) == 2
     for done, document_id in enumerate(to_render, start=1):
         with app.app_context():

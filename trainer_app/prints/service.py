@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -157,48 +158,76 @@ def _claim(batch_id: int, status: str, claim_id: str) -> bool:
     return result.rowcount == 1
 
 
-def prepare(batch_id: int, claim_id: str) -> list[int]:
-    """Worker body: request each client's documents; returns the documents to render.
+def prepare(batch_id: int, claim_id: str, publish: Callable[[int], object]) -> int:
+    """Worker body: request each client's documents, publishing renders as it goes. Commits.
 
     Clients without a current program, or with a red flag no clearance was recorded for, are
-    left out with the reason. Document request keys are the batch's and the client's, so a
-    second run (after a crash) finds the same documents. Commits.
+    left out with the reason. Each client's documents are committed, then ``publish`` is called
+    with each one that needs a render, so the other workers start while this one prepares the
+    next client. Document request keys are the batch's and the client's: a second run (after a
+    crash) finds the same documents, and the plan relay publishes any left queued.
+    Returns how many renders were published.
     """
     if not _claim(batch_id, QUEUED, claim_id):
         log.info("print batch %s is not waiting to be prepared; nothing to do", batch_id)
-        return []
-    batch = db.session.get(PrintBatch, batch_id)
-    user = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
-    to_render: list[int] = []
-    for item in batch.items:
-        if item.status != PENDING:
-            continue
-        program = current_program(item.client_id)
-        if program is None or program.latest is None:
-            item.status, item.reason = LEFT_OUT, NO_PROGRAM
-            continue
-        if open_red_flags(item.client_id):
-            item.status, item.reason = LEFT_OUT, RED_FLAG
-            continue
-        for kind in kinds_of(batch.what):
-            document, needs_render = plans.request_document(
-                program.latest,
-                user=user,
-                paper=batch.paper_size,
-                large_print=False,
-                request_key=f"batch-{batch.id}-client-{item.client_id}-{kind}",
-                kind=kind,
-                session_day=batch.day,
-            )
-            if kind == SESSION:
-                item.session_document_id = document.id
-            else:
-                item.plan_document_id = document.id
-            if needs_render:
-                to_render.append(document.id)
-    batch.status = RENDERING
-    batch.claimed_by = None
+        return 0
+    published = 0
+    with Heartbeat(PrintBatch, batch_id, claim_id, QUEUED):
+        batch = db.session.get(PrintBatch, batch_id)
+        user = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
+        what, paper, day = batch.what, batch.paper_size, batch.day
+        item_ids = [item.id for item in batch.items if item.status == PENDING]
+        for item_id in item_ids:
+            item = db.session.get(PrintItem, item_id)
+            to_render = _prepare_item(item, batch_id, user, what, paper, day)
+            db.session.commit()
+            for document_id in to_render:
+                publish(document_id)
+                published += 1
+    db.session.execute(
+        update(PrintBatch)
+        .where(
+            PrintBatch.id == batch_id,
+            PrintBatch.status == QUEUED,
+            PrintBatch.claimed_by == claim_id,
+        )
+        .values(status=RENDERING, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    return published
+
+
+def _prepare_item(
+    item: PrintItem, batch_id: int, user: User | None, what: str, paper: str, day: date
+) -> list[int]:
+    """Record one client's documents (or why they are left out); the ids that need a render."""
+    if item.session_document_id or item.plan_document_id:
+        return []  # done by an earlier run; the plan relay publishes what it left queued
+    program = current_program(item.client_id)
+    if program is None or program.latest is None:
+        item.status, item.reason = LEFT_OUT, NO_PROGRAM
+        return []
+    if open_red_flags(item.client_id):
+        item.status, item.reason = LEFT_OUT, RED_FLAG
+        return []
+    to_render = []
+    for kind in kinds_of(what):
+        document, needs_render = plans.request_document(
+            program.latest,
+            user=user,
+            paper=paper,
+            large_print=False,
+            request_key=f"batch-{batch_id}-client-{item.client_id}-{kind}",
+            kind=kind,
+            session_day=day,
+        )
+        if kind == SESSION:
+            item.session_document_id = document.id
+        else:
+            item.plan_document_id = document.id
+        if needs_render:
+            to_render.append(document.id)
     return to_render
 
 
