@@ -1,7 +1,7 @@
 """session sheets and print batches: a plan document's kind and day, the day's print
 
 Revision ID: 2b7e9c4d5a18
-Revises: 8d3f4b6a1c27
+Revises: 5c1e7a9d2b40
 Create Date: 2026-12-01 16:50:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2b7e9c4d5a18"
-down_revision = "8d3f4b6a1c27"
+down_revision = "5c1e7a9d2b40"
 branch_labels = None
 depends_on = None
 
