@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from trainer_app.accounts.models import User
 from trainer_app.accounts.service import find_user_by_email, register_trainer
+from trainer_app.appointments.models import Appointment
+from trainer_app.appointments.service import local_midnight_utc
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.scoring import result_from_dict, suggested_imbalances
 from trainer_app.assessments.service import confirm_imbalances, record_assessment
@@ -17,6 +19,7 @@ from trainer_app.extensions import db
 from trainer_app.library.service import clinic_catalog
 from trainer_app.programs.builder import BuildOptions
 from trainer_app.programs.service import build_from_assessment
+from trainer_app.timeutil import local_today
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105  (printed in the README on purpose)
@@ -133,8 +136,29 @@ def load_demo() -> User:
             title="Back-care program",
         )
         _demo_progress(maria, program, user.id)
+    _demo_appointments(user, list(clients.values()))
     db.session.flush()
     return user
+
+
+def _demo_appointments(user: User, clients: list[Client]) -> None:
+    """Today's diary, once: a session per demo client from 09:00, Maria's with a focus note."""
+    if db.session.scalar(select(Appointment.id).where(Appointment.clinic_id == user.clinic_id)):
+        return
+    start = local_midnight_utc(local_today(user.clinic.time_zone), user.clinic.time_zone)
+    for n, client in enumerate(sorted(clients, key=lambda c: c.name)):
+        begins = start + timedelta(hours=9 + n)
+        db.session.add(
+            Appointment(
+                clinic_id=user.clinic_id,
+                client_id=client.id,
+                trainer_id=user.id,
+                starts_at=begins,
+                ends_at=begins + timedelta(minutes=45),
+                note="Focus: slow lowering on the bridges" if client.name == "Maria Jensen" else "",
+                created_by_id=user.id,
+            )
+        )
 
 
 # Days after the program started that Maria logged, with her pain then (None: not asked).
