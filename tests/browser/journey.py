@@ -95,6 +95,7 @@ PAGES: list[Page] = [
     Page("appointments.edit"),
     Page("appointments.import_calendar"),
     Page("appointments.review"),
+    Page("prints.detail"),
 ]
 
 EXCLUDED: dict[str, str] = {
@@ -109,6 +110,8 @@ EXCLUDED: dict[str, str] = {
     "referrals.status": "a row fetched by the assessment page's polling; checked inside it",
     "privacy.download": "the export's zip itself (its content is tested in tests/privacy)",
     "privacy.status": "a row fetched by the client page's polling; checked inside it",
+    "prints.download": "the merged PDF of a day's print (tested in tests/prints)",
+    "prints.status": "the progress part fetched by the print page's polling; checked inside it",
 }
 
 # Violations known on a page another helper is changing in this session, with the reason. The
