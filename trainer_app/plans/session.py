@@ -14,7 +14,7 @@ from sqlalchemy import select
 from trainer_app.accounts.models import Clinic
 from trainer_app.appointments.models import Appointment
 from trainer_app.appointments.service import local_midnight_utc
-from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.service import current_clearance
 from trainer_app.extensions import db
 from trainer_app.library.catalog import Catalog, dose_text
 from trainer_app.library.media import pictures
@@ -50,24 +50,9 @@ def _focus_notes(clinic: Clinic, client_id: int, day: date) -> list[str]:
 
 
 def _clearance_line(version: ProgramVersion, clinic: Clinic) -> str | None:
-    """ "Medical clearance recorded ...", when the client's latest assessment has one."""
-    latest = db.session.scalar(
-        select(Assessment)
-        .where(
-            Assessment.clinic_id == clinic.id,
-            Assessment.client_id == version.program.client_id,
-        )
-        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(1)
-    )
-    if latest is None or latest.cleared_at is None:
-        return None
-    line = f"Medical clearance recorded {format_local(latest.cleared_at, clinic.time_zone, 'date')}"
-    if latest.cleared_by is not None:
-        line += f" by {latest.cleared_by.name}"
-    if latest.clearance_note:
-        line += f": {latest.clearance_note.strip()}"
-    return line
+    """The client's current clearance in words (who cleared them, when, restrictions), if any."""
+    clearance = current_clearance(clinic.id, version.program.client_id)
+    return clearance.line if clearance is not None else None
 
 
 def session_context(
