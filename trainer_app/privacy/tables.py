@@ -50,6 +50,8 @@ CLIENT_TABLES: dict[str, Policy] = {
     "progress_links": owned(omit=("nonce",)),
     "progress_entries": owned(),
     "appointments": owned(),
+    # Which day's print included the client, in which place, or why they were left out.
+    "print_items": owned(),
     "referral_letters": owned(),
     # An export's own zip would nest earlier exports inside the new one.
     "data_exports": owned(omit=("zip",)),
@@ -66,7 +68,12 @@ CLINIC_EXPORT_SKIPPED = {
     "rate_limit_counters": "sign-in attempt counters, kept for minutes",
 }
 # Columns the whole-clinic export leaves out (secrets and the exports' own zips).
-CLINIC_EXPORT_OMITTED = {"users": ("password_hash",), "data_exports": ("zip",)}
+# A day's merged print is a short-lived copy of plans and sheets exported in their own rows.
+CLINIC_EXPORT_OMITTED = {
+    "users": ("password_hash",),
+    "data_exports": ("zip",),
+    "print_batches": ("pdf",),
+}
 
 
 def missing_policies(metadata: MetaData) -> list[str]:
