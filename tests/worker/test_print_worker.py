@@ -19,7 +19,13 @@ from trainer_app.extensions import db
 from trainer_app.plans.models import PlanDocument
 from trainer_app.prints.models import PrintBatch
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres]
+# Fifty real renders, a kill and a recovery: minutes on a busy two-core machine.
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.timeout(900),
+]
 DAY = date(2026, 12, 1)
 CLIENTS = 50
 SETTINGS = {"JOB_HEARTBEAT_SECONDS": "1", "STALE_CLAIM_SECONDS": "4"}
