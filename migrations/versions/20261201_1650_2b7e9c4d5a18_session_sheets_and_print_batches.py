@@ -1,7 +1,7 @@
 """session sheets and print batches: a plan document's kind and day, the day's print
 
 Revision ID: 2b7e9c4d5a18
-Revises: 3c5e0f6a9d21
+Revises: c3e1d5a0b713
 Create Date: 2026-12-01 16:50:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2b7e9c4d5a18"
-down_revision = "3c5e0f6a9d21"
+down_revision = "c3e1d5a0b713"
 branch_labels = None
 depends_on = None
 
