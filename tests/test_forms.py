@@ -8,11 +8,16 @@ import pkgutil
 import pytest
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import FieldList, FormField, StringField, TextAreaField
+from wtforms import FieldList, FormField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectFieldBase
 
 import trainer_app
-from trainer_app.formutil import SafeForm, _leaf_fields, first_control_character
+from trainer_app.formutil import (
+    SafeForm,
+    _leaf_fields,
+    first_control_character,
+    first_invisible_format_character,
+)
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -101,6 +106,30 @@ def test_line_breaks_and_tabs_only_in_multi_line_fields(app):
             (allowed if multiline else refused).append(said)
     assert allowed and not any(allowed)
     assert refused and all(refused)
+
+
+@pytest.mark.parametrize("bad", ["\u202e", "\u2066", "\u200f", "\ufeff", "\u2028", "\u2029"])
+def test_one_line_fields_refuse_bidi_and_separators_and_text_areas_keep_them(app, bad):
+    refused, allowed = [], []
+    with app.test_request_context(method="POST"):
+        for form_class, name, multiline in text_fields(app):
+            seed = _seed(_build(form_class, {}))
+            form = _build(form_class, {**seed, name: f"Maria{bad}Jensen"})
+            form.validate()
+            field = next(f for f in _leaf_fields(form) if f.name == name)
+            said = any(f"formatting character (U+{ord(bad):04X})" in e for e in field.errors)
+            kept = multiline or isinstance(field, PasswordField)
+            (allowed if kept else refused).append((f"{form_class.__name__}.{name}", said))
+    assert refused and [n for n, said in refused if not said] == []
+    assert allowed and [n for n, said in allowed if said] == []
+
+
+def test_first_invisible_format_character():
+    assert first_invisible_format_character("Zoë 王芳 مريم") is None
+    # Joiners are part of Persian names and emoji sequences.
+    assert first_invisible_format_character("می\u200cخواهم 👩\u200d💻") is None
+    assert first_invisible_format_character("Anna\u202e") == "\u202e"
+    assert first_invisible_format_character("a\u2028b") == "\u2028"
 
 
 def test_first_control_character():

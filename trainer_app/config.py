@@ -129,6 +129,10 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "OUTBOX_FOLDER": str(instance_path / "outbox"),
         "ACCOUNT_MAIL_FOLDER": str(instance_path / "account-mail"),
         "INVITE_RATE_LIMIT": env.get("INVITE_RATE_LIMIT", "20 per hour"),
+        # An unconfirmed sign-up lapses after this; then a new sign-up or invitation replaces it.
+        "SIGNUP_CONFIRM_HOURS": float(env.get("SIGNUP_CONFIRM_HOURS", 48)),
+        # Signing in to an unconfirmed account re-sends the link at most this often.
+        "CONFIRM_RESEND_MINUTES": float(env.get("CONFIRM_RESEND_MINUTES", 10)),
         "PROGRESS_RATE_LIMIT": env.get("PROGRESS_RATE_LIMIT", "60 per minute;600 per hour"),
         "PROGRESS_LINK_RATE_LIMIT": env.get(
             "PROGRESS_LINK_RATE_LIMIT", "20 per minute;120 per hour"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, TextAreaField
+from wtforms import Field, FieldList, FormField, PasswordField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -29,6 +29,20 @@ def first_control_character(text: str, *, multiline: bool = False) -> str | None
     """
     for ch in text:
         if unicodedata.category(ch) == "Cc" and not (multiline and ch in MULTILINE_ALLOWED):
+            return ch
+    return None
+
+
+# Joiners that scripts and emoji need (Persian ZWNJ, emoji ZWJ sequences) stay allowed.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def first_invisible_format_character(text: str) -> str | None:
+    """The first format character (Cf: bidi overrides, isolates, marks...) or line/paragraph
+    separator (U+2028/U+2029) in one-line ``text``, or None. They can reverse or hide a name."""
+    for ch in text:
+        category = unicodedata.category(ch)
+        if (category == "Cf" and ch not in _JOINERS) or category in ("Zl", "Zp"):
             return ch
     return None
 
@@ -57,10 +71,14 @@ def _texts(field: Field) -> list[str]:
 
 
 def refuse_control_characters(form) -> bool:
-    """Add an error to every text field holding a control character; True if there was none."""
+    """Add an error to every text field holding a control character (or, on one line, a bidi
+    or other format character or a line separator); True if there was none."""
     clean = True
     for field in _leaf_fields(form):
         multiline = isinstance(field, TextAreaField)
+        # Text areas keep their own rules (notes go through clean_note); a password is never
+        # shown, so a format character in one misleads nobody and an old one keeps working.
+        shown_on_one_line = not multiline and not isinstance(field, PasswordField)
         for text in _texts(field):
             ch = first_control_character(text, multiline=multiline)
             if ch is not None:
@@ -68,6 +86,15 @@ def refuse_control_characters(form) -> bool:
                     *field.errors,
                     f"Remove the invisible control character (U+{ord(ch):04X}) from this "
                     "field; such characters cannot be saved.",
+                ]
+                clean = False
+                break
+            ch = first_invisible_format_character(text) if shown_on_one_line else None
+            if ch is not None:
+                field.errors = [
+                    *field.errors,
+                    f"Remove the invisible formatting character (U+{ord(ch):04X}) from this "
+                    "field; it can reverse or hide the text around it.",
                 ]
                 clean = False
                 break

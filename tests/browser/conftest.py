@@ -71,6 +71,7 @@ def confirm_signup(page, live_server: str, live_app, email: str) -> None:
     assert page.get_by_role("heading", name="Check your email").is_visible()
     *_, message = mailbox.mail_to(live_app, email)
     page.goto(live_server + mailbox.link_in(message, "/account/confirm/"))
+    page.get_by_label("Password you chose when signing up").fill("a long enough password")
     page.get_by_role("button", name="Confirm and sign in").click()
 
 

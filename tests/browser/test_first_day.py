@@ -151,6 +151,7 @@ def test_a_new_clinics_first_day(day_server, smtp, browser, tmp_path):
         assert owner.get_by_role("heading", name="Check your email").is_visible()
         [confirmation] = _mail_to(smtp, "ana@example.com")
         owner.goto(base + _link(confirmation, "/account/confirm/"))
+        owner.get_by_label("Password you chose when signing up").fill(PASSWORD)
         owner.get_by_role("button", name="Confirm and sign in").click()
         assert owner.get_by_role("heading", name="Harbour Physio").is_visible()
 

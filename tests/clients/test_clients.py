@@ -65,6 +65,10 @@ def test_create_client_records_consent_date(app, client, auth):
         ("name", "Maria\u0085Jensen", "control character (U+0085)"),
         ("notes", "first line\r\nsecond\x1b[31m", "control character (U+001B)"),
         ("phone", "+45 1234\x7f", "control character (U+007F)"),
+        ("name", "Maria \u202enesneJ", "formatting character (U+202E)"),
+        ("name", "Maria\u2066Jensen", "formatting character (U+2066)"),
+        ("name", "Maria\u2028Jensen", "formatting character (U+2028)"),
+        ("name", "Maria\u2029Jensen", "formatting character (U+2029)"),
     ],
 )
 def test_create_client_validation(app, client, auth, field, value, message):

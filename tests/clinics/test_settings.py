@@ -93,13 +93,17 @@ def test_oversized_logo_is_refused(app, client, auth, monkeypatch):
         ("name", "", "Enter the clinic&#39;s name."),
         ("paper_size", "A3", "Not a valid choice"),
         ("contact", "x" * 301, "Field cannot be longer than 300 characters."),
+        ("name", "Core \u202eoidutS", "formatting character (U+202E)"),
+        ("name", "Core\u2028Studio", "formatting character (U+2028)"),
     ],
 )
 def test_settings_validation(app, client, auth, field, value, message):
     auth.login()
-    response = post_settings(client, **{field: value})
+    before = clinic_row(app, auth.user.clinic_id).name
+    response = post_settings(client, paper_size="Letter", **{field: value})
     assert message in response.get_data(as_text=True)
-    assert clinic_row(app, auth.user.clinic_id).paper_size == "A4"
+    row = clinic_row(app, auth.user.clinic_id)
+    assert (row.paper_size, row.name) == ("A4", before)
 
 
 def test_remove_logo(app, client, auth):

@@ -77,7 +77,7 @@ def sign_up_hostile(app, server) -> tuple[object, User]:
     [(rcpts, confirm)] = delivered(app, server)
     assert_clean(rcpts, confirm, to="ana@clinic.example", attachments=0)
     link = mailbox.link_in(confirm, "/account/confirm/")
-    assert browser.post(link).headers["Location"] == "/dashboard"
+    assert browser.post(link, data={"password": PASSWORD}).headers["Location"] == "/dashboard"
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "ana@clinic.example"))
         db.session.expunge(user)

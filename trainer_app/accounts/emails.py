@@ -79,6 +79,10 @@ def record_invitation(invitation: Invitation) -> AccountEmail:
     The owner sees the same answer either way, so inviting does not reveal who has an account.
     """
     existing = service.find_user_by_email(invitation.email)
+    if existing is not None and existing.email_confirmed_at is None:
+        # A sign-up nobody confirmed is no account: the invitation replaces it, unsaid.
+        service.discard_pending_signup(existing)
+        existing = None
     if existing is not None:
         return record(INVITE_TAKEN, user=existing, invitation=invitation)
     return record(INVITATION, invitation=invitation)
@@ -172,7 +176,7 @@ def _message(row: AccountEmail) -> tuple[object, str | None] | None:
                     "trainer_name": user.name,
                     "clinic_name": user.clinic.name,
                     "confirm_url": link,
-                    "expires_days": service.INVITE_MAX_AGE // 86400,
+                    "expires_hours": round(current_app.config["SIGNUP_CONFIRM_HOURS"]),
                 },
                 message_id=row.message_id,
             ),

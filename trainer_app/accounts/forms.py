@@ -90,4 +90,8 @@ class ResetPasswordForm(SafeForm):
 
 
 class ConfirmForm(SafeForm):
+    password = PasswordField(
+        "Password you chose when signing up",
+        validators=[DataRequired("Enter the password you chose when signing up.")],
+    )
     submit = SubmitField("Confirm and sign in")

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
-from trainer_app.accounts.models import INVITE_DAYS, Clinic, Invitation, LoginSession, User
+from trainer_app.accounts.models import (
+    INVITE_DAYS,
+    AccountEmail,
+    Clinic,
+    Invitation,
+    LoginSession,
+    User,
+)
 from trainer_app.accounts.passwords import hash_password, needs_rehash, verify_password
 from trainer_app.accounts.roles import ASSIGNABLE, LABELS, OWNER, TRAINER
 from trainer_app.extensions import db
@@ -91,6 +100,11 @@ def request_signup(
     """
     password_hash = hash_password(password)
     existing = find_user_by_email(email)
+    if existing is not None and existing.email_confirmed_at is None:
+        # Nobody proved this address yet: the newest sign-up replaces the pending one (and its
+        # links), so a stranger's sign-up never blocks the address's owner.
+        discard_pending_signup(existing)
+        existing = None
     if existing is not None:
         return existing, False
     user = _new_workspace(
@@ -102,6 +116,45 @@ def request_signup(
         time_zone=time_zone,
     )
     return user, True
+
+
+def _confirm_seconds() -> int:
+    return int(current_app.config["SIGNUP_CONFIRM_HOURS"] * 3600)
+
+
+def signup_lapsed(user: User) -> bool:
+    """An unconfirmed sign-up older than SIGNUP_CONFIRM_HOURS: it can no longer be confirmed."""
+    if user.email_confirmed_at is not None:
+        return False
+    return user.created_at + timedelta(seconds=_confirm_seconds()) <= utcnow()
+
+
+def discard_pending_signup(user: User) -> None:
+    """Delete an unconfirmed sign-up and its empty workspace (nobody ever signed in to it)."""
+    if user.email_confirmed_at is not None:
+        raise ValueError("Only an unconfirmed sign-up can be discarded.")
+    clinic_id = user.clinic_id
+    db.session.execute(delete(AccountEmail).where(AccountEmail.user_id == user.id))
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    db.session.delete(user)
+    db.session.flush()
+    others = db.session.scalar(select(func.count()).where(User.clinic_id == clinic_id))
+    if not others:
+        db.session.execute(delete(Clinic).where(Clinic.id == clinic_id))
+    db.session.flush()
+
+
+def confirm_resend_due(user: User) -> bool:
+    """Whether signing in may send the confirmation link again (at most every few minutes)."""
+    since = utcnow() - timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
+    recent = db.session.scalar(
+        select(func.count()).where(
+            AccountEmail.user_id == user.id,
+            AccountEmail.kind == "confirm_signup",  # emails.CONFIRM (emails imports this module)
+            AccountEmail.created_at > since,
+        )
+    )
+    return not recent
 
 
 def confirm_email(user: User) -> None:
@@ -204,7 +257,11 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
 
     :raise EmailTaken: the address got an account since the invitation was sent.
     """
-    if find_user_by_email(invitation.email) is not None:
+    existing = find_user_by_email(invitation.email)
+    if existing is not None and existing.email_confirmed_at is None:
+        discard_pending_signup(existing)  # the invitation link proves the address; theirs won
+        existing = None
+    if existing is not None:
         raise EmailTaken("This address already has an account. Sign in with it instead.")
     user = User(
         clinic_id=invitation.clinic_id,
@@ -241,19 +298,22 @@ def invitation_for_token(token: str, secret_key: str) -> Invitation | None:
 
 def make_confirm_token(user: User, secret_key: str) -> str:
     """A signed link token that confirms a sign-up (works until the address is confirmed)."""
-    return _serializer(secret_key, CONFIRM_SALT).dumps({"u": user.id})
+    # The hash's fingerprint ties the link to this sign-up: a replaced one's links are void.
+    return _serializer(secret_key, CONFIRM_SALT).dumps({"u": user.id, "h": _hash_fingerprint(user)})
 
 
 def user_for_confirm_token(token: str, secret_key: str) -> User | None:
     """The unconfirmed user a still-valid confirmation token names, or None."""
     try:
-        data = _serializer(secret_key, CONFIRM_SALT).loads(token, max_age=INVITE_MAX_AGE)
+        data = _serializer(secret_key, CONFIRM_SALT).loads(token, max_age=_confirm_seconds())
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
     user = db.session.get(User, data["u"])
     if user is None or not user.is_active or user.email_confirmed_at is not None:
+        return None
+    if data.get("h") != _hash_fingerprint(user) or signup_lapsed(user):
         return None
     return user
 

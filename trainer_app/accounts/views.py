@@ -77,14 +77,24 @@ def signup_sent():
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def confirm_email(token: str):
     user = service.user_for_confirm_token(token, current_app.config["SECRET_KEY"])
     if user is None:
         flash("That link has expired or was already used. Sign in to get a new one.", "warning")
         return redirect(url_for("accounts.login"))
     # A button, not the GET itself: mail scanners open links, and must not sign anyone in.
+    # The form asks for the sign-up's password: anyone can sign up with someone else's
+    # address, and the link only proves the address, not who chose the password. Confirming
+    # without it would hand the address's owner an account whose password a stranger knows.
     form = ConfirmForm()
     if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.password.data):
+            form.password.errors.append(
+                "That is not the password this workspace was created with. If you did not "
+                "create it, ignore the email, or sign up again to start afresh."
+            )
+            return render_template("accounts/confirm.html", form=form, user=user)
         service.confirm_email(user)
         start_session(user, remember=False)
         db.session.commit()
@@ -103,15 +113,21 @@ def login():
     form = SignInForm()
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
+        if user is not None and service.signup_lapsed(user):
+            user = None  # a lapsed sign-up is no account (signing up again replaces it)
         if user is None:
             form.password.errors.append("Email or password is not right.")
         elif user.email_confirmed_at is None:
-            # Only someone who knows the password learns this, so it reveals nothing.
-            row = emails.record(emails.CONFIRM, user=user)
-            db.session.commit()
-            _send(row)
+            # Only someone who knows the password learns this, so it reveals nothing. The
+            # link goes again at most every CONFIRM_RESEND_MINUTES, so sign-ins cannot flood
+            # the address.
+            if service.confirm_resend_due(user):
+                row = emails.record(emails.CONFIRM, user=user)
+                db.session.commit()
+                _send(row)
             form.email.errors.append(
-                "Confirm your email address first: we have sent a new link to it."
+                "Confirm your email address first: use the link we sent to it (a new one goes "
+                "out at most every few minutes)."
             )
         else:
             start_session(user, remember=form.remember.data)
