@@ -100,7 +100,7 @@ def test_oversized_logo_is_refused(app, client, auth, monkeypatch):
 def test_settings_validation(app, client, auth, field, value, message):
     auth.login()
     before = clinic_row(app, auth.user.clinic_id).name
-    response = post_settings(client, paper_size="Letter", **{field: value})
+    response = post_settings(client, **{"paper_size": "Letter", field: value})
     assert message in response.get_data(as_text=True)
     row = clinic_row(app, auth.user.clinic_id)
     assert (row.paper_size, row.name) == ("A4", before)
