@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -123,3 +124,23 @@ class EmailAddress:
             validate_address(field.data)
         except InvalidAddress as exc:
             raise ValidationError(exc.reason) from None
+
+
+# Dates a clinic can mean: wide enough for any birth date or booking, narrow enough that a week's
+# arithmetic never leaves Python's date range (9999-12-31 + 1 day is an OverflowError, a 500).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def plausible_day(day: date | None) -> bool:
+    return day is not None and FIRST_DAY <= day <= LAST_DAY
+
+
+class PlausibleDay:
+    """Refuse a date outside ``FIRST_DAY`` .. ``LAST_DAY`` with a message that says so."""
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not plausible_day(field.data):
+            raise ValidationError(
+                f"Enter a date between {FIRST_DAY.year} and {LAST_DAY.year}.", field
+            )

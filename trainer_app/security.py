@@ -15,6 +15,18 @@ from werkzeug.wsgi import LimitedStream, get_input_stream
 # Ids are database integers: a larger number in a URL is a page that does not exist.
 MAX_ID = 2**63 - 1
 
+
+def id_or_none(text: str | None) -> int | None:
+    """``text`` as a database id, or None unless it is 1 to 19 ASCII digits within ``MAX_ID``.
+
+    ``str.isdigit`` is not enough: it accepts "²" and other digits ``int()`` refuses.
+    """
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

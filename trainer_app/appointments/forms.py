@@ -4,13 +4,13 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from trainer_app.formutil import SafeForm, select_choices
+from trainer_app.formutil import PlausibleDay, SafeForm, select_choices
 
 
 class AppointmentForm(SafeForm):
     client_id = SelectField("Client", coerce=int, validators=[DataRequired("Choose the client.")])
     trainer_id = SelectField("Trainer", coerce=int)
-    day = DateField("Date", validators=[InputRequired("Enter the date.")])
+    day = DateField("Date", validators=[InputRequired("Enter the date."), PlausibleDay()])
     start = TimeField("Starts at", validators=[InputRequired("Enter the time it starts.")])
     minutes = IntegerField(
         "Length (minutes)",
@@ -29,7 +29,9 @@ class ImportForm(SafeForm):
         validators=[FileRequired("Choose the .ics file your booking system exported.")],
         render_kw={"accept": ".ics,text/calendar"},
     )
-    day = DateField("Import the events of", validators=[InputRequired("Choose the day.")])
+    day = DateField(
+        "Import the events of", validators=[InputRequired("Choose the day."), PlausibleDay()]
+    )
     days = SelectField(
         "Over",
         coerce=int,

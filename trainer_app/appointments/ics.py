@@ -16,6 +16,7 @@ import icalendar
 import recurring_ical_events
 
 MAX_EVENTS = 2000
+RAPID_FREQUENCIES = {"SECONDLY", "MINUTELY"}
 
 
 class NotACalendar(ValueError):
@@ -75,7 +76,40 @@ def parse(data: bytes, zone_name: str, first_day: date, days: int = 1) -> list[C
         raise NotACalendar(
             "This file is not a calendar: choose the .ics file your booking system exports."
         )
-    recurring = {str(e.get("UID")) for e in calendar.walk("VEVENT") if e.get("RRULE")}
+    try:
+        _refuse_rapid_repeats(calendar)
+        recurring = {str(e.get("UID")) for e in calendar.walk("VEVENT") if e.get("RRULE")}
+        return _events(calendar, recurring, zone, first_day, days)
+    except NotACalendar:
+        raise
+    except (ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError) as exc:
+        # A broken event (no DTSTART, an unknown FREQ, a date past year 9999...) is the file's
+        # fault: say so rather than answer 500.
+        raise NotACalendar(
+            "An event in this calendar cannot be read (a missing start, an unknown repeat rule "
+            "or a date out of range). Export the calendar again from your booking system."
+        ) from exc
+
+
+def _refuse_rapid_repeats(calendar) -> None:
+    """Refuse events repeating every second or minute before anything is expanded.
+
+    Expanding them costs one object per occurrence (a FREQ=SECONDLY rule is 86,400 a day) and
+    no booking system books sessions that way; hourly and slower stay (at most 24 a day).
+    """
+    for event in calendar.walk("VEVENT"):
+        for rule in _list(event.get("RRULE")):
+            freqs = {str(f).upper() for f in (rule.get("FREQ") or [])}
+            if freqs & RAPID_FREQUENCIES:
+                summary = str(event.get("SUMMARY") or "an event").strip()[:80]
+                raise NotACalendar(
+                    f"“{summary}” repeats every {'second' if 'SECONDLY' in freqs else 'minute'}: "
+                    "a booking calendar repeats sessions hourly at most. Remove that event from "
+                    "the file (or fix its repeat rule) and import again."
+                )
+
+
+def _events(calendar, recurring: set[str], zone: ZoneInfo, first_day: date, days: int):
     # A day wider on each side, then cut to the clinic's own days (events carry their zones).
     window = recurring_ical_events.of(calendar).between(
         first_day - timedelta(days=1), first_day + timedelta(days=days + 1)

@@ -13,7 +13,7 @@ from trainer_app.appointments.forms import AppointmentForm, ImportForm, MatchFor
 from trainer_app.appointments.models import Appointment
 from trainer_app.audit.service import audited
 from trainer_app.extensions import db
-from trainer_app.formutil import select_choices
+from trainer_app.formutil import plausible_day, select_choices
 from trainer_app.prints.forms import PrintForm
 from trainer_app.tenancy import current_clinic_id, get_or_404
 from trainer_app.timeutil import local_today, to_local
@@ -48,9 +48,12 @@ def _requested_day() -> date:
     if not raw:
         return local_today(_zone())
     try:
-        return date.fromisoformat(raw)
+        shown = date.fromisoformat(raw)
     except ValueError:
         abort(400)
+    if not plausible_day(shown):
+        abort(400)
+    return shown
 
 
 @bp.get("/")

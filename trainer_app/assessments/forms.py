@@ -28,7 +28,7 @@ from trainer_app.assessments.service import (
     NOTES_MAX,
     PROFESSIONS,
 )
-from trainer_app.formutil import SafeForm, select_choices
+from trainer_app.formutil import PlausibleDay, SafeForm, select_choices
 from trainer_app.library.catalog import Catalog
 
 
@@ -58,7 +58,7 @@ class ClearanceForm(SafeForm):
     )
     cleared_on = DateField(
         "Cleared on",
-        validators=[DataRequired("Give the day the client was cleared.")],
+        validators=[DataRequired("Give the day the client was cleared."), PlausibleDay()],
         description="The day they saw the client, not today's date unless it was today.",
     )
     restrictions = TextAreaField(

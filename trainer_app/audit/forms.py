@@ -6,7 +6,7 @@ from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from trainer_app.audit.models import ACTIONS
-from trainer_app.formutil import SafeForm, select_choices
+from trainer_app.formutil import PlausibleDay, SafeForm, select_choices
 from trainer_app.security import MAX_ID
 
 
@@ -21,8 +21,8 @@ class TrailFilterForm(SafeForm):
         validators=[Optional()],
     )
     client = IntegerField("Client number", validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
-    since = DateField("From (UTC)", validators=[Optional()])
-    until = DateField("To (UTC)", validators=[Optional()])
+    since = DateField("From (UTC)", validators=[Optional(), PlausibleDay()])
+    until = DateField("To (UTC)", validators=[Optional(), PlausibleDay()])
 
     def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:

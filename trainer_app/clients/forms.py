@@ -5,7 +5,7 @@ from datetime import date
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from trainer_app.formutil import EmailAddress, SafeForm, select_choices
+from trainer_app.formutil import EmailAddress, PlausibleDay, SafeForm, select_choices
 
 
 def _not_in_future(_form, field) -> None:
@@ -32,7 +32,9 @@ class ClientForm(SafeForm):
             Regexp(r"^[0-9 +()./-]+$", message="Use digits, spaces and + ( ) - . / only."),
         ],
     )
-    date_of_birth = DateField("Date of birth", validators=[Optional(), _not_in_future])
+    date_of_birth = DateField(
+        "Date of birth", validators=[Optional(), _not_in_future, PlausibleDay()]
+    )
     primary_trainer_id = SelectField("Primary trainer", coerce=int)
     email_consent = BooleanField("The client agrees to receive plans by email")
     notes = TextAreaField("Notes", validators=[Length(max=5000)], render_kw={"rows": 4})

@@ -26,7 +26,7 @@ from trainer_app.jobs import enqueue
 from trainer_app.mail import outbox_folder
 from trainer_app.plans.models import PlanDocument
 from trainer_app.programs.models import ProgramVersion
-from trainer_app.security import CONTENT_SECURITY_POLICY
+from trainer_app.security import CONTENT_SECURITY_POLICY, id_or_none
 from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 
 bp = Blueprint("delivery", __name__, url_prefix="/deliveries")
@@ -113,9 +113,9 @@ def compose(document_id: int):
     """The email as the client will get it, with an optional note, before anything is sent."""
     document = get_or_404(PlanDocument, document_id)
     note = ""
-    again = request.args.get("again", "")
-    if again.isdigit():
-        earlier = get_or_404(Delivery, int(again))
+    again = id_or_none(request.args.get("again"))
+    if again is not None:
+        earlier = get_or_404(Delivery, again)
         note = earlier.personal_note or ""
     return _compose_page(document, SendPlanForm.fresh(note))
 

@@ -61,7 +61,7 @@ class RetentionForm(SafeForm):
     )
 
     def validate_months(self, field) -> None:
-        if field.data and (not field.data.isdigit() or int(field.data) not in PERIODS):
+        if field.data and field.data not in {str(m) for m in PERIODS}:
             raise ValidationError("Choose one of the listed periods.")
 
     @property

@@ -28,10 +28,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from trainer_app.formutil import SafeForm, select_choices
+from trainer_app.formutil import PlausibleDay, SafeForm, select_choices
 from trainer_app.library.catalog import EQUIPMENT, KINDS, REGIONS
 from trainer_app.programs import builder
 from trainer_app.programs.builder import ProgramItem
+from trainer_app.security import MAX_ID
 
 NOTES_MAX = 500
 NOTE_MAX = 300
@@ -138,7 +139,7 @@ class EditForm(SafeForm):
     """
 
     # the version the items were loaded from
-    base_version = _Int(validators=[InputRequired()])
+    base_version = _Int(validators=[InputRequired(), NumberRange(0, MAX_ID)])
     # set after a refused stale save: the newer version the trainer chose to replace
     replaces_version = _Int(validators=[Optional()])
     items = FieldList(FormField(ItemForm), min_entries=0)
@@ -226,7 +227,7 @@ class SearchForm(SafeForm):
 class RetestForm(SafeForm):
     retest_on = DateField(
         "Re-test on",
-        validators=[Optional()],
+        validators=[Optional(), PlausibleDay()],
         description="Leave empty when no re-test is planned.",
     )
     submit = SubmitField("Save re-test date")
@@ -256,7 +257,11 @@ class StartFromTemplateForm(SafeForm):
 
 class CopyForm(SafeForm):
     client_id = _Int(
-        "Copy to client", validators=[InputRequired("Choose the client to copy the program to.")]
+        "Copy to client",
+        validators=[
+            InputRequired("Choose the client to copy the program to."),
+            NumberRange(1, MAX_ID, "Choose the client to copy the program to."),
+        ],
     )
     title = StringField(
         "Title of the copy (optional)",

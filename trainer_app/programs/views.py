@@ -31,6 +31,7 @@ from trainer_app.programs.forms import (
     StartFromTemplateForm,
 )
 from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion
+from trainer_app.security import MAX_ID, id_or_none
 from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
 from trainer_app.timeutil import format_local
 
@@ -428,7 +429,7 @@ def edit(program_id: int):
 
     # the items were loaded from this version; another may have been saved since
     base_number = form.base_version.data
-    if not isinstance(base_number, int):
+    if not isinstance(base_number, int) or not 0 <= base_number <= MAX_ID:
         abort(400)
     base = service.draft_of(_version(program, base_number))
     catalog = clinic_catalog(current_clinic_id())
@@ -675,8 +676,9 @@ def start(client_id: int):
         return redirect(url_for("clients.detail", client_id=client.id))
     form = StartFromTemplateForm()
     form.template_id.choices = select_choices(_template_choices())
-    if request.method == "GET" and request.args.get("template", "").isdigit():
-        form.template_id.data = int(request.args["template"])
+    template_id = id_or_none(request.args.get("template"))
+    if request.method == "GET" and template_id is not None:
+        form.template_id.data = template_id
     if form.validate_on_submit():
         template = get_or_404(ProgramTemplate, form.template_id.data)
         try:
