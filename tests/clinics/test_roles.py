@@ -167,3 +167,48 @@ def test_invitation_links_refused_when_expired_reused_or_tampered(app, client, a
         assert (
             len(db.session.scalars(select(User).where(User.email == "ivy@example.com")).all()) == 1
         )
+
+
+def test_front_desk_never_opens_or_sends_a_clinician_copy(app, client, auth, factories):
+    """The clinician copy lists findings: the front desk gets the client copy only (attack probe)."""
+    from trainer_app.plans.models import PlanDocument
+
+    auth.login()
+    owner = auth.user
+    desk = factories.user(clinic=_clinic(app, owner), role="front_desk")
+    record = factories.client_record(owner, name="Cora Copies")
+    version_id = factories.program_version(owner, record)
+    documents = {}
+    for audience in ("client", "clinician"):
+        made = client.post(
+            f"/plans/versions/{version_id}/make",
+            data={"paper": "A4", "audience": audience, "request_key": f"copy-{audience}-000001"},
+        )
+        assert made.status_code == 302
+        with app.app_context():
+            documents[audience] = db.session.scalar(
+                select(PlanDocument.id).where(PlanDocument.audience == audience)
+            )
+    clinician, plain = documents["clinician"], documents["client"]
+    assert client.get(f"/plans/{clinician}/download").status_code == 200  # the owner may
+
+    browser = app.test_client()
+    browser.post("/account/sign-in", data={"email": desk.email, "password": factories.PASSWORD})
+    page = browser.get(f"/clients/{record.id}").get_data(as_text=True)
+    assert f"/plans/{plain}/download" in page
+    assert f"/plans/{clinician}/download" not in page
+    assert browser.get(f"/plans/{plain}/download").status_code == 200
+    for method, url in [
+        ("GET", f"/plans/{clinician}/download"),
+        ("GET", f"/plans/{clinician}/status"),
+        ("GET", f"/deliveries/documents/{clinician}/compose"),
+        ("POST", f"/deliveries/documents/{clinician}/preview"),
+        ("POST", f"/deliveries/documents/{clinician}/send"),
+    ]:
+        refused = browser.open(url, method=method, data={"idempotency_key": "k" * 20})
+        assert refused.status_code == 403, url
+        assert "clinician copy" in refused.get_data(as_text=True)
+    with app.app_context():
+        from trainer_app.delivery.models import Delivery
+
+        assert db.session.scalar(select(Delivery.id)) is None

@@ -15,6 +15,7 @@ from trainer_app.extensions import db
 from trainer_app.formutil import select_choices
 from trainer_app.paging import requested_page
 from trainer_app.plans import service as plan_service
+from trainer_app.plans.access import may_open
 from trainer_app.prints.forms import PrintForm
 from trainer_app.programs.models import Program
 from trainer_app.tenancy import current_clinic_id, get_or_404, scoped
@@ -105,7 +106,7 @@ def detail(client_id: int):
         client=client,
         assessments=assessments,
         programs=programs,
-        plan_documents=plan_service.client_documents(client),
+        plan_documents=[d for d in plan_service.client_documents(client) if may_open(d)],
     )
 
 

@@ -15,6 +15,7 @@ from trainer_app.delivery.service import attachment_name
 from trainer_app.extensions import db
 from trainer_app.jobs import URGENT, enqueue
 from trainer_app.plans import service
+from trainer_app.plans.access import check_may_open
 from trainer_app.plans.forms import MakePdfForm
 from trainer_app.plans.models import CLICK, PLAN, READY, PlanDocument
 from trainer_app.plans.options import PrintOptions
@@ -107,6 +108,7 @@ def make(version_id: int):
 @not_audited("polled while a PDF renders: the job's status and size, no health data")
 def status(document_id: int):
     document = get_or_404(PlanDocument, document_id)
+    check_may_open(document)
     return render_template(
         "plans/_document_row.html",
         document=document,
@@ -130,6 +132,7 @@ def _content_disposition(document: PlanDocument) -> str:
 @audited("download")
 def download(document_id: int):
     document = get_or_404(PlanDocument, document_id)
+    check_may_open(document)
     program = document.program_version.program
     hold = clinical_hold(document.clinic_id, program.client_id)
     if hold is not None:
