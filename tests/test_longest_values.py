@@ -178,6 +178,33 @@ FORMS: dict[str, Page] = {
         data=lambda ids: {"day": ids["today"], "pain": "3"},
         not_stored={"request_key"},
     ),
+    "AppointmentForm": Page(
+        lambda ids: "/appointments/new",
+        data=lambda ids: {
+            "client_id": str(ids["client"]),
+            "trainer_id": str(ids["user"]),
+            "day": ids["today"],
+            "start": "09:00",
+            "minutes": "60",
+        },
+    ),
+    "PrintForm": Page(
+        lambda ids: "/prints/",
+        data=lambda ids: {
+            "client_ids": str(ids["other_client"]),
+            "what": "sessions",
+            "day": ids["today"],
+        },
+        not_stored={"request_key"},
+    ),
+    "ExportForm": Page(
+        lambda ids: f"/privacy/clients/{ids['other_client']}/export", not_stored={"request_key"}
+    ),
+    "EraseForm": Page(
+        lambda ids: f"/privacy/clients/{ids['other_client']}/erase",
+        data=lambda ids: {"reason": "mistake"},
+        not_stored={"confirm_name"},  # a name that is not the client's: refused, nothing erased
+    ),
     "ChangePasswordForm": Page(
         lambda ids: "/account/password",
         data=lambda ids: {"current": ids["password"]},
@@ -311,6 +338,8 @@ def test_longest_accepted_values_are_stored_intact_or_refused(app, client, auth,
                 # Never stored as typed: the form must take it (a search page, a redirect).
                 if key == "SignInForm":  # the form took it; then the credentials decide
                     accepted = "Email or password is not right." in body
+                elif key == "EraseForm":  # the form took it; then the client's name decides
+                    accepted = "not the client&#39;s name as recorded" in body
                 else:
                     expected = 200 if page.method == "get" else 302
                     accepted = response.status_code == expected and "invalid-feedback" not in body

@@ -6,7 +6,7 @@ from flask import request
 from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Regexp
 
-from trainer_app.formutil import SafeForm, select_choices
+from trainer_app.formutil import PlausibleDay, SafeForm, select_choices
 from trainer_app.prints.models import BOTH, PLANS, SESSIONS
 
 
@@ -19,7 +19,10 @@ class PrintForm(SafeForm):
         default=SESSIONS,
     )
     duplex = BooleanField("Two-sided printing (each client starts on a new sheet)")
-    day = DateField("Session day", validators=[InputRequired("Choose the day of the sessions.")])
+    day = DateField(
+        "Session day",
+        validators=[InputRequired("Choose the day of the sessions."), PlausibleDay()],
+    )
     # Rendered into the page once, so a double click or a resent POST is the same batch.
     request_key = HiddenField(
         validators=[
@@ -40,6 +43,6 @@ def chosen_ids(name: str) -> list[int]:
     """The ticked ids of a checkbox list, in page order (anything not a number is ignored)."""
     out = []
     for value in request.form.getlist(name)[:500]:
-        if value.isdigit() and len(value) < 12:
+        if value.isascii() and value.isdigit() and len(value) < 12:
             out.append(int(value))
     return out
