@@ -170,7 +170,7 @@ def test_invitation_links_refused_when_expired_reused_or_tampered(app, client, a
 
 
 def test_front_desk_never_opens_or_sends_a_clinician_copy(app, client, auth, factories):
-    """The clinician copy lists findings: the front desk gets the client copy only (attack probe)."""
+    """A clinician copy lists findings: the front desk gets client copies only (attack probe)."""
     from trainer_app.plans.models import PlanDocument
 
     auth.login()
