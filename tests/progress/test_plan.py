@@ -105,3 +105,32 @@ def test_the_plan_email_carries_the_link_while_it_opens(app, factories):
         service.revoke_link(service.link_of(world.client_id))
         email = plan_email(document, to_name="Ada Lovelace", to_email="ada@example.com").email
         assert "/p/" not in email.text and "/p/" not in (email.html or "")
+
+
+@pytest.mark.skipif(
+    not (shutil.which("zbarimg") and shutil.which("pdftoppm")),
+    reason="zbarimg and pdftoppm are needed (apt-get install zbar-tools poppler-utils)",
+)
+def test_the_session_sheet_prints_a_qr_code_of_the_clients_current_link(app, factories, tmp_path):
+    from trainer_app.accounts.models import User
+    from trainer_app.plans import service as plans
+    from trainer_app.plans.models import SESSION, PlanDocument
+    from trainer_app.plans.render import render_session
+    from trainer_app.programs.models import Program
+
+    world = make_world(app, factories)
+    with app.app_context():
+        version = db.session.get(Program, world.program_id).latest
+        document, _ = plans.request_document(
+            version,
+            user=db.session.get(User, world.user.id),
+            paper="A4",
+            large_print=False,
+            request_key="qr-session-00000001",
+            kind=SESSION,
+            session_day=world.today,
+        )
+        db.session.commit()
+        context = plans.document_context(db.session.get(PlanDocument, document.id))
+    pdf = render_session(context, timeout_s=120)
+    assert _decode_qr(pdf, tmp_path) == [world.url]

@@ -469,12 +469,20 @@ def _session_view_model(context: dict) -> dict:
             "accent_color": valid_accent(clinic.get("accent_color")),
         },
         "items": items,
+        "progress_qr": _progress_qr(context.get("progress_url")),
         "document_title": _one_line(
             f"Session sheet · {(context.get('client') or {}).get('name') or ''}"
         ),
         "document_author": _one_line(clinic.get("name")),
         "template_version": TEMPLATE_VERSION,
     }
+
+
+def _progress_qr(url) -> Markup | None:
+    """The client's progress link (a URL we built) as our own QR code SVG, or None."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return None
+    return Markup(qr_svg(url))  # noqa: S704
 
 
 def session_html(context: dict, *, templates_dir: Path | str | None = None) -> str:

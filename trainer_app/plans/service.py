@@ -38,7 +38,7 @@ from trainer_app.plans.render import RenderError, fingerprint, render_plan, rend
 from trainer_app.plans.session import session_context
 from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import Program, ProgramVersion
-from trainer_app.progress.service import ensure_link, plan_progress
+from trainer_app.progress.service import active_link_url, ensure_link, plan_progress
 from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import utcnow
 
@@ -50,13 +50,16 @@ def document_context(document: PlanDocument) -> dict:
     """The PDF context of a document (same data whether built in the web or the worker)."""
     version = document.program_version
     if document.kind == SESSION:
-        return session_context(
+        context = session_context(
             version,
             clinic=db.session.get(Clinic, document.clinic_id),
             catalog=clinic_catalog(document.clinic_id),
             day=document.session_day,
             paper=document.paper_size,
         )
+        # The client's personal progress link as a QR code, so they can log at home too.
+        context["progress_url"] = active_link_url(version.program.client_id)
+        return context
     previous = None
     if version.number > 1:
         previous = db.session.scalar(
