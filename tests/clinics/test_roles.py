@@ -191,6 +191,10 @@ def test_front_desk_never_opens_or_sends_a_clinician_copy(app, client, auth, fac
             )
     clinician, plain = documents["clinician"], documents["client"]
     assert client.get(f"/plans/{clinician}/download").status_code == 200  # the owner may
+    # ... but nobody emails it to the client: the program page offers no Email for it
+    compose = client.get(f"/deliveries/documents/{clinician}/compose")
+    assert compose.status_code == 403 and "not emailed to clients" in compose.get_data(as_text=True)
+    assert client.get(f"/deliveries/documents/{plain}/compose").status_code == 200
 
     browser = app.test_client()
     browser.post("/account/sign-in", data={"email": desk.email, "password": factories.PASSWORD})

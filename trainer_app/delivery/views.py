@@ -24,7 +24,7 @@ from trainer_app.delivery.models import Delivery
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.mail import outbox_folder
-from trainer_app.plans.access import check_may_open
+from trainer_app.plans.access import check_may_email
 from trainer_app.plans.models import PlanDocument
 from trainer_app.programs.models import ProgramVersion
 from trainer_app.security import CONTENT_SECURITY_POLICY, id_or_none
@@ -113,7 +113,7 @@ def _compose_page(document: PlanDocument, form: SendPlanForm, status: int = 200)
 def compose(document_id: int):
     """The email as the client will get it, with an optional note, before anything is sent."""
     document = get_or_404(PlanDocument, document_id)
-    check_may_open(document)
+    check_may_email(document)
     note = ""
     again = id_or_none(request.args.get("again"))
     if again is not None:
@@ -127,7 +127,7 @@ def compose(document_id: int):
 def preview(document_id: int):
     """Show the email again with the note as typed (nothing is recorded or sent)."""
     document = get_or_404(PlanDocument, document_id)
-    check_may_open(document)
+    check_may_email(document)
     form = SendPlanForm()
     if not form.validate_on_submit():
         return _compose_page(document, form, 400)
@@ -138,7 +138,7 @@ def preview(document_id: int):
 @audited("email")
 def send(document_id: int):
     document = get_or_404(PlanDocument, document_id)
-    check_may_open(document)
+    check_may_email(document)
     client = document.program_version.program.client
     hold = clinical_hold(client.clinic_id, client.id)
     if hold is not None:

@@ -24,6 +24,19 @@ def may_open(document, user=None) -> bool:
     return document.audience != CLINICIAN_COPY or roles.is_clinical(user)
 
 
+NOT_EMAILED = (
+    "This is the clinician copy of the plan: it lists the assessment's findings for the clinic "
+    "and is not emailed to clients. Make the client copy (plain words) and email that."
+)
+
+
+def check_may_email(document) -> None:
+    """403 with the reason for a clinician copy: only client copies go to clients."""
+    check_may_open(document)
+    if document.audience == CLINICIAN_COPY:
+        abort(403, description=NOT_EMAILED)
+
+
 def check_may_open(document) -> None:
     """403 with a page that says why, for a clinician copy asked for by the front desk."""
     if not may_open(document):
