@@ -95,3 +95,40 @@ def test_archived_client_is_refused(app, factories):
         client = db.session.get(Client, person.id)
         with pytest.raises(service.AssessmentRefused, match="archived"):
             service.record_assessment(client, trainer_id=user.id, answers=answers())
+
+
+def test_an_emergency_red_flag_is_cleared_by_a_doctor_only(app, factories):
+    """Saddle numbness (possible cauda equina): a physiotherapist's clearance is refused."""
+    user = factories.user()
+    person = factories.client_record(user)
+    with app.app_context():
+        client = db.session.get(Client, person.id)
+        assessment = service.record_assessment(
+            client, trainer_id=user.id, answers=answers(saddle_numbness=True)
+        )
+        assert assessment.result["urgency"] == "emergency"
+        clear = {"user_id": user.id, "name": "Pat Physio", "cleared_on": local_today(None)}
+        with pytest.raises(service.AssessmentRefused, match="cleared by a doctor"):
+            service.record_clearance(assessment, profession="physiotherapist", **clear)
+        assert service.is_blocked(assessment)
+        service.record_clearance(assessment, profession="emergency", **clear)
+        assert not service.is_blocked(assessment)
+
+
+def test_an_urgent_red_flag_may_be_cleared_by_a_physiotherapist(app, factories):
+    user = factories.user()
+    person = factories.client_record(user)
+    with app.app_context():
+        client = db.session.get(Client, person.id)
+        assessment = service.record_assessment(
+            client, trainer_id=user.id, answers=answers(cancer_history=True)
+        )
+        assert assessment.result["urgency"] == "urgent"
+        service.record_clearance(
+            assessment,
+            user_id=user.id,
+            name="Pat Physio",
+            profession="physiotherapist",
+            cleared_on=local_today(None),
+        )
+        assert not service.is_blocked(assessment)

@@ -136,6 +136,21 @@ PROFESSIONS = {
     "physiotherapist": "Physiotherapist",
 }
 CLEARANCE_NAME_MAX = 120
+# Who may clear an emergency-level red flag: a doctor, never a physiotherapist alone.
+DOCTORS = ("gp", "doctor", "emergency")
+
+
+def _most_urgent(assessment: Assessment) -> str | None:
+    """The assessment's most pressing red-flag level (results before grading count as urgent)."""
+    result = assessment.result or {}
+    levels = {flag.get("urgency") or "urgent" for flag in result.get("red_flags") or []}
+    level = result.get("urgency")
+    if level:
+        levels.add(level)
+    for candidate in ("emergency", "urgent", "routine"):
+        if candidate in levels:
+            return candidate
+    return None
 
 
 @dataclass(frozen=True)
@@ -180,6 +195,12 @@ def record_clearance(
         raise AssessmentRefused(f"Keep the name to {CLEARANCE_NAME_MAX} characters.")
     if profession not in PROFESSIONS:
         raise AssessmentRefused("Choose the profession of the person who cleared the client.")
+    if _most_urgent(assessment) == "emergency" and profession not in DOCTORS:
+        # Signs of a possible cauda equina or spinal cord problem need a medical examination.
+        raise AssessmentRefused(
+            "An emergency red flag is cleared by a doctor (GP, hospital or emergency department "
+            "doctor) who examined the client, not by a physiotherapist."
+        )
     if cleared_on is None:
         raise AssessmentRefused("Give the day the client was cleared.")
     if cleared_on > local_today(zone):
