@@ -59,10 +59,13 @@ def test_the_dashboard_names_each_client_to_check_on_with_the_reason(app, client
         data={"day": rising.today.isoformat(), "pain": "8", "request_key": "high" * 5},
     )
     flagged, _, flagged_path = another("Fiona Flag")
-    client.post(
+    saved = client.post(
         flagged_path,
         data={"day": rising.today.isoformat(), "warning_sign": "y", "request_key": "flag" * 5},
+        follow_redirects=True,
     )
+    # the client is told what to do now, not only thanked
+    assert "stop the exercises now" in saved.get_data(as_text=True)
     idle, idle_program, _ = another("Ivan Idle")
     _backdate(app, idle_program, 9)
     calm, _, calm_path = another("Carla Calm")

@@ -95,6 +95,14 @@ PAUSED = (
 )
 
 
+# Shown to a client who ticks "I had one of the warning signs": what to do now, not later.
+WARNING_SIGN_ADVICE = (
+    "You told us you had a warning sign: stop the exercises now. If it is one of the signs in "
+    "the box below, go to an emergency department today or call emergency services; otherwise "
+    "see your doctor and tell your trainer before you exercise again."
+)
+
+
 def _warning_signs() -> list[str]:
     """What sends a client to a doctor at once: the questionnaire's emergency red flags."""
     q = default_questionnaire()
@@ -169,6 +177,8 @@ def page(token: str):
             else:
                 db.session.commit()
                 flash("Saved. Thank you!" if created else "Already saved.", "success")
+                if form.warning_sign.data:
+                    flash(WARNING_SIGN_ADVICE, "warning")
                 return redirect(url_for(PAGE_ENDPOINT, token=token) + "#history")
         else:
             error = form.first_error
