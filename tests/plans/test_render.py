@@ -374,8 +374,20 @@ def test_timeout_raises_render_error_and_kills_child(monkeypatch):
 def test_memory_limit_raises_render_error_and_parent_survives():
     html = plan_html(samples.sample_context())
     with pytest.raises(RenderError, match="memory"):
-        render_pdf(html, memory_mb=64)
+        render_pdf(html, memory_mb=4)
     assert render_pdf("<p>still alive</p>").startswith(b"%PDF")
+
+
+def test_a_parent_with_a_large_address_space_still_renders():
+    """The cap is on top of what the child inherits: a long-running worker (or test run) maps
+    over a gigabyte of virtual memory, and an absolute 1 GB cap failed every render at once."""
+    import mmap
+
+    reserved = mmap.mmap(-1, 1536 << 20)  # address space only: untouched pages cost no memory
+    try:
+        assert render_pdf("<p>still renders</p>").startswith(b"%PDF")
+    finally:
+        reserved.close()
 
 
 def test_crashed_child_is_a_render_error(monkeypatch):

@@ -297,13 +297,25 @@ def _near_memory_limit(limit: int) -> bool:
     return False
 
 
+def _address_space_in_use() -> int:
+    """This process's virtual address space in bytes (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _child(write_fd: int, html: str, memory_mb: int) -> None:
     """Body of the forked child: render, send status byte + payload, never return."""
     status, payload = _FAILED, b"unknown error"
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        limit = memory_mb * 1024 * 1024
+        # The cap is on top of the address space inherited from the parent: a web or worker
+        # process (or a long test run) may already map over a gigabyte of virtual memory (thread
+        # stacks, malloc arenas), and an absolute cap below that fails every render at once.
+        limit = _address_space_in_use() + memory_mb * 1024 * 1024
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
