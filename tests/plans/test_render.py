@@ -371,10 +371,18 @@ def test_timeout_raises_render_error_and_kills_child(monkeypatch):
         os.waitpid(child, os.WNOHANG)
 
 
-def test_memory_limit_raises_render_error_and_parent_survives():
+def test_memory_limit_raises_render_error_and_parent_survives(monkeypatch):
     html = plan_html(samples.sample_context())
+    real = render._write_pdf
+
+    def greedy(html):  # a render needing far more than the cap (the child inherits this)
+        hoard = bytearray(512 << 20)
+        return real(html) + bytes(hoard[:0])
+
+    monkeypatch.setattr(render, "_write_pdf", greedy)
     with pytest.raises(RenderError, match="memory"):
-        render_pdf(html, memory_mb=4)
+        render_pdf(html, memory_mb=64)
+    monkeypatch.undo()
     assert render_pdf("<p>still alive</p>").startswith(b"%PDF")
 
 

@@ -172,7 +172,7 @@ def test_an_email_refused_at_every_attempt_ends_failed_with_the_reason(worker_ap
 
 def test_a_render_that_always_fails_is_marked_failed_with_the_reason(worker_app, start_worker):
     # An address-space limit no WeasyPrint render fits in: the render fails every time.
-    start_worker(PDF_RENDER_MEMORY_MB="64", **QUICK_JOBS)
+    start_worker(PDF_RENDER_MEMORY_MB="1", **QUICK_JOBS)
     browser, [version_id] = _trainer_with_programs(worker_app, 1)
     _make_pdf(browser, version_id, "always-fails-0001")
     wait_for(lambda: _all_settled(worker_app, 1, relay=False), timeout=120, what="the failure")
