@@ -257,6 +257,21 @@ def test_asymmetry_is_relative_and_beyond_the_noise(left, right, side):
         assert asymmetry.findings[0].threshold.startswith("15% or more")
 
 
+def test_a_side_plank_25_against_30_s_is_a_left_right_difference():
+    # 17% apart and 5 s: beyond the stopwatch noise of a timed hold (3 s); with 5 s of
+    # stated noise this gap, one a physiotherapist acts on, could never be flagged
+    result = score(Q, healthy(side_plank_hold_left=25, side_plank_hold_right=30))
+    asymmetry = by_slug(result)["asymmetry"]
+    assert asymmetry.flagged and asymmetry.weak_side == "left"
+    assert asymmetry.regions == ("trunk",) and asymmetry.severity == "mild"
+    assert "17%" in asymmetry.findings[0].text
+    assert Q.indicator("side_plank_hold").noise == 3
+    assert "3 s" in Q.indicator("side_plank_hold").source.citation
+    assert not by_slug(score(Q, healthy(side_plank_hold_left=27, side_plank_hold_right=30)))[
+        "asymmetry"
+    ].flagged  # 10% and 3 s: neither rule met
+
+
 def test_asymmetry_only_from_tests_measured_on_both_sides():
     result = score(
         Q, healthy(single_leg_bridge_hold_left=5, single_leg_bridge_hold_right=NOT_TESTED)
