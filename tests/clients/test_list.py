@@ -304,3 +304,33 @@ def test_search_column_never_lags(app, factories):
     with app.app_context():
         stored = db.session.scalar(select(Client.search_text).where(Client.id == row.id))
     assert stored == "ore as"
+
+
+def test_recently_updated_follows_program_changes(app, client, auth, factories):
+    """Editing a client's program makes the client the most recently updated one."""
+    from tests.programs.test_views import edit_data
+    from trainer_app.programs.builder import draft_from_dict
+    from trainer_app.programs.models import ProgramVersion
+
+    auth.login()
+    maria = factories.client_record(auth.user, name="Maria Jensen")
+    version_id = factories.program_version(auth.user, maria)
+    oliver = factories.client_record(auth.user, name="Oliver Smith")
+    with app.app_context():
+        db.session.get(Client, maria.id).updated_at = datetime(2026, 1, 1)
+        db.session.get(Client, oliver.id).updated_at = datetime(2026, 2, 1)
+        db.session.commit()
+        version = db.session.get(ProgramVersion, version_id)
+        program_id, items = version.program_id, draft_from_dict(version.content).items
+
+    def order() -> list[str]:
+        return _names(client.get("/clients/?sort=-updated").get_data(as_text=True))
+
+    assert order() == ["Oliver Smith", "Maria Jensen"]
+    first = items[0].exercise_slug
+    data = edit_data(items, note="One set less", **{first: {"sets": items[0].sets - 1}})
+    assert client.post(f"/programs/{program_id}/edit", data=data).status_code == 302
+    assert order() == ["Maria Jensen", "Oliver Smith"]
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    recent = dashboard[dashboard.index("Recently updated clients") :]
+    assert recent.index("Maria Jensen") < recent.index("Oliver Smith")

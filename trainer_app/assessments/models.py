@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
-from trainer_app.clients.models import Client
+from trainer_app.clients.models import Client, touch
 from trainer_app.extensions import db
 from trainer_app.timeutil import utcnow
 
@@ -45,3 +45,9 @@ class Assessment(db.Model):
     client: Mapped[Client] = relationship()
     trainer: Mapped[User | None] = relationship(foreign_keys=[trainer_id])
     cleared_by: Mapped[User | None] = relationship(foreign_keys=[cleared_by_id])
+
+
+@event.listens_for(Assessment, "after_insert")
+def _client_changed(_mapper, connection, assessment: Assessment) -> None:
+    # A new assessment makes its client recently updated (the client list, the dashboard).
+    touch(connection, assessment.client_id)

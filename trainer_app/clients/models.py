@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, text
+from sqlalchemy import ForeignKey, Index, String, Text, event, text, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
@@ -90,3 +90,13 @@ def search_text_of(name: str | None, email: str | None) -> str:
 def _keep_search_text(_mapper, _connection, client: Client) -> None:
     # Every write path (forms, demo data, factories) keeps the search column in step.
     client.search_text = search_text_of(client.name, client.email)
+
+
+def touch(connection, client_id) -> None:
+    """Mark the client changed now: the list's "Recently updated" and the dashboard follow it.
+
+    For changes kept in other tables (a program version, an assessment); ``client_id`` may be a
+    scalar subquery. Runs on the flush's connection, so it commits or rolls back with the change.
+    """
+    table = Client.__table__
+    connection.execute(update(table).where(table.c.id == client_id).values(updated_at=utcnow()))

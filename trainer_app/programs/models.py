@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
 from trainer_app.assessments.models import Assessment
-from trainer_app.clients.models import Client
+from trainer_app.clients.models import Client, touch
 from trainer_app.extensions import db
 from trainer_app.timeutil import utcnow
 
@@ -61,6 +61,15 @@ class ProgramVersion(db.Model):
 
     program: Mapped[Program] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship()
+
+
+@event.listens_for(ProgramVersion, "after_insert")
+def _client_changed(_mapper, connection, version: ProgramVersion) -> None:
+    # Every saved version (built, edited, copied, restored) makes its client recently updated.
+    touch(
+        connection,
+        select(Program.client_id).where(Program.id == version.program_id).scalar_subquery(),
+    )
 
 
 class ProgramTemplate(db.Model):
