@@ -11,15 +11,28 @@ from sqlalchemy import select
 from trainer_app.appointments import ics, service
 from trainer_app.appointments.forms import AppointmentForm, ImportForm, MatchForm
 from trainer_app.appointments.models import Appointment
+from trainer_app.audit import service as audit
 from trainer_app.audit.service import audited
 from trainer_app.extensions import db
 from trainer_app.formutil import plausible_day, select_choices
 from trainer_app.prints.forms import PrintForm
 from trainer_app.tenancy import current_clinic_id, get_or_404
-from trainer_app.timeutil import local_today, to_local
+from trainer_app.timeutil import format_local, local_today, to_local
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 MAX_ICS_BYTES = 2 * 1024 * 1024
+
+
+def _record(appointment: Appointment) -> None:
+    """An audit row naming the appointment's client and when it is (the row may go after)."""
+    when = format_local(appointment.starts_at, _zone(), "datetime_zone")
+    audit.record(
+        "change",
+        clinic_id=appointment.clinic_id,
+        what=request.endpoint,
+        client_id=appointment.client_id,
+        detail=f"appointment {appointment.id} at {when}",
+    )
 
 
 def _client_of_appointment(values: dict) -> int | None:
@@ -125,6 +138,7 @@ def create():
             db.session.rollback()
             form.client_id.errors.append(str(exc))
         else:
+            _record(appointment)
             db.session.commit()
             flash("Appointment added.", "success")
             return redirect(url_for("appointments.day", day=form.day.data.isoformat()))
@@ -154,6 +168,7 @@ def edit(appointment_id: int):
 def remove(appointment_id: int):
     appointment = get_or_404(Appointment, appointment_id)
     shown = to_local(appointment.starts_at, _zone()).date()
+    _record(appointment)
     db.session.delete(appointment)
     db.session.commit()
     flash("Appointment removed from the diary.", "info")
