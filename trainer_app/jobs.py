@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from trainer_app.config import ConfigError
@@ -212,3 +214,117 @@ class Heartbeat:
             if not alive:
                 log.warning("%s is no longer claimed by this task; heartbeat stopped", self._what)
                 return
+
+
+# A job row (plan document, referral letter, data export) waits in one status, is worked on in
+# another, and carries ``claimed_by``, ``heartbeat_at``, ``queued_at``, ``started_at``,
+# ``finished_at`` and ``attempts``. The three functions below are the whole claim protocol;
+# each kind of job names its two statuses and any extra condition (``where``).
+
+
+def stale_before(now: datetime) -> datetime:
+    """Claims whose heartbeat is older than this belong to a worker that died."""
+    return now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
+
+
+def relay_cutoff(now: datetime) -> datetime:
+    """Rows still waiting from before this were not taken by a worker: the relay publishes them."""
+    return now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
+
+
+def claim(
+    model,
+    row_id: int,
+    claim_id: str,
+    *,
+    waiting: str,
+    working: str,
+    where: Iterable[ColumnElement[bool]] = (),
+) -> bool:
+    """Atomically move a waiting row to ``working`` for this task; commits so others see it.
+
+    A redelivered message (same claim id) may take back its own claim; a claim whose heartbeat
+    stopped (its worker died) may be taken over. The one ``UPDATE`` checks both, so two tasks
+    never hold the same row at once.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        update(model)
+        .where(
+            model.id == row_id,
+            *where,
+            or_(
+                model.status == waiting,
+                and_(
+                    model.status == working,
+                    or_(model.claimed_by == claim_id, model.heartbeat_at < stale_before(now)),
+                ),
+            ),
+        )
+        .values(
+            status=working,
+            claimed_by=claim_id,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=model.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def finish(model, row_id: int, claim_id: str, *, working: str, now: datetime, **values) -> bool:
+    """Record the outcome if this task still holds the claim (one atomic ``UPDATE``).
+
+    The caller commits. False when the claim was taken back meanwhile (the heartbeat stopped
+    long enough for the relay to hand the row to another worker: that worker's outcome counts),
+    or the row is gone.
+    """
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.status == working, model.claimed_by == claim_id)
+        .values(finished_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def take_due(
+    model,
+    now: datetime,
+    *,
+    waiting: str,
+    working: str,
+    where: Iterable[ColumnElement[bool]] = (),
+    limit: int = 200,
+) -> list[int]:
+    """Rows still waiting after the relay delay, or claimed by a worker that died.
+
+    Their ``queued_at`` moves to now so a second relay (or the next run) leaves them alone; on
+    PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets two relays run without taking the same rows, and
+    the ``UPDATE`` repeats the conditions, so a heartbeat written in between keeps its claim.
+    The caller commits, then publishes.
+    """
+    due = and_(
+        *where,
+        or_(
+            and_(model.status == waiting, model.queued_at < relay_cutoff(now)),
+            and_(model.status == working, model.heartbeat_at < stale_before(now)),
+        ),
+    )
+    stmt = select(model.id).where(due).order_by(model.queued_at).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    candidates = db.session.scalars(stmt).all()
+    if not candidates:
+        return []
+    return list(
+        db.session.scalars(
+            update(model)
+            .where(model.id.in_(candidates), due)
+            .values(status=waiting, queued_at=now)
+            .returning(model.id)
+            .execution_options(synchronize_session=False)
+        )
+    )

@@ -23,7 +23,7 @@ from trainer_app.accounts import service
 from trainer_app.accounts.models import AccountEmail, Invitation, User
 from trainer_app.delivery.mailer import Address, MailError, build_message, make_message_id
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat
+from trainer_app.jobs import Heartbeat, relay_cutoff, stale_before
 from trainer_app.mail import account_transport, compose
 from trainer_app.timeutil import utcnow
 
@@ -341,8 +341,8 @@ def due_for_relay(now: datetime) -> list[int]:
     condition, so a heartbeat written in between keeps the claim. The caller commits, then
     publishes.
     """
-    cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
-    abandoned = now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
+    cutoff = relay_cutoff(now)
+    abandoned = stale_before(now)
     waiting = and_(
         AccountEmail.status.in_((QUEUED, RETRYING)),
         AccountEmail.queued_at < cutoff,

@@ -43,7 +43,7 @@ from trainer_app.delivery.models import (
     DeliveryAttempt,
 )
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat, record_once
+from trainer_app.jobs import Heartbeat, record_once, relay_cutoff, stale_before
 from trainer_app.mail import compose, current_transport, render_email
 from trainer_app.plans.context import logo_data_uri
 from trainer_app.plans.models import READY, PlanDocument
@@ -495,8 +495,8 @@ def due_for_relay(now: datetime, session: Session | None = None) -> list[int]:
     caller commits, then publishes. ``session`` defaults to the app's (tests pass a second one).
     """
     session = session or db.session
-    cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
-    abandoned = now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
+    cutoff = relay_cutoff(now)
+    abandoned = stale_before(now)
     waiting = and_(
         Delivery.status.in_((QUEUED, RETRYING)),
         Delivery.queued_at < cutoff,

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.assessments.service import clinical_hold, current_clearance
 from trainer_app.extensions import db
-from trainer_app.jobs import URGENT, Heartbeat, enqueue, record_once
+from trainer_app.jobs import (
+    URGENT,
+    Heartbeat,
+    claim,
+    enqueue,
+    finish,
+    record_once,
+    relay_cutoff,
+    take_due,
+)
 from trainer_app.library import media
 from trainer_app.library.service import clinic_catalog
 from trainer_app.plans.context import plan_context
@@ -301,76 +310,34 @@ def request_document(
     return document, created and document.reused_from_id is None and document.status == QUEUED
 
 
-def _stale_before(now: datetime) -> datetime:
-    """Claims whose heartbeat is older than this belong to a worker that died."""
-    return now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
-
-
 def claim_for_render(document_id: int, claim_id: str) -> bool:
-    """Atomically move a queued document to rendering; commits so other workers see it.
-
-    A redelivered message (same task id) may take back its own claim; a claim whose heartbeat
-    stopped (its worker died) may be taken over. The one ``UPDATE`` checks both, so two tasks
-    never hold the same document at once.
-    """
-    now = utcnow()
-    result = db.session.execute(
-        update(PlanDocument)
-        .where(
-            PlanDocument.id == document_id,
-            # a request served by another document waits for that one, it never renders
-            PlanDocument.reused_from_id.is_(None),
-            or_(
-                PlanDocument.status == QUEUED,
-                and_(
-                    PlanDocument.status == RENDERING,
-                    or_(
-                        PlanDocument.claimed_by == claim_id,
-                        PlanDocument.heartbeat_at < _stale_before(now),
-                    ),
-                ),
-            ),
-        )
-        .values(
-            status=RENDERING,
-            claimed_by=claim_id,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=PlanDocument.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
+    """Atomically move a queued document to rendering (see ``jobs.claim``); commits."""
+    # a request served by another document waits for that one, it never renders
+    return claim(
+        PlanDocument,
+        document_id,
+        claim_id,
+        waiting=QUEUED,
+        working=RENDERING,
+        where=[PlanDocument.reused_from_id.is_(None)],
     )
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def _finish(document_id: int, claim_id: str, **values) -> bool:
-    """Record the outcome if this task still holds the claim (one atomic ``UPDATE``); commits.
+    """Record the outcome if this task still holds the claim (see ``jobs.finish``); commits.
 
-    Requests waiting on this document settle with it in the same transaction. False when the
-    claim was taken back meanwhile (this task's heartbeat stopped long enough for the relay to
-    hand the document to another worker): that worker's outcome counts.
+    Requests waiting on this document settle with it in the same transaction.
     """
     now = utcnow()
-    result = db.session.execute(
-        update(PlanDocument)
-        .where(
-            PlanDocument.id == document_id,
-            PlanDocument.status == RENDERING,
-            PlanDocument.claimed_by == claim_id,
-        )
-        .values(finished_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:
+    done = finish(PlanDocument, document_id, claim_id, working=RENDERING, now=now, **values)
+    if done:
         _settle_followers(document_id, values, now)
     db.session.commit()
-    if result.rowcount != 1:
+    if not done:
         log.warning(
             "plan document %s was taken over by another worker; result dropped", document_id
         )
-        return False
-    return True
+    return done
 
 
 def page_count(pdf: bytes) -> int | None:
@@ -495,38 +462,19 @@ def pdf_bytes(document: PlanDocument) -> bytes | None:
 
 
 def due_for_relay(now: datetime) -> list[int]:
-    """Documents still queued after the relay delay, or claimed by a worker that died.
+    """Documents to publish again (see ``jobs.take_due``); the caller commits, then publishes.
 
-    Their ``queued_at`` moves to now so a second relay (or the next run) leaves them alone;
-    on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets two relays run without taking the same rows,
-    and the ``UPDATE`` repeats the conditions, so a heartbeat written in between keeps its
-    claim. The caller commits, then publishes.
+    Only originals are relayed: requests served by another document settle with it (and the
+    ones that came in late are settled here).
     """
-    cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
-    due = and_(
-        # requests served by another document settle with it; only originals are relayed
-        PlanDocument.reused_from_id.is_(None),
-        or_(
-            and_(PlanDocument.status == QUEUED, PlanDocument.queued_at < cutoff),
-            and_(PlanDocument.status == RENDERING, PlanDocument.heartbeat_at < _stale_before(now)),
-        ),
+    relayed = take_due(
+        PlanDocument,
+        now,
+        waiting=QUEUED,
+        working=RENDERING,
+        where=[PlanDocument.reused_from_id.is_(None)],
     )
-    stmt = select(PlanDocument.id).where(due).order_by(PlanDocument.queued_at).limit(200)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    candidates = db.session.scalars(stmt).all()
-    relayed: list[int] = []
-    if candidates:
-        relayed = list(
-            db.session.scalars(
-                update(PlanDocument)
-                .where(PlanDocument.id.in_(candidates), due)
-                .values(status=QUEUED, queued_at=now)
-                .returning(PlanDocument.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-    _settle_late_followers(cutoff, now)
+    _settle_late_followers(relay_cutoff(now), now)
     db.session.flush()
     return relayed
 

@@ -23,7 +23,7 @@ from trainer_app.accounts.models import Clinic, User
 from trainer_app.appointments.models import Appointment
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat, record_once
+from trainer_app.jobs import Heartbeat, record_once, relay_cutoff, stale_before
 from trainer_app.plans import service as plans
 from trainer_app.plans.models import FAILED as DOC_FAILED
 from trainer_app.plans.models import PLAN, SESSION, PlanDocument
@@ -133,10 +133,6 @@ def create_batch(
     return record_once(batch, PrintBatch.request_key)
 
 
-def _stale_before(now: datetime) -> datetime:
-    return now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
-
-
 def _claim(batch_id: int, status: str, claim_id: str) -> bool:
     """Take the batch in ``status`` for this task (its own redelivery, or a dead worker's)."""
     now = utcnow()
@@ -148,7 +144,7 @@ def _claim(batch_id: int, status: str, claim_id: str) -> bool:
             or_(
                 PrintBatch.claimed_by.is_(None),
                 PrintBatch.claimed_by == claim_id,
-                PrintBatch.heartbeat_at < _stale_before(now),
+                PrintBatch.heartbeat_at < stale_before(now),
             ),
         )
         .values(claimed_by=claim_id, heartbeat_at=now, attempts=PrintBatch.attempts + 1)
@@ -386,8 +382,8 @@ def due_for_relay(now: datetime) -> tuple[list[int], list[int], list[int]]:
     ones whose documents have all settled (the advancing task died between), merging ones whose
     merge stopped beating. Also drops the PDFs of batches past their keeping time.
     """
-    cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
-    stale = _stale_before(now)
+    cutoff = relay_cutoff(now)
+    stale = stale_before(now)
     prepare_ids = list(
         db.session.scalars(
             update(PrintBatch)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import calendar
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 
 from trainer_app.accounts.models import User
@@ -22,6 +21,7 @@ from trainer_app.clients.models import Client
 from trainer_app.delivery.mailer import outbox_filename
 from trainer_app.delivery.models import SENDING, Delivery
 from trainer_app.extensions import db
+from trainer_app.jobs import stale_before
 from trainer_app.mail import outbox_folder
 from trainer_app.privacy.models import CLINIC, EXPIRED, REASONS, DataExport, ErasedClient
 from trainer_app.privacy.tables import OWNED, client_tables
@@ -41,7 +41,7 @@ def _chunks(ids: list) -> list[list]:
 
 def _sending_now(client_id: int, now: datetime) -> bool:
     """An email to the client is in a mail server conversation right now (a live claim)."""
-    stale = now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
+    stale = stale_before(now)
     return (
         db.session.scalar(
             select(Delivery.id).where(

@@ -12,12 +12,12 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import LargeBinary, and_, or_, select, update
+from sqlalchemy import LargeBinary, select, update
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.audit.models import AuditEvent
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat, record_once
+from trainer_app.jobs import Heartbeat, claim, finish, record_once, take_due
 from trainer_app.privacy.archive import EXTENSIONS, ExportContent, Stored, build_zip
 from trainer_app.privacy.graph import paths_to
 from trainer_app.privacy.models import (
@@ -154,59 +154,19 @@ def request_export(
     return record_once(export, DataExport.request_key)
 
 
-def _stale_before(now: datetime) -> datetime:
-    return now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
-
-
 def claim_for_build(export_id: int, claim_id: str) -> bool:
-    """Atomically move a queued export to building (or take back a dead claim); commits."""
-    now = utcnow()
-    result = db.session.execute(
-        update(DataExport)
-        .where(
-            DataExport.id == export_id,
-            or_(
-                DataExport.status == QUEUED,
-                and_(
-                    DataExport.status == BUILDING,
-                    or_(
-                        DataExport.claimed_by == claim_id,
-                        DataExport.heartbeat_at < _stale_before(now),
-                    ),
-                ),
-            ),
-        )
-        .values(
-            status=BUILDING,
-            claimed_by=claim_id,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=DataExport.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    """Atomically move a queued export to building (see ``jobs.claim``); commits."""
+    return claim(DataExport, export_id, claim_id, waiting=QUEUED, working=BUILDING)
 
 
 def _finish(export_id: int, claim_id: str, **values) -> bool:
-    """Record the outcome if this task still holds the claim; commits.
+    """Record the outcome if this task still holds the claim (see ``jobs.finish``); commits.
 
-    False when the claim was taken over, or the row is gone (the client was erased meanwhile:
-    the zip is dropped with it).
+    False also when the row is gone (the client was erased meanwhile: the zip is dropped).
     """
-    result = db.session.execute(
-        update(DataExport)
-        .where(
-            DataExport.id == export_id,
-            DataExport.status == BUILDING,
-            DataExport.claimed_by == claim_id,
-        )
-        .values(finished_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
+    done = finish(DataExport, export_id, claim_id, working=BUILDING, now=utcnow(), **values)
     db.session.commit()
-    return result.rowcount == 1
+    return done
 
 
 def available_for() -> timedelta:
@@ -247,27 +207,8 @@ def build_export(export_id: int, claim_id: str) -> str:
 
 
 def due_for_relay(now: datetime) -> list[int]:
-    """Exports queued past the relay delay, or whose worker died; re-marked queued now."""
-    cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
-    due = or_(
-        and_(DataExport.status == QUEUED, DataExport.queued_at < cutoff),
-        and_(DataExport.status == BUILDING, DataExport.heartbeat_at < _stale_before(now)),
-    )
-    stmt = select(DataExport.id).where(due).order_by(DataExport.queued_at).limit(50)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    candidates = db.session.scalars(stmt).all()
-    if not candidates:
-        return []
-    return list(
-        db.session.scalars(
-            update(DataExport)
-            .where(DataExport.id.in_(candidates), due)
-            .values(status=QUEUED, queued_at=now)
-            .returning(DataExport.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    """Exports to publish again (see ``jobs.take_due``); the caller commits, then publishes."""
+    return take_due(DataExport, now, waiting=QUEUED, working=BUILDING, limit=50)
 
 
 def expire_exports(now: datetime) -> int:

@@ -9,16 +9,16 @@ matches a ready one is served from it, and the relay publishes rows left queued.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat, record_once
+from trainer_app.jobs import Heartbeat, claim, finish, record_once, take_due
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING
 from trainer_app.plans.render import RenderError, fingerprint, render_referral
 from trainer_app.referrals.models import ReferralLetter
@@ -135,56 +135,23 @@ def _ready_original(clinic_id: int, print_fingerprint: str) -> ReferralLetter | 
     )
 
 
-def _stale_before(now: datetime) -> datetime:
-    return now - timedelta(seconds=current_app.config["STALE_CLAIM_SECONDS"])
-
-
 def claim_for_render(letter_id: int, claim_id: str) -> bool:
-    """Atomically move a queued letter to rendering; commits so other workers see it."""
-    now = utcnow()
-    result = db.session.execute(
-        update(ReferralLetter)
-        .where(
-            ReferralLetter.id == letter_id,
-            ReferralLetter.reused_from_id.is_(None),
-            or_(
-                ReferralLetter.status == QUEUED,
-                and_(
-                    ReferralLetter.status == RENDERING,
-                    or_(
-                        ReferralLetter.claimed_by == claim_id,
-                        ReferralLetter.heartbeat_at < _stale_before(now),
-                    ),
-                ),
-            ),
-        )
-        .values(
-            status=RENDERING,
-            claimed_by=claim_id,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=ReferralLetter.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
+    """Atomically move a queued letter to rendering (see ``jobs.claim``); commits."""
+    return claim(
+        ReferralLetter,
+        letter_id,
+        claim_id,
+        waiting=QUEUED,
+        working=RENDERING,
+        where=[ReferralLetter.reused_from_id.is_(None)],
     )
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def _finish(letter_id: int, claim_id: str, **values) -> bool:
-    """Record the outcome if this task still holds the claim; commits."""
-    result = db.session.execute(
-        update(ReferralLetter)
-        .where(
-            ReferralLetter.id == letter_id,
-            ReferralLetter.status == RENDERING,
-            ReferralLetter.claimed_by == claim_id,
-        )
-        .values(finished_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
+    """Record the outcome if this task still holds the claim (see ``jobs.finish``); commits."""
+    done = finish(ReferralLetter, letter_id, claim_id, working=RENDERING, now=utcnow(), **values)
     db.session.commit()
-    return result.rowcount == 1
+    return done
 
 
 def render_letter(letter_id: int, claim_id: str) -> str:
@@ -232,36 +199,13 @@ def pdf_bytes(letter: ReferralLetter) -> bytes | None:
 
 
 def due_for_relay(now: datetime) -> list[int]:
-    """Letters still queued after the relay delay, or claimed by a worker that died.
-
-    Their ``queued_at`` moves to now so the next run leaves them alone; the caller commits,
-    then publishes.
-    """
-    cutoff = now - timedelta(seconds=current_app.config["RELAY_AFTER_SECONDS"])
-    due = and_(
-        ReferralLetter.reused_from_id.is_(None),
-        or_(
-            and_(ReferralLetter.status == QUEUED, ReferralLetter.queued_at < cutoff),
-            and_(
-                ReferralLetter.status == RENDERING,
-                ReferralLetter.heartbeat_at < _stale_before(now),
-            ),
-        ),
-    )
-    stmt = select(ReferralLetter.id).where(due).order_by(ReferralLetter.queued_at).limit(200)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    candidates = db.session.scalars(stmt).all()
-    if not candidates:
-        return []
-    return list(
-        db.session.scalars(
-            update(ReferralLetter)
-            .where(ReferralLetter.id.in_(candidates), due)
-            .values(status=QUEUED, queued_at=now)
-            .returning(ReferralLetter.id)
-            .execution_options(synchronize_session=False)
-        )
+    """Letters to publish again (see ``jobs.take_due``); the caller commits, then publishes."""
+    return take_due(
+        ReferralLetter,
+        now,
+        waiting=QUEUED,
+        working=RENDERING,
+        where=[ReferralLetter.reused_from_id.is_(None)],
     )
 
 
