@@ -362,8 +362,43 @@ def test_an_imbalance_with_no_test_done_twice_is_not_retested():
     before = score(Q, healthy(single_leg_bridge_hold_left=8, single_leg_bridge_hold_right=30))
     after = score(Q, healthy(**dict.fromkeys(glute_keys, NOT_TESTED)))
     change = next(c for c in compare(before, after, Q) if c.slug == "weak_glutes")
-    assert change.before != "not flagged" and change.after == "not flagged"
+    # "Marked -> Not flagged" would read as cured: it was simply not measured again
+    assert change.before == "marked" and change.after == "not retested"
     assert change.direction == "not_retested" and change.compared == ()
+
+
+def test_pain_reads_unable_pain_in_the_comparison_never_not_flagged():
+    before = score(Q, healthy(single_leg_bridge_hold_left=8, single_leg_bridge_hold_right=30))
+    after = score(
+        Q,
+        healthy(single_leg_bridge_hold_left=UNABLE_PAIN, single_leg_bridge_hold_right=UNABLE_PAIN),
+    )
+    change = next(c for c in compare(before, after, Q) if c.slug == "weak_glutes")
+    assert change.after == "unable (pain)"
+    change = next(c for c in compare(after, before, Q) if c.slug == "weak_glutes")
+    assert change.before == "unable (pain)" and change.after == "marked"
+
+
+def test_the_left_right_difference_is_compared_side_by_side():
+    before = score(Q, healthy(single_leg_bridge_hold_left=12, single_leg_bridge_hold_right=30))
+    after = score(Q, healthy(single_leg_bridge_hold_left=26, single_leg_bridge_hold_right=30))
+    change = next(c for c in compare(before, after, Q) if c.slug == "asymmetry")
+    assert (change.before, change.after, change.direction) == ("marked", "not flagged", "improved")
+    row = next(i for i in change.indicators if i.key == "single_leg_bridge_hold_sides")
+    assert row.before == "left 12 s, right 30 s" and row.after == "left 26 s, right 30 s"
+    assert row.direction == "improved"
+    # the other side not measured again: no change, "not retested"
+    after = score(
+        Q, healthy(single_leg_bridge_hold_left=26, single_leg_bridge_hold_right=NOT_TESTED)
+    )
+    change = next(c for c in compare(before, after, Q) if c.slug == "asymmetry")
+    row = next(i for i in change.indicators if i.key == "single_leg_bridge_hold_sides")
+    assert row.direction == "not_retested" and row.after == "left 26 s, right not tested"
+    # a gap that changed by no more than the noise (3 s) is the same
+    after = score(Q, healthy(single_leg_bridge_hold_left=14, single_leg_bridge_hold_right=30))
+    change = next(c for c in compare(before, after, Q) if c.slug == "asymmetry")
+    row = next(i for i in change.indicators if i.key == "single_leg_bridge_hold_sides")
+    assert row.direction == "same"
 
 
 def test_each_side_is_compared_on_its_own_within_the_noise():
@@ -520,3 +555,18 @@ def test_asymmetry_property(left, right):
         assert asymmetry.weak_side == ("left" if left < right else "right")
     if left == right:
         assert asymmetry.weak_side is None and by_slug(result)["weak_core"].weak_side is None
+
+
+def test_one_side_measured_is_partly_tested_never_normal():
+    result = score(Q, healthy(hamstring_bridge_reps_right=NOT_TESTED))
+    status = result.muscle("hamstrings", "weak")
+    assert status.status == "partly" and "(right)" in status.evidence
+    state = result.tests("weak_hamstrings")
+    assert state.state == "partly" and state.untested == (
+        "Single-leg hamstring bridge repetitions (right)",
+    )
+    assert score(Q, healthy()).muscle("hamstrings", "weak").status == "normal"
+    pain = score(Q, healthy(single_leg_bridge_hold_left=UNABLE_PAIN))
+    assert pain.tests("weak_glutes").state == "pain"
+    assert pain.muscle("glutes", "weak").status == "unable_pain"
+    assert not by_slug(pain)["weak_glutes"].flagged  # never a weak score

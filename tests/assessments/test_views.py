@@ -381,7 +381,10 @@ def test_not_tested_and_unable_pain_are_recorded_and_shown(app, client, signed_i
     assert 'class="region region--untested" data-region="hamstrings"' in page
     assert "Not tested (dashed outline, not normal): " in page
     core = page[page.index('id="finding-weak_core"') :]
-    assert core.startswith('id="finding-weak_core">Weak core and increased lower back load: not')
+    # the plank stopped by pain: a finding of its own, neither "not tested" nor "no finding"
+    assert core.startswith(
+        'id="finding-weak_core">Weak core and increased lower back load: stopped by pain'
+    )
 
 
 def test_a_number_with_a_no_result_status_is_refused(app, client, signed_in):
@@ -667,3 +670,114 @@ def test_each_step_lands_on_the_next_action_without_contradicting_banners(client
     page = text(client.get(response.headers["Location"]))
     confirm = page[page.index('id="confirm"') :]
     assert confirm.index("Build program") < confirm.index("Imbalances to treat")
+
+
+# --------------------------------------------------------------------------- physiotherapist review
+
+
+def _build(client, assessment_id: int, imbalances: list[str]) -> str:
+    """Confirm these imbalances, build with the default options, and return the program page."""
+    client.post(f"/assessments/{assessment_id}/confirm", data={"imbalances": imbalances})
+    response = client.post(
+        f"/programs/new/{assessment_id}",
+        data={
+            "level": "beginner",
+            "sessions_per_week": 3,
+            "weeks": 4,
+            "max_exercises": 8,
+            "equipment": ["mat", "bench", "none", "resistance_band", "dumbbells"],
+        },
+    )
+    assert response.status_code == 302, text(response)
+    return text(client.get(response.headers["Location"]))
+
+
+def _item(page: str, element_id: str) -> str:
+    found = page[page.index(f'id="{element_id}"') :]
+    return found[: found.index("</li>")]
+
+
+def test_a_glute_test_stopped_by_pain_is_a_finding_on_results_program_and_compare(
+    client, signed_in
+):
+    _, person = signed_in
+    first = record(client, person.id)  # left bridge 15 s: weak glutes
+    pain = {
+        "single_leg_bridge_hold_left": None,
+        "single_leg_bridge_hold_left__status": "unable_pain",
+        "single_leg_bridge_hold_right": None,
+        "single_leg_bridge_hold_right__status": "unable_pain",
+        "hip_drop_left": "no",
+        "hip_drop_right": "no",
+        "front_plank_hold": "20",
+    }
+    second = record(client, person.id, **pain)
+    page = text(client.get(f"/assessments/{second}"))
+    line = _item(page, "finding-weak_glutes")
+    assert "lower back: stopped by pain" in line and "Unable (pain)</span>:" in line
+    assert "Single-leg glute bridge hold (left), Single-leg glute bridge hold (right)." in line
+    assert "A finding of its own, not a weak result" in line
+    assert "no finding;" not in line.replace("showed no finding", "")
+    assert "tested, no finding" not in line
+
+    program = _build(client, second, ["weak_core"])
+    assert "Tests stopped by pain:" in program
+    assert "Single-leg glute bridge hold (left), Single-leg glute bridge hold (right)" in program
+
+    compare = text(client.get(f"/assessments/{second}/compare"))
+    section = compare[compare.index('id="change-weak_glutes"') :]
+    header = section[: section.index("</h2>") + 200]
+    assert "Unable (pain)" in header and "Not flagged" not in header
+    assert first
+
+
+def test_program_page_reads_tested_normal_hip_flexors_as_tested(client, signed_in):
+    _, person = signed_in
+    tested = record(client, person.id, thomas_test_left="no", thomas_test_right="no")
+    program = _build(client, tested, ["weak_glutes"])
+    assert "Hip flexors (tested, no finding)" in program
+    assert "Hip flexors (commonly paired with this pattern, not tested)" not in program
+    # the lower back has no test: it stays "commonly paired, not tested"
+    assert "Lower back (commonly paired with this pattern, not tested)" in program
+
+
+def test_a_test_measured_on_one_side_only_never_reads_as_normal_or_names_a_side(client, signed_in):
+    _, person = signed_in
+    one_side = {
+        "hamstring_bridge_reps_right": None,
+        "hamstring_bridge_reps_right__status": "not_tested",
+    }
+    normal = record(client, person.id, **one_side)  # left 25 reps, right not tested
+    line = _item(text(client.get(f"/assessments/{normal}")), "finding-weak_hamstrings")
+    assert "tested, no finding (Single-leg hamstring bridge repetitions (left))" in line
+    assert "not tested: Single-leg hamstring bridge repetitions (right), not counted as normal" in (
+        line
+    )
+    weak = record(client, person.id, hamstring_bridge_reps_left="12", **one_side)
+    page = text(client.get(f"/assessments/{weak}"))
+    card = page[page.index('id="finding-weak_hamstrings"') :]
+    card = card[: card.index("</li>")]
+    assert "Measured on one side only." in card
+    assert "no weaker side is named until both sides are measured" in card
+    assert "Weaker side (measured)" not in card
+
+
+def test_compare_says_not_retested_and_sets_left_and_right_side_by_side(client, signed_in):
+    _, person = signed_in
+    record(client, person.id, front_plank_hold="12")  # marked weak core, left glutes 15/40
+    second = record(
+        client,
+        person.id,
+        front_plank_hold=None,
+        front_plank_hold__status="not_tested",
+        single_leg_bridge_hold_left="36",
+    )
+    page = text(client.get(f"/assessments/{second}/compare"))
+    core = page[page.index('id="change-weak_core"') :]
+    core = core[: core.index("</h2>") + 300]
+    assert "Marked" in core and "Not retested" in core and "Not flagged" not in core
+    sides = page[page.index('id="change-asymmetry"') :]
+    row = sides[sides.index('id="test-single_leg_bridge_hold_sides"') :]
+    row = row[: row.index("</tr>")]
+    assert "left 15 s, right 40 s" in row and "left 36 s, right 40 s" in row
+    assert "Improved" in row

@@ -85,8 +85,9 @@ class Finding:
 class MuscleStatus:
     muscle: str
     claim: str  # weak | tight: what the test looked for
-    status: str  # found | normal | unable_pain
+    status: str  # found | normal | unable_pain | not_tested (| partly, from muscle())
     evidence: str
+    test: str = ""  # the indicator id
 
 
 @dataclass(frozen=True)
@@ -167,10 +168,53 @@ class AssessmentResult:
         return tuple(item for item in self.imbalances if item.flagged)
 
     def muscle(self, muscle: str, claim: str) -> MuscleStatus | None:
-        """What the tests said about this muscle being weak or tight (None: not tested)."""
+        """What the tests said about this muscle being weak or tight (None: not tested).
+
+        A finding on any side wins, then pain; normal on one side with the other side (or
+        another test) not done is "partly" tested, never plain normal.
+        """
         found = [m for m in self.muscles if m.muscle == muscle and m.claim == claim]
-        order = {"found": 0, "unable_pain": 1, "normal": 2}
-        return min(found, key=lambda m: order.get(m.status, 3)) if found else None
+        statuses = {m.status for m in found}
+        for status in ("found", "unable_pain"):
+            if status in statuses:
+                return next(m for m in found if m.status == status)
+        normal = [m for m in found if m.status == "normal"]
+        if not normal:
+            return None
+        missing = [m for m in found if m.status == NOT_TESTED and m.test]
+        complete = [m for m in normal if m.test not in {x.test for x in missing}]
+        if complete or not missing:
+            return (complete or normal)[0]
+        untested = ", ".join(m.evidence for m in missing if m.test in {n.test for n in normal})
+        return MuscleStatus(muscle, claim, "partly", f"not tested: {untested}", normal[0].test)
+
+    def tests(self, slug: str) -> TestState:
+        """How this imbalance's tests went: stopped by pain, measured, or not done."""
+        mine = [m for m in self.measurements if m.imbalance == slug]
+        pain = tuple(m.label for m in mine if m.status == UNABLE_PAIN)
+        measured = tuple(m.label for m in mine if m.status in (None, "measured"))
+        done = {m.indicator for m in mine if m.status in (None, "measured")}
+        # the missing side of a test measured on the other side: never counted as normal
+        untested = tuple(m.label for m in mine if m.status == NOT_TESTED and m.indicator in done)
+        if pain:
+            state = "pain"
+        elif measured and untested:
+            state = "partly"
+        elif measured:
+            state = "no_finding"
+        else:
+            state = "not_tested"
+        return TestState(state, pain, measured, untested)
+
+
+@dataclass(frozen=True)
+class TestState:
+    """An imbalance's tests at a glance (for the lines of what was not flagged)."""
+
+    state: str  # pain | partly | no_finding | not_tested
+    pain: tuple[str, ...] = ()
+    measured: tuple[str, ...] = ()
+    untested: tuple[str, ...] = ()
 
 
 # How one test compares between two assessments: a change is computed only when it was
@@ -198,7 +242,9 @@ class IndicatorChange:
 class Change:
     slug: str
     name: str
-    before: str  # severity word, or "not flagged"
+    # severity word, "not flagged", "unable (pain)", "not tested" (none of its tests done)
+    # or, after, "not retested" (none of the tests measured before was measured again)
+    before: str
     after: str
     # improved | worse | same | mixed, from the tests measured both times only;
     # not_retested when none of this imbalance's tests was measured both times
@@ -318,13 +364,15 @@ def _evaluate(
                 )
             )
             for muscle in ind.muscles:
-                scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), "unable_pain", label))
+                scan.muscles.append(
+                    MuscleStatus(muscle, _muscle_claim(ind), "unable_pain", label, ind.id)
+                )
             continue
         finding: Finding | None = None
         if ind.type in NUMBER_TYPES:
             value = _number(raw, ind)
             if value is None:
-                scan.measurements.append(_not_tested(key, slug, ind, label))
+                _untested(scan, key, slug, ind, label)
                 continue
             numbers[side] = value
             shown = format_value(ind, value)
@@ -351,7 +399,7 @@ def _evaluate(
         elif ind.type == "yes_no":
             value = _yes_no(raw)
             if value is None:
-                scan.measurements.append(_not_tested(key, slug, ind, label))
+                _untested(scan, key, slug, ind, label)
                 continue
             shown = format_value(ind, value)
             positive = value == ind.positive
@@ -377,7 +425,7 @@ def _evaluate(
         else:
             choice = ind.choice(str(raw)) if isinstance(raw, str) else None
             if choice is None:
-                scan.measurements.append(_not_tested(key, slug, ind, label))
+                _untested(scan, key, slug, ind, label)
                 continue
             shortfall = 0.0
             if choice.severity != "none":
@@ -402,7 +450,7 @@ def _evaluate(
         for muscle in ind.muscles:
             status = "found" if finding else "normal"
             evidence = finding.text if finding else f"{label}: {scan.measurements[-1].text}"
-            scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), status, evidence))
+            scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), status, evidence, ind.id))
         if finding is None:
             continue
         if ind.claim in ("weak", "pattern"):
@@ -441,6 +489,13 @@ def _muscle_claim(ind: Indicator) -> str:
 
 def _not_tested(key: str, slug: str, ind: Indicator, label: str) -> Measurement:
     return Measurement(key, slug, ind.id, label, NOT_TESTED, "not tested", 0.0, NOT_TESTED)
+
+
+def _untested(scan: _Scan, key: str, slug: str, ind: Indicator, label: str) -> None:
+    """A test (or one side of it) not done: recorded, and its muscles as not tested."""
+    scan.measurements.append(_not_tested(key, slug, ind, label))
+    for muscle in ind.muscles:
+        scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), NOT_TESTED, label, ind.id))
 
 
 def _lower_first(text: str) -> str:
@@ -706,6 +761,80 @@ def _level(item: ImbalanceResult | None) -> tuple[str, float]:
     return item.severity or "flagged", SEVERITY_RANK.get(item.severity or "", 0) + item.shortfall
 
 
+def _word(item: ImbalanceResult | None, result: AssessmentResult, slug: str) -> str:
+    """The level of an imbalance in one assessment, as the compare page shows it.
+
+    A test stopped by pain reads "unable (pain)" and an imbalance none of whose tests was
+    done reads "not tested": neither is "not flagged".
+    """
+    if item is not None and item.flagged:
+        return _level(item)[0]
+    state = result.tests(slug).state
+    if state == "pain":
+        return "unable (pain)"
+    if state == "not_tested" and slug != ASYMMETRY:
+        return "not tested"
+    return "not flagged"
+
+
+def _sides(result: AssessmentResult) -> dict[str, dict[str, Measurement]]:
+    """indicator id -> side -> measurement, for the tests done on both sides."""
+    sides: dict[str, dict[str, Measurement]] = {}
+    for m in result.measurements:
+        for side in SIDES:
+            if m.key.endswith(f"_{side}") and m.label.endswith(f"({side})"):
+                sides.setdefault(m.indicator, {})[side] = m
+    return sides
+
+
+def _gap_text(pair: dict[str, Measurement]) -> str | None:
+    if not pair:
+        return None
+    return ", ".join(f"{side} {pair[side].text}" for side in SIDES if side in pair)
+
+
+def _asymmetry_changes(
+    previous: AssessmentResult, current: AssessmentResult, q: Questionnaire | None
+) -> list[IndicatorChange]:
+    """Each left/right test: both sides before and after, and whether the gap narrowed.
+
+    The gap is compared only when both sides were measured both times; a change of the gap
+    within the test's measurement noise counts as the same.
+    """
+    before, after = _sides(previous), _sides(current)
+    changes = []
+    for indicator in list(after) + [i for i in before if i not in after]:
+        b, a = before.get(indicator, {}), after.get(indicator, {})
+        ref = next(iter((a or b).values()))
+        numbers_b = {s: _number_value(m) for s, m in b.items() if _measured(m)}
+        numbers_a = {s: _number_value(m) for s, m in a.items() if _measured(m)}
+        if any(v is None for v in (*numbers_b.values(), *numbers_a.values())):
+            continue  # a yes/no observation: no gap to measure
+        full_b, full_a = len(numbers_b) == 2, len(numbers_a) == 2
+        if not (full_b or full_a):
+            continue
+        if any(m.status == UNABLE_PAIN for m in (*b.values(), *a.values())):
+            direction = "pain"
+        elif full_b and full_a:
+            gap_b = abs(numbers_b["left"] - numbers_b["right"])  # type: ignore[operator]
+            gap_a = abs(numbers_a["left"] - numbers_a["right"])  # type: ignore[operator]
+            noise = _noise(q, indicator)
+            direction = "same" if abs(gap_a - gap_b) <= noise else _direction(gap_b, gap_a, False)
+        else:
+            direction = "not_retested" if full_b else "new"
+        label = ref.label.rsplit(" (", 1)[0]
+        changes.append(
+            IndicatorChange(
+                key=f"{indicator}_sides",
+                label=f"{label}: left and right",
+                before=_gap_text(b),
+                after=_gap_text(a),
+                direction=direction,
+            )
+        )
+    return changes
+
+
 def _overall(indicators: list[IndicatorChange]) -> str:
     """One direction for an imbalance from its tests measured both times."""
     directions = {i.direction for i in indicators if i.compared}
@@ -750,13 +879,19 @@ def compare(
             change = _indicator_change(b, a, _noise(q, m.indicator))
             if change.direction != "not_tested":
                 indicator_changes.append(change)
+        if slug == ASYMMETRY:
+            indicator_changes = _asymmetry_changes(previous, current, q)
+        direction = _overall(indicator_changes)
+        after = _word(new, current, slug)
+        if direction == "not_retested" and after in ("not flagged", "not tested"):
+            after = "not retested"  # what was measured before was not measured again
         changes.append(
             Change(
                 slug=slug,
                 name=ref.name,
-                before=_level(old)[0],
-                after=_level(new)[0],
-                direction=_overall(indicator_changes),
+                before=_word(old, previous, slug),
+                after=after,
+                direction=direction,
                 indicators=tuple(indicator_changes),
             )
         )
@@ -844,7 +979,13 @@ def result_to_dict(result: AssessmentResult) -> dict[str, Any]:
         ],
         "pain": [{"key": p.key, "label": p.label, "imbalance": p.imbalance} for p in result.pain],
         "muscles": [
-            {"muscle": m.muscle, "claim": m.claim, "status": m.status, "evidence": m.evidence}
+            {
+                "muscle": m.muscle,
+                "claim": m.claim,
+                "status": m.status,
+                "evidence": m.evidence,
+                "test": m.test,
+            }
             for m in result.muscles
         ],
         "capacities": [
@@ -980,7 +1121,11 @@ def result_from_dict(data: Mapping[str, Any]) -> AssessmentResult:
             ),
             muscles=tuple(
                 MuscleStatus(
-                    str(m["muscle"]), str(m["claim"]), str(m["status"]), str(m["evidence"])
+                    str(m["muscle"]),
+                    str(m["claim"]),
+                    str(m["status"]),
+                    str(m["evidence"]),
+                    str(m.get("test", "")),
                 )
                 for m in data.get("muscles", ())
             ),
@@ -1020,4 +1165,5 @@ __all__ = [
     "result_to_dict",
     "score",
     "suggested_imbalances",
+    "TestState",
 ]

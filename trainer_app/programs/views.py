@@ -132,12 +132,22 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
     draft = service.draft_of(version)
     imbalances = [catalog.imbalances[s] for s in draft.targets if s in catalog.imbalances]
     weak = {m for im in imbalances for m in im.weak_muscles}
-    # only muscles a test found tight are shown as overactive; the rest are "commonly paired"
+    # only muscles a test found tight are shown as overactive; the rest read as the tests
+    # said (tested, no finding; unable (pain)) or "commonly paired with this pattern, not tested"
     tight: dict[str, str] = {}
+    status: dict[tuple[str, str], object] = {}
+    pain: tuple = ()
     if program.assessment is not None:
-        for status in service.assessment_result(program.assessment).muscles:
-            if status.claim == "tight" and status.status == "found":
-                tight.setdefault(status.muscle, status.evidence)
+        result = service.assessment_result(program.assessment)
+        for muscle in result.muscles:
+            if muscle.claim == "tight" and muscle.status == "found":
+                tight.setdefault(muscle.muscle, muscle.evidence)
+        for im in imbalances:
+            for m in im.weak_muscles:
+                status[(m, "weak")] = result.muscle(m, "weak")
+            for m in im.overactive_muscles:
+                status[(m, "tight")] = result.muscle(m, "tight")
+        pain = result.pain
     overactive = {m for im in imbalances for m in im.overactive_muscles if m in tight}
     tips = {tip.slug: tip for tip in catalog.tips}
     return {
@@ -159,6 +169,9 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
         "dose_text": item_dose_text,
         "regions": REGIONS,
         "tight": tight,
+        "muscle_status_of": status,
+        "assessed": program.assessment is not None,
+        "pain": pain,
         "caution_labels": {slug: c.label for slug, c in catalog.cautions.items()},
     }
 
