@@ -760,3 +760,35 @@ def test_other_clinic_gets_404(app, client, auth, factories, program, setup):
 
 def test_unknown_version_404(client, program):
     assert client.get(f"/programs/{program}/versions/9").status_code == 404
+
+
+def _summary(page: str) -> str:
+    match = re.search(r'<ul[^>]*id="program-summary"[^>]*>(.*?)</ul>', page, re.S)
+    return match.group(1) if match else ""
+
+
+def test_summary_lists_exercises_added_by_hand(app, client, program):
+    """The program page's summary names every exercise saved, not only the builder's picks."""
+    items = latest_items(app, program)
+    slugs = [i.exercise_slug for i in items]
+    core = next(s for s in ("bird_dog", "dead_bug", "knee_plank") if s not in slugs)
+    core_name = CATALOG.exercises[core].name
+    fields = edit_fields(
+        client.post(
+            f"/programs/{program}/edit", data={**edit_data(items, note=""), "add": "face_pull"}
+        ).text
+    )
+    fields = edit_fields(
+        client.post(f"/programs/{program}/edit", data={**fields, "add": core}).text
+    )
+    fields["change_note"] = "Upper back and more core work"
+    assert client.post(f"/programs/{program}/edit", data=fields).status_code == 302
+    summary = _summary(client.get(f"/programs/{program}").text)
+    core_line = next(line for line in summary.split("<li>") if line.startswith("Weak core"))
+    assert core_name in core_line, summary
+    assert "Face pull" in summary and "Weak upper back and overactive chest" in summary, summary
+    # a removed exercise leaves the summary with it
+    items = latest_items(app, program)
+    data = edit_data(items, base=2, note="No face pulls", **{"face_pull": {"remove": True}})
+    assert client.post(f"/programs/{program}/edit", data=data).status_code == 302
+    assert "Face pull" not in _summary(client.get(f"/programs/{program}").text)

@@ -31,6 +31,8 @@ TITLE_MAX = 120
 # A re-test four weeks after the build is the default; the trainer changes it on the program.
 RETEST_AFTER_DAYS = 28
 RETEST_MAX_DAYS = 2 * 366
+# The builder's summary line about release work, replaced by one naming the exercises.
+RELEASE_WARM_UP = "Start each session with the release work as a warm-up."
 
 
 class ProgramError(ValueError):
@@ -447,6 +449,38 @@ def save_version(
     db.session.add(version)
     db.session.flush()
     return version
+
+
+def summary_lines(draft: ProgramDraft, catalog: Catalog) -> list[str]:
+    """The program page's summary of the saved items (the schedule line is shown apart).
+
+    The builder wrote one line per target naming its picks; the lines are named again from the
+    items saved, so exercises added or removed by hand show, and exercises for other imbalances
+    get a line of their own. The builder's other notes are kept as written.
+    """
+    names = {
+        slug: catalog.imbalances[slug].name for slug in draft.targets if slug in catalog.imbalances
+    }
+    stale = tuple(f"{name}: " for name in names.values())
+    lines = []
+    for slug, name in names.items():
+        picks = [i.name for i in draft.items if i.imbalance == slug and i.kind == "strength"]
+        if picks:
+            lines.append(f"{name}: {', '.join(picks)}.")
+    others: dict[str, list[str]] = {}
+    for item in draft.items:
+        if item.kind == "strength" and item.imbalance not in names:
+            imbalance = catalog.imbalances.get(item.imbalance)
+            others.setdefault(imbalance.name if imbalance else "", []).append(item.name)
+    for name, picks in others.items():
+        lines.append(f"{name or 'Also in this program'}: {', '.join(picks)}.")
+    release = [i.name for i in draft.items if i.kind == "release"]
+    if release:
+        lines.append(f"Release work, as the warm-up of each session: {', '.join(release)}.")
+    kept = [
+        line for line in draft.summary[1:] if not line.startswith(stale) and line != RELEASE_WARM_UP
+    ]
+    return lines + kept
 
 
 def latest_confirmed(assessments: Sequence[Assessment]) -> Assessment | None:

@@ -154,6 +154,7 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
         "program": program,
         "version": version,
         "draft": draft,
+        "summary": service.summary_lines(draft, catalog),
         "catalog": catalog,
         "imbalances": imbalances,
         "weak": sorted(weak),
