@@ -7,6 +7,7 @@ Tasks live in ``worker/tasks.py``; the web refers to them by name only, so nothi
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -328,3 +329,48 @@ def take_due(
             .execution_options(synchronize_session=False)
         )
     )
+
+
+# Emails (plan deliveries, account emails) are sent, not rendered: a row is due in QUEUED or
+# RETRYING once its ``next_attempt_at`` has come, and a failed send waits a growing delay.
+
+# A retry published with a countdown may arrive a moment before its ``next_attempt_at``.
+EARLY_TOLERANCE = timedelta(seconds=2)
+
+
+def due_to_send(model, claim_id: str, now: datetime, *, waiting: Iterable[str], sending: str):
+    """The condition under which a task may take an email row for sending.
+
+    A due row, or one this same task held before its worker died (a redelivered message).
+    """
+    return or_(
+        and_(
+            model.status.in_(tuple(waiting)),
+            or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
+        ),
+        and_(model.status == sending, model.claimed_by == claim_id),
+    )
+
+
+def keep_claim(model, row_id: int, claim_id: str, *, working: str) -> bool:
+    """True if this task still holds the claim (the relay takes back only silent claims).
+
+    A task that outlived its claim (its database connection was cut) must not overwrite the
+    outcome of the worker that took over. On PostgreSQL the row stays locked until the caller
+    commits.
+    """
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.status == working, model.claimed_by == claim_id)
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before the next try: exponential backoff with full jitter, capped."""
+    base = current_app.config["DELIVERY_RETRY_BASE_SECONDS"]
+    cap = current_app.config["DELIVERY_RETRY_MAX_SECONDS"]
+    ceiling = min(cap, base * (2 ** (attempt - 1)))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not security)

@@ -11,7 +11,6 @@ read, and in development the link is also written to the server log.
 from __future__ import annotations
 
 import logging
-import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,14 @@ from trainer_app.accounts import service
 from trainer_app.accounts.models import AccountEmail, Invitation, User
 from trainer_app.delivery.mailer import Address, MailError, build_message, make_message_id
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat, relay_cutoff, stale_before
+from trainer_app.jobs import (
+    Heartbeat,
+    due_to_send,
+    keep_claim,
+    relay_cutoff,
+    retry_delay,
+    stale_before,
+)
 from trainer_app.mail import account_transport, compose
 from trainer_app.timeutil import utcnow
 
@@ -99,16 +105,7 @@ def _claim(email_id: int, claim_id: str) -> bool:
         update(AccountEmail)
         .where(
             AccountEmail.id == email_id,
-            or_(
-                and_(
-                    AccountEmail.status.in_((QUEUED, RETRYING)),
-                    or_(
-                        AccountEmail.next_attempt_at.is_(None),
-                        AccountEmail.next_attempt_at <= now + timedelta(seconds=2),
-                    ),
-                ),
-                and_(AccountEmail.status == SENDING, AccountEmail.claimed_by == claim_id),
-            ),
+            due_to_send(AccountEmail, claim_id, now, waiting=(QUEUED, RETRYING), sending=SENDING),
         )
         .values(
             status=SENDING,
@@ -246,29 +243,6 @@ def _message(row: AccountEmail) -> tuple[object, str | None] | None:
     )
 
 
-def _retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter, on the same settings as plan deliveries."""
-    base = current_app.config["DELIVERY_RETRY_BASE_SECONDS"]
-    cap = current_app.config["DELIVERY_RETRY_MAX_SECONDS"]
-    ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not security)
-
-
-def _keep_claim(email_id: int, claim_id: str) -> bool:
-    """True if this task still holds the claim (the relay takes back only silent claims)."""
-    result = db.session.execute(
-        update(AccountEmail)
-        .where(
-            AccountEmail.id == email_id,
-            AccountEmail.status == SENDING,
-            AccountEmail.claimed_by == claim_id,
-        )
-        .values(heartbeat_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
 def send_account_email(email_id: int, claim_id: str) -> SendOutcome:
     """Worker body: claim the job, build its link and message, send once, record the outcome."""
     if not _claim(email_id, claim_id):
@@ -284,7 +258,7 @@ def send_account_email(email_id: int, claim_id: str) -> SendOutcome:
                 account_transport().send(build_message(outgoing))
             except MailError as exc:
                 failure = exc
-    if not _keep_claim(email_id, claim_id):
+    if not keep_claim(AccountEmail, email_id, claim_id, working=SENDING):
         db.session.rollback()
         log.warning("account email %s was taken over by another worker", email_id)
         return SendOutcome("superseded")
@@ -324,7 +298,7 @@ def _record_failure(row: AccountEmail, exc: MailError, now: datetime) -> SendOut
         db.session.commit()
         log.warning("account email %s failed: %s", row.id, exc.reason)
         return SendOutcome(FAILED)
-    delay = _retry_delay(row.attempts)
+    delay = retry_delay(row.attempts)
     row.status = RETRYING
     row.next_attempt_at = now + timedelta(seconds=delay)
     row.queued_at = now

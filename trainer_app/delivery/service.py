@@ -9,7 +9,6 @@ second copy, and that copy carries the same Message-ID.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -43,7 +42,15 @@ from trainer_app.delivery.models import (
     DeliveryAttempt,
 )
 from trainer_app.extensions import db
-from trainer_app.jobs import Heartbeat, record_once, relay_cutoff, stale_before
+from trainer_app.jobs import (
+    Heartbeat,
+    due_to_send,
+    keep_claim,
+    record_once,
+    relay_cutoff,
+    retry_delay,
+    stale_before,
+)
 from trainer_app.mail import compose, current_transport, render_email
 from trainer_app.plans.context import logo_data_uri
 from trainer_app.plans.models import READY, PlanDocument
@@ -63,8 +70,6 @@ FILENAME_MAX = 120
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # Characters that file systems or mail clients treat specially in a file name.
 _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|]+')
-# A task may arrive a moment before its scheduled retry time (clocks, rounding).
-EARLY_TOLERANCE = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -323,16 +328,7 @@ def claim_for_send(delivery_id: int, claim_id: str) -> DeliveryAttempt | None:
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
-            or_(
-                and_(
-                    Delivery.status.in_((QUEUED, RETRYING)),
-                    or_(
-                        Delivery.next_attempt_at.is_(None),
-                        Delivery.next_attempt_at <= now + EARLY_TOLERANCE,
-                    ),
-                ),
-                and_(Delivery.status == SENDING, Delivery.claimed_by == claim_id),
-            ),
+            due_to_send(Delivery, claim_id, now, waiting=(QUEUED, RETRYING), sending=SENDING),
         )
         .values(
             status=SENDING,
@@ -354,14 +350,6 @@ def claim_for_send(delivery_id: int, claim_id: str) -> DeliveryAttempt | None:
     db.session.add(attempt)
     db.session.commit()
     return attempt
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter, capped."""
-    base = current_app.config["DELIVERY_RETRY_BASE_SECONDS"]
-    cap = current_app.config["DELIVERY_RETRY_MAX_SECONDS"]
-    ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not security)
 
 
 def _load_for_send(delivery_id: int) -> Delivery:
@@ -406,26 +394,6 @@ def _message(delivery: Delivery) -> OutgoingEmail:
     ).email
 
 
-def _keep_claim(delivery_id: int, claim_id: str) -> bool:
-    """True if this task still holds the claim; on PostgreSQL the row stays locked to commit.
-
-    The relay hands a delivery back only after its heartbeat stopped for STALE_CLAIM_SECONDS;
-    a task that outlived that (its database connection was cut) must not overwrite the outcome
-    of the worker that took over.
-    """
-    result = db.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == SENDING,
-            Delivery.claimed_by == claim_id,
-        )
-        .values(heartbeat_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
 def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:
     """Worker body: claim, send once, record the attempt and the outcome."""
     attempt = claim_for_send(delivery_id, claim_id)
@@ -443,7 +411,7 @@ def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:
             current_transport(delivery.clinic_id).send(message)
         except MailError as exc:
             failure = exc
-    if not _keep_claim(delivery_id, claim_id):
+    if not keep_claim(Delivery, delivery_id, claim_id, working=SENDING):
         db.session.rollback()
         log.warning("delivery %s was taken over by another worker; outcome dropped", delivery_id)
         return SendOutcome("superseded")
@@ -476,7 +444,7 @@ def _record_failure(delivery: Delivery, attempt: DeliveryAttempt, exc: MailError
         db.session.commit()
         log.warning("delivery %s failed: %s", delivery.id, delivery.last_error)
         return SendOutcome(FAILED)
-    delay = _backoff(delivery.attempts)
+    delay = retry_delay(delivery.attempts)
     delivery.status = RETRYING
     delivery.next_attempt_at = now + timedelta(seconds=delay)
     delivery.queued_at = now
