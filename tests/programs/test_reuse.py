@@ -279,3 +279,67 @@ def test_date_default_is_local(app):
     now = datetime(2026, 12, 31, 23, 30)
     assert default_retest_on("Europe/Copenhagen", now) == date(2027, 1, 1) + timedelta(days=28)
     assert default_retest_on("UTC", now) == date(2026, 12, 31) + timedelta(days=28)
+
+
+def _focus(app, program_id: int, audience: str) -> tuple[list[str], list[str]]:
+    """The PDF's focus areas and (clinician copy) findings of a program's current version."""
+    from trainer_app.library.catalog import default_catalog
+    from trainer_app.plans.context import plan_context
+
+    with app.app_context():
+        version = db.session.get(Program, program_id).latest
+        context = plan_context(
+            version,
+            clinic=db.session.get(Clinic, version.clinic_id),
+            catalog=default_catalog(),
+            previous=None,
+            paper="A4",
+            large_print=False,
+            audience=audience,
+        )
+        return [f["name"] for f in context["focus"]], [f["name"] for f in context["findings"]]
+
+
+def _works_on(page: str) -> str:
+    start = page.find("What this program works on")
+    return "" if start < 0 else page[start : page.index("</section>", start)]
+
+
+@pytest.mark.parametrize("how", ["copy", "template"])
+def test_a_reused_program_shows_the_new_clients_findings(
+    app, client, auth, factories, program, how
+):
+    """Copied or started from a template, the program works on the new client's confirmed
+    imbalances (page, plan and clinician copy), never on the source client's."""
+    from tests.programs.test_views import make_assessment
+    from trainer_app.plans.options import CLINICIAN_COPY
+
+    source_focus, _ = _focus(app, program, CLINICIAN_COPY)
+    assert "Weak upper back and overactive chest" in source_focus, "fixture works on upper back"
+    oliver = factories.client_record(auth.user, name="Oliver Smith")
+    make_assessment(app, auth.user, oliver.id, confirmed=("weak_core",))
+    newcomer = factories.client_record(auth.user, name="Nina Newcomer")
+
+    def reuse(target) -> int:
+        if how == "copy":
+            response = client.post(f"/programs/{program}/copy", data={"client_id": str(target.id)})
+        else:
+            client.post(f"/programs/{program}/template", data={"name": "Desk worker basics"})
+            with app.app_context():
+                template_id = db.session.scalar(select(ProgramTemplate.id))
+            response = client.post(
+                f"/programs/start/{target.id}", data={"template_id": str(template_id)}
+            )
+        assert response.status_code == 302, response.text
+        return int(response.headers["Location"].rsplit("/", 1)[1])
+
+    copied = reuse(oliver)
+    core = "Weak core and increased lower back load"
+    assert _focus(app, copied, "client") == ([core], [])
+    assert _focus(app, copied, CLINICIAN_COPY) == ([core], [core])
+    works_on = _works_on(client.get(f"/programs/{copied}").text)
+    assert core in works_on and "Weak upper back" not in works_on and "glutes" not in works_on
+    # a client never assessed: the program names no findings at all
+    unassessed = reuse(newcomer)
+    assert _focus(app, unassessed, CLINICIAN_COPY) == ([], [])
+    assert _works_on(client.get(f"/programs/{unassessed}").text) == ""

@@ -496,7 +496,8 @@ def neutral_draft(draft: ProgramDraft, catalog: Catalog) -> ProgramDraft:
 
     Reasons quoted that client's findings and notes their sides and history (both are printed
     on the client's plan), so each reason becomes the library's description of the exercise
-    and notes are left empty. Exercises, doses, progression, order, schedule and tips stay.
+    and notes are left empty; the imbalances it worked on go too (a new program takes its
+    client's own). Exercises, doses, progression, order, schedule and tips stay.
     """
     items = []
     for item in draft.items:
@@ -509,7 +510,8 @@ def neutral_draft(draft: ProgramDraft, catalog: Catalog) -> ProgramDraft:
         items.append(
             replace(item, reason=f"{item.name}: {what}.", notes="", dose_reason="", cautions=())
         )
-    return replace(draft, items=tuple(items), cautions=())
+    # what it worked on and the builder's notes were that client's findings
+    return replace(draft, items=tuple(items), cautions=(), targets=(), summary=draft.summary[:1])
 
 
 def _clean_title(title: str, fallback: str) -> str:
@@ -564,10 +566,25 @@ def _new_program(
     user_id: int | None,
 ) -> Program:
     zone = clinic_zone(client.clinic_id)
+    # What the program works on is this client's: the imbalances confirmed in their latest
+    # confirmed assessment (none if they have none), never those of the client it came from.
+    assessment = latest_confirmed(
+        db.session.scalars(
+            select(Assessment)
+            .where(Assessment.clinic_id == client.clinic_id, Assessment.client_id == client.id)
+            .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        ).all()
+    )
+    content = {
+        **content,
+        "targets": list(assessment.confirmed_imbalances) if assessment else [],
+        # the builder's notes (pain, cautions, what was left out) were about the other client
+        "summary": list(content.get("summary", ()))[:1],
+    }
     program = Program(
         clinic_id=client.clinic_id,
         client_id=client.id,
-        assessment_id=None,
+        assessment_id=assessment.id if assessment else None,
         title=title,
         retest_on=default_retest_on(zone),
     )
