@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from trainer_app.assessments.models import Assessment
-from trainer_app.assessments.scoring import result_from_dict
 from trainer_app.clients.models import Client
 from trainer_app.delivery.models import FAILED as DELIVERY_FAILED
 from trainer_app.delivery.models import Delivery
@@ -176,17 +175,16 @@ def assessed_without_program(clinic_id: int) -> list[AssessedNoProgram]:
         .where(Client.clinic_id == clinic_id, Client.archived_at.is_(None), ~programmed)
         .order_by(Assessment.created_at, Client.id)
         .limit(LIMIT)
+        # the answers and the scored result stay in the database: the blocked column says
+        # what the next step needs
+        .options(defer(Assessment.answers), defer(Assessment.result))
     ).all()
     # an assessment that confirmed nothing to treat needs no program
     return [AssessedNoProgram(c, a, _next_step(a)) for c, a in rows if a.confirmed_imbalances != []]
 
 
 def _next_step(assessment: Assessment) -> str:
-    try:
-        blocked = result_from_dict(assessment.result).blocked
-    except ValueError:
-        blocked = False
-    if blocked and assessment.cleared_at is None:
+    if assessment.blocked and assessment.cleared_at is None:
         return "clear"
     if assessment.confirmed_imbalances is None:
         return "confirm"

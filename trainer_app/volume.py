@@ -102,8 +102,15 @@ def seed_clients(
                 "updated_at": created,
                 # Bulk inserts skip the model's events: fill the search column as they would.
                 "search_text": search_text_of(name, email),
+                "last_assessed_at": None,
+                "program_changed_at": None,
             }
         )
+    assessed_every_n = range(0, count, assessed_every)
+    for i in assessed_every_n[1:]:  # the events that keep the list's sort keys skip bulk inserts
+        rows[i]["last_assessed_at"] = rows[i]["created_at"] + timedelta(days=1)
+    for i in assessed_every_n[1:][programmed_every - 1 :: programmed_every]:
+        rows[i]["program_changed_at"] = rows[i]["created_at"] + timedelta(days=1, minutes=5)
     client_ids = _insert(Client, rows)
     created_at = {cid: row["created_at"] for cid, row in zip(client_ids, rows, strict=True)}
     assessed_ids = client_ids[::assessed_every]
@@ -119,6 +126,7 @@ def seed_clients(
                 "questionnaire_version": assessment.questionnaire_version,
                 "answers": assessment.answers,
                 "result": assessment.result,
+                "blocked": assessment.blocked,
                 "confirmed_imbalances": assessment.confirmed_imbalances,
                 "confirmed_at": created_at[cid] + timedelta(days=1),
                 "notes": "",

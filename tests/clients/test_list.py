@@ -334,3 +334,58 @@ def test_recently_updated_follows_program_changes(app, client, auth, factories):
     dashboard = client.get("/dashboard").get_data(as_text=True)
     recent = dashboard[dashboard.index("Recently updated clients") :]
     assert recent.index("Maria Jensen") < recent.index("Oliver Smith")
+
+
+@pytest.mark.parametrize("sort", ["-assessed", "assessed", "-program", "name", "-updated"])
+def test_pages_walk_the_whole_list_in_order_across_never_assessed_clients(
+    app, auth, factories, sort
+):
+    """A page is read from the clients with a value in the sort column and those without, so
+    a page that straddles the two, and every page after, continues the list exactly."""
+    from trainer_app.clients.service import client_page, client_query
+
+    auth.login()
+    clients = [factories.client_record(auth.user, name=f"Client {n}") for n in range(8)]
+    for n, c in enumerate(clients[:5]):
+        _assess(app, auth.user, c.id, datetime(2026, 1 + n % 3, 10 + n, 9, 0))
+    factories.program_version(auth.user, clients[1], title="Glute program")
+    factories.program_version(auth.user, clients[6], title="Back program")
+    with app.app_context():
+        whole = [c.id for c in db.session.scalars(client_query(auth.user.clinic_id, sort=sort))]
+        walked = []
+        for number in range(1, 5):
+            page = client_page(auth.user.clinic_id, page=number, per_page=3, sort=sort)
+            assert page.total == len(clients)
+            walked += [c.id for c in page.items]
+        never = {
+            c.id
+            for c in db.session.scalars(select(Client).where(Client.last_assessed_at.is_(None)))
+        }
+    assert walked == whole
+    assert sorted(whole) == sorted(c.id for c in clients)
+    assert 0 < len(never) < len(clients) - 3
+    if sort == "-assessed":
+        assert set(whole[-len(never) :]) == never
+    if sort == "assessed":
+        assert set(whole[: len(never)]) == never
+
+
+def test_sort_columns_follow_assessments_and_versions(app, auth, factories):
+    """The list's sort keys move with each new assessment and program version, never back."""
+    from trainer_app.programs.models import ProgramVersion
+
+    auth.login()
+    maria = factories.client_record(auth.user, name="Maria Jensen")
+    _assess(app, auth.user, maria.id, datetime(2026, 5, 1, 9, 0))
+    _assess(app, auth.user, maria.id, datetime(2026, 2, 1, 9, 0))  # recorded later, dated earlier
+    with app.app_context():
+        row = db.session.get(Client, maria.id)
+        assert row.last_assessed_at == datetime(2026, 5, 1, 9, 0)
+        assert row.program_changed_at is None
+    factories.program_version(auth.user, maria, title="Back-care program")
+    with app.app_context():
+        row = db.session.get(Client, maria.id)
+        assert row.program_changed_at == db.session.scalar(
+            select(db.func.max(ProgramVersion.created_at))
+        )
+        assert row.last_assessed_at == db.session.scalar(select(db.func.max(Assessment.created_at)))

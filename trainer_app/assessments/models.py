@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
@@ -18,6 +18,16 @@ class Assessment(db.Model):
     """One sitting: answers and scored result are kept as recorded (never rescored in place)."""
 
     __tablename__ = "assessments"
+    __table_args__ = (
+        # Open red flags (a clinic's clients on hold) are found without reading any result.
+        Index(
+            "ix_assessments_open_red_flags",
+            "clinic_id",
+            "client_id",
+            postgresql_where=text("blocked AND cleared_at IS NULL"),
+            sqlite_where=text("blocked AND cleared_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
@@ -26,6 +36,9 @@ class Assessment(db.Model):
     questionnaire_version: Mapped[str] = mapped_column(String(40))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # result["blocked"] as a column (kept by the events below), so a clinic's holds are an
+    # index lookup rather than a scan of every stored result.
+    blocked: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # Imbalances the trainer chose to treat (slugs, most important first); None = unconfirmed.
     confirmed_imbalances: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -47,7 +60,14 @@ class Assessment(db.Model):
     cleared_by: Mapped[User | None] = relationship(foreign_keys=[cleared_by_id])
 
 
+@event.listens_for(Assessment, "before_insert")
+@event.listens_for(Assessment, "before_update")
+def _keep_blocked(_mapper, _connection, assessment: Assessment) -> None:
+    assessment.blocked = bool((assessment.result or {}).get("blocked"))
+
+
 @event.listens_for(Assessment, "after_insert")
-def _client_changed(_mapper, connection, assessment: Assessment) -> None:
-    # A new assessment makes its client recently updated (the client list, the dashboard).
-    touch(connection, assessment.client_id)
+def _client_assessed(_mapper, connection, assessment: Assessment) -> None:
+    # A new assessment makes its client recently updated (the client list, the dashboard) and
+    # moves the list's "last assessed" sort key.
+    touch(connection, assessment.client_id, last_assessed_at=assessment.created_at)

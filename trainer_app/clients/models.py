@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, text, update
+from sqlalchemy import ForeignKey, Index, String, Text, case, event, text, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
@@ -46,6 +46,25 @@ class Client(db.Model):
             postgresql_where=text("archived_at IS NULL"),
             sqlite_where=text("archived_at IS NULL"),
         ),
+        # The "last assessed" and "program changed" sorts read their page from these in index
+        # order (both directions), instead of grouping every assessment and version of the
+        # clinic and sorting every client.
+        Index(
+            "ix_clients_active_assessed",
+            "clinic_id",
+            "last_assessed_at",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
+        Index(
+            "ix_clients_active_program",
+            "clinic_id",
+            "program_changed_at",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
         # An erased client's id is never given to another (the audit trail still names it).
         {"sqlite_autoincrement": True},
     )
@@ -68,6 +87,11 @@ class Client(db.Model):
     # Name and email folded (lower case, accents and special letters made plain) by the app
     # on every write, so one LIKE finds "Łukasiewicz" from "lukasiewicz" on any database.
     search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_MAX), default="", server_default="")
+    # Sort keys of the client list, kept by the database writes of assessments and program
+    # versions (assessments/models.py, programs/models.py): when the newest assessment was
+    # recorded and when the newest version of any of the client's programs was saved.
+    last_assessed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    program_changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     primary_trainer: Mapped[User | None] = relationship()
 
@@ -92,11 +116,17 @@ def _keep_search_text(_mapper, _connection, client: Client) -> None:
     client.search_text = search_text_of(client.name, client.email)
 
 
-def touch(connection, client_id) -> None:
+def touch(connection, client_id, **sort_keys: datetime) -> None:
     """Mark the client changed now: the list's "Recently updated" and the dashboard follow it.
 
     For changes kept in other tables (a program version, an assessment); ``client_id`` may be a
     scalar subquery. Runs on the flush's connection, so it commits or rolls back with the change.
+    ``sort_keys`` (``last_assessed_at``, ``program_changed_at``) move forward to the given time,
+    never back, in the same statement.
     """
     table = Client.__table__
-    connection.execute(update(table).where(table.c.id == client_id).values(updated_at=utcnow()))
+    values = {"updated_at": utcnow()}
+    for column, at in sort_keys.items():
+        key = table.c[column]
+        values[column] = case((key.is_(None) | (key < at), at), else_=key)
+    connection.execute(update(table).where(table.c.id == client_id).values(values))

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from trainer_app.accounts.models import User
@@ -21,44 +22,53 @@ from trainer_app.timeutil import utcnow
 SORTS = ("name", "-assessed", "assessed", "-program", "-updated", "-created")
 
 
-def _ordered(stmt: Select, clinic_id: int, sort: str) -> Select:
-    """``stmt`` in the order of ``sort``.
+@dataclass(frozen=True)
+class SortKey:
+    """How the client list orders by one sort: a column, its direction, the id breaking ties.
 
-    The newest assessment and program change come from one grouped subquery per clinic joined
-    once (not a subquery per client row), and the name and date sorts are served by partial
-    indexes on the active clients, so a clinic of 10,000 costs about what one of 100 does.
+    A nullable column (never assessed, no program) puts its empty rows last when descending
+    and first when ascending, as the column's header promises.
     """
-    if sort in ("-assessed", "assessed"):
-        last = (
-            select(Assessment.client_id, func.max(Assessment.created_at).label("at"))
-            .where(Assessment.clinic_id == clinic_id)
-            .group_by(Assessment.client_id)
-            .subquery("last_assessed")
-        )
-        stmt = stmt.outerjoin(last, last.c.client_id == Client.id)
-        if sort == "assessed":
-            return stmt.order_by(last.c.at.asc().nulls_first(), Client.id.asc())
-        return stmt.order_by(last.c.at.desc().nulls_last(), Client.id.desc())
-    if sort == "-program":
-        changed = (
-            select(Program.client_id, func.max(ProgramVersion.created_at).label("at"))
-            .join(ProgramVersion, ProgramVersion.program_id == Program.id)
-            .where(Program.clinic_id == clinic_id)
-            .group_by(Program.client_id)
-            .subquery("program_changed")
-        )
-        stmt = stmt.outerjoin(changed, changed.c.client_id == Client.id)
-        return stmt.order_by(changed.c.at.desc().nulls_last(), Client.id.desc())
-    if sort == "-updated":
-        return stmt.order_by(Client.updated_at.desc(), Client.id.desc())
-    if sort == "-created":
-        return stmt.order_by(Client.created_at.desc(), Client.id.desc())
-    # search_text starts with the folded name, so "Zoë" sorts with "Zoe" whatever the case.
-    return stmt.order_by(Client.search_text.asc(), Client.id.asc())
+
+    column: str
+    descending: bool
+    nullable: bool = False
+
+
+SORT_KEYS = {
+    "name": SortKey("search_text", False),  # starts with the folded name: "Zoë" sorts as "Zoe"
+    "-assessed": SortKey("last_assessed_at", True, nullable=True),
+    "assessed": SortKey("last_assessed_at", False, nullable=True),
+    "-program": SortKey("program_changed_at", True, nullable=True),
+    "-updated": SortKey("updated_at", True),
+    "-created": SortKey("created_at", True),
+}
+SORTS = tuple(SORT_KEYS)
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filters(
+    clinic_id: int, *, q: str = "", status: str = "active", trainer_id: int | None = None
+) -> list:
+    """WHERE conditions of the client list: clinic, archive status, "my clients", search.
+
+    The search ignores case and accents ("lukasiewicz" finds "Łukasiewicz"): it matches the
+    folded search column, which a trigram index serves on PostgreSQL.
+    """
+    where = [Client.clinic_id == clinic_id]
+    if status == "active":
+        where.append(Client.archived_at.is_(None))
+    elif status == "archived":
+        where.append(Client.archived_at.is_not(None))
+    if trainer_id is not None:
+        where.append(Client.primary_trainer_id == trainer_id)
+    needle = fold(q)
+    if needle:
+        where.append(Client.search_text.like(f"%{_escape_like(needle)}%", escape="\\"))
+    return where
 
 
 def client_query(
@@ -69,28 +79,92 @@ def client_query(
     sort: str = "name",
     trainer_id: int | None = None,
 ) -> Select:
-    """Clients of ``clinic_id`` matching a search, an archive status and a sort.
-
-    The search ignores case and accents ("lukasiewicz" finds "Łukasiewicz"): it matches the
-    folded search column, which a trigram index serves on PostgreSQL. The page's primary
-    trainers come in one more query (joining them here would widen every row the sort handles).
-    ``trainer_id`` keeps the clients whose primary trainer that member is ("my clients").
-    """
-    stmt = (
+    """Clients of ``clinic_id`` matching a search, an archive status and a sort, in list order
+    (the whole list, e.g. for printing what a search found; pages come from ``client_page``)."""
+    return (
         select(Client)
-        .where(Client.clinic_id == clinic_id)
+        .where(*_filters(clinic_id, q=q, status=status, trainer_id=trainer_id))
         .options(selectinload(Client.primary_trainer))
+        .order_by(*_order_by(SORT_KEYS[sort]))
     )
-    if status == "active":
-        stmt = stmt.where(Client.archived_at.is_(None))
-    elif status == "archived":
-        stmt = stmt.where(Client.archived_at.is_not(None))
-    if trainer_id is not None:
-        stmt = stmt.where(Client.primary_trainer_id == trainer_id)
-    needle = fold(q)
-    if needle:
-        stmt = stmt.where(Client.search_text.like(f"%{_escape_like(needle)}%", escape="\\"))
-    return _ordered(stmt, clinic_id, sort)
+
+
+def _order_by(key: SortKey) -> list:
+    column = getattr(Client, key.column)
+    direction = (lambda c: c.desc()) if key.descending else (lambda c: c.asc())
+    # Empty values first when ascending, last when descending, on every database.
+    empty_first = [column.is_(None) if key.descending else column.is_not(None)]
+    return [*(empty_first if key.nullable else []), direction(column), direction(Client.id)]
+
+
+class ClientPage(Pagination):
+    """One page of the client list in two statements whatever the clinic's size.
+
+    A count (all matching clients, and those with a value in the sort column) and the page's
+    rows. The rows' ids are read in index order (the partial indexes on active clients hold
+    the clinic, the sort column and the id, so a deep page reads index entries only, never
+    the rows it skips), from at most two runs: the clients with a value in the sort column and
+    those without, each in its own order, so no database sorts the whole clinic. The page's
+    primary trainers come in one more query (joining them here would widen every row).
+    """
+
+    def _query_items(self) -> list[Client]:
+        args = self._query_args
+        where, key = args["where"], SORT_KEYS[args["sort"]]
+        column = getattr(Client, key.column)
+        total, keyed = db.session.execute(
+            select(func.count(), func.count(column)).select_from(Client).where(*where)
+        ).one()
+        self._total = total
+        direction = (lambda c: c.desc()) if key.descending else (lambda c: c.asc())
+        runs = [(column.is_not(None), [direction(column), direction(Client.id)], keyed)]
+        if key.nullable:
+            empty = (column.is_(None), [direction(Client.id)], total - keyed)
+            runs = runs + [empty] if key.descending else [empty, *runs]
+        ids, offset, wanted = [], self._query_offset, self.per_page
+        for condition, order, size in runs:
+            take = max(0, min(wanted, size - offset))
+            ids.append(
+                select(Client.id)
+                .where(*where, condition)
+                .order_by(*order)
+                .offset(max(0, offset))
+                .limit(take)
+                .subquery()
+                .select()
+            )
+            offset, wanted = offset - size, wanted - take
+        page_ids = union_all(*ids) if len(ids) > 1 else ids[0]
+        clients = db.session.scalars(
+            select(Client)
+            .where(Client.id.in_(page_ids))
+            .options(selectinload(Client.primary_trainer))
+            .order_by(*_order_by(key))  # the page's rows only, in the database's collation
+        ).all()
+        return list(clients)
+
+    def _query_count(self) -> int:
+        return self._total
+
+
+def client_page(
+    clinic_id: int,
+    *,
+    page: int,
+    per_page: int,
+    q: str = "",
+    status: str = "active",
+    sort: str = "name",
+    trainer_id: int | None = None,
+) -> ClientPage:
+    """Page ``page`` of the client list (``client_query``'s order), with its total."""
+    return ClientPage(
+        page=page,
+        per_page=per_page,
+        error_out=False,
+        where=_filters(clinic_id, q=q, status=status, trainer_id=trainer_id),
+        sort=sort,
+    )
 
 
 @dataclass(frozen=True)

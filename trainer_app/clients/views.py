@@ -39,17 +39,14 @@ def index():
     mine = search.mine.data == "1"
     sort = search.sort.data if search.sort.data in service.SORTS else "name"
     status = search.status.data if search.status.data in ("active", "archived", "all") else "active"
-    page = db.paginate(
-        service.client_query(
-            current_clinic_id(),
-            q=q,
-            status=status,
-            sort=sort,
-            trainer_id=current_user.id if mine else None,
-        ),
+    page = service.client_page(
+        current_clinic_id(),
         page=requested_page(),
         per_page=PER_PAGE,
-        error_out=False,
+        q=q,
+        status=status,
+        sort=sort,
+        trainer_id=current_user.id if mine else None,
     )
     return render_template(
         "clients/index.html",

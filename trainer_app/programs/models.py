@@ -66,9 +66,11 @@ class ProgramVersion(db.Model):
 @event.listens_for(ProgramVersion, "after_insert")
 def _client_changed(_mapper, connection, version: ProgramVersion) -> None:
     # Every saved version (built, edited, copied, restored) makes its client recently updated.
+    # The client list's "program changed" sort key moves with it.
     touch(
         connection,
         select(Program.client_id).where(Program.id == version.program_id).scalar_subquery(),
+        program_changed_at=version.created_at,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from trainer_app.accounts import roles
 from trainer_app.assessments.models import Assessment
@@ -377,6 +378,7 @@ def needs_attention(
             Program.retest_on,
             ProgramVersion.id,
             ProgramVersion.created_at,
+            Client.last_assessed_at,
         )
         .join(current, current.c.client_id == Client.id)
         .join(Program, Program.id == current.c.program_id)
@@ -392,12 +394,11 @@ def needs_attention(
         return []
     by_program = _attention_entries(clinic_id, current, today)
     weeks_of = _version_weeks([(row[6], row[7]) for row in rows])
-    assessed, flags = _latest_assessments(clinic_id)
+    flags = _open_red_flags(clinic_id)
     out = []
-    for client_id, name, program_id, title, created_at, retest_on, vid, v_at in rows:
+    for client_id, name, program_id, title, created_at, retest_on, vid, v_at, last in rows:
         weeks = weeks_of[(vid, v_at)]
         start = local_today(zone, created_at)
-        last = assessed.get(client_id)
         state = rules.ClientState(
             today=today,
             entries=by_program.get(program_id, []),
@@ -519,23 +520,24 @@ def _red_flag_texts(keys: Sequence[Key]) -> dict[Key, tuple[str, ...]]:
     return {key: _flags_cache.get(key, ()) for key in keys}
 
 
-def _latest_assessments(clinic_id: int) -> tuple[dict[int, datetime], dict[int, list[str]]]:
-    """When each client was last assessed, and the open red flags of those latest assessments."""
-    latest = (
-        select(Assessment.client_id, func.max(Assessment.id).label("assessment_id"))
-        .where(Assessment.clinic_id == clinic_id)
-        .group_by(Assessment.client_id)
-        .subquery()
-    )
+def _open_red_flags(clinic_id: int) -> dict[int, list[str]]:
+    """The red flags of each client whose latest assessment has one not cleared yet.
+
+    Read through the index of blocked, uncleared assessments: the clinic's clients on hold,
+    not every client's latest assessment.
+    """
+    later = aliased(Assessment)
     rows = db.session.execute(
-        select(
-            Assessment.id, Assessment.client_id, Assessment.created_at, Assessment.cleared_at
-        ).join(latest, latest.c.assessment_id == Assessment.id)
+        select(Assessment.id, Assessment.client_id, Assessment.created_at).where(
+            Assessment.clinic_id == clinic_id,
+            Assessment.blocked.is_(True),
+            Assessment.cleared_at.is_(None),
+            ~exists().where(later.client_id == Assessment.client_id, later.id > Assessment.id),
+        )
     ).all()
-    assessed = {row.client_id: row.created_at for row in rows}
-    open_ones = {(row.id, row.created_at): row.client_id for row in rows if row.cleared_at is None}
+    open_ones = {(row.id, row.created_at): row.client_id for row in rows}
     texts = _red_flag_texts(list(open_ones))
-    return assessed, {open_ones[key]: list(t) for key, t in texts.items() if t}
+    return {open_ones[key]: list(t) for key, t in texts.items() if t}
 
 
 def entry_labels(program: Program) -> dict[str, str]:
