@@ -1,8 +1,9 @@
 """The session sheet: one page a trainer works from during a client's visit.
 
 Today's exercises with their drawings and this week's dose, boxes to write the weight, reps and
-pain of each set, the trainer's focus notes and the clearance line. Built as a plain dict, like
-the plan's context, so the worker renders it and an unchanged sheet is reused by fingerprint.
+pain of each set (seconds held for a hold, each side for a one-sided one), the trainer's focus
+notes and the clearance line. Built as a plain dict, like the plan's context, so the worker
+renders it and an unchanged sheet is reused by fingerprint.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def session_context(
     for item in draft.items:
         dose = next((w for w in item.weekly if w.week == week), None)
         sets = dose.sets if dose else item.sets
+        hold = dose.hold_seconds if dose else item.hold_seconds
         items.append(
             {
                 "name": item.name,
@@ -80,6 +82,9 @@ def session_context(
                     item.per_side,
                 ),
                 "sets": max(1, min(int(sets or 1), MAX_SET_BOXES)),
+                # A hold is written down in seconds (each side when one-sided), not kg x reps.
+                "hold": hold is not None,
+                "per_side": bool(item.per_side),
                 # Our own line drawings (library.figures), never user text.
                 "figures": [figure.svg for figure in pics[item.exercise_slug].figures[:2]],
                 "notes": item.notes or "",
