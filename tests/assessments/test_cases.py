@@ -155,6 +155,8 @@ def test_clinician_case(client, trainer, factories, path):
         assert slug in items, (slug, list(items))
     for slug in wanted.get("exclude", ()):
         assert slug not in items, (slug, list(items))
+    for group in wanted.get("one_of", ()):  # one movement family: exactly one version
+        assert len(set(group) & set(items)) == 1, (group, list(items))
     for slug, dose in (wanted.get("doses") or {}).items():
         assert items.get(slug, "").startswith(dose), (slug, items.get(slug))
     release = [s for s in items if s in wanted.get("release", ())]

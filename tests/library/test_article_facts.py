@@ -289,7 +289,9 @@ def test_families_group_easier_and_harder_versions():
     assert ex("plank").family == ex("knee_plank").family
     assert ex("hollow_body_hold").family == ex("tuck_hollow_hold").family
     assert ex("split_squat").family == ex("bulgarian_split_squat").family
-    assert ex("dead_bug").family != ex("hollow_body_hold").family
+    # a physiotherapist's review: the dead bug is the first step of the hollow progression
+    assert ex("dead_bug").family == ex("hollow_body_hold").family
+    assert ex("side_plank").family == ex("copenhagen_plank").family
     assert ex("face_pull").family != ex("reverse_fly").family
     for exercise in CATALOG.exercises.values():
         for link in (exercise.easier, exercise.harder):

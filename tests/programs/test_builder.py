@@ -30,6 +30,7 @@ from trainer_app.programs.builder import (
     measured_from_result,
     start_amount,
     targets_from_scores,
+    weekly_doses,
 )
 
 CAT = default_catalog()
@@ -123,6 +124,34 @@ def test_one_movement_family_per_session():
         assert not {"plank", "knee_plank"} <= set(slugs(draft))
         assert not {"split_squat", "bulgarian_split_squat"} <= set(slugs(draft))
         assert not {"hollow_body_hold", "tuck_hollow_hold"} <= set(slugs(draft))
+        assert not {"dead_bug", "hollow_body_hold"} <= set(slugs(draft))
+        assert not {"side_plank", "copenhagen_plank"} <= set(slugs(draft))
+
+
+# One family per movement, easier to harder, as a physiotherapist groups them.
+FAMILIES = [
+    {"knee_plank", "plank", "plank_shoulder_taps"},
+    {"side_plank_knees", "side_plank", "copenhagen_plank"},
+    {"dead_bug", "tuck_hollow_hold", "hollow_body_hold"},
+    {"glute_bridge", "hip_thrust", "single_leg_glute_bridge", "single_leg_hip_thrust"},
+    {"split_squat", "bulgarian_split_squat"},
+    {"hip_hinge_drill", "romanian_deadlift", "single_leg_romanian_deadlift"},
+    {"band_assisted_nordic_curl", "glute_ham_raise", "nordic_curl"},
+    {"band_pull_apart", "reverse_fly"},
+    {"doorway_chest_stretch", "foam_roller_chest_opener"},
+]
+
+
+@pytest.mark.parametrize("members", FAMILIES, ids=lambda m: sorted(m)[0])
+def test_easier_and_harder_versions_are_one_family_in_the_library(members):
+    for member in members:
+        assert {ex.slug for ex in CAT.family(member)} == members, member
+
+
+@pytest.mark.parametrize("level", ["beginner", "intermediate", "advanced"])
+def test_dead_bug_and_hollow_hold_are_never_in_one_session(level):
+    draft = build_program(["weak_core"], CAT, BuildOptions(level=level, max_exercises=10))
+    assert len({"dead_bug", "tuck_hollow_hold", "hollow_body_hold"} & set(slugs(draft))) == 1
 
 
 # --------------------------------------------------------------------------- cautions
@@ -236,7 +265,7 @@ def test_hold_starts_from_the_measured_plank_and_says_so():
     plank = item(build_program(["weak_core"], CAT, BuildOptions(), measured), "plank")
     assert plank.hold_seconds == 15
     assert "Front plank hold: 25 s" in plank.dose_reason
-    assert plank.weekly[1].hold_seconds == 20
+    assert plank.weekly[1].hold_seconds == 18  # a fifth more, not 5 s more
 
 
 def test_a_capacity_under_the_exercise_bounds_steps_down_to_the_easier_version():
@@ -250,6 +279,80 @@ def test_a_capacity_under_the_exercise_bounds_steps_down_to_the_easier_version()
     assert "plank" not in slugs(draft)
     knee = item(draft, "knee_plank")
     assert knee.hold_seconds == 8 and knee.goal.startswith("Plank")
+
+
+PLANK_12 = Capacity(12, "seconds", "Front plank hold: 12 s")
+
+
+def test_a_short_plank_keeps_its_harder_versions_out_at_intermediate():
+    # the plank test stands for the plank family: 12 s rules out the full plank (8 s is
+    # under its 10 s floor) and the shoulder taps, which need a mastered plank
+    for level in ("intermediate", "advanced"):
+        measured = Measured(capacities={"plank": PLANK_12})
+        draft = build_program(["weak_core"], CAT, BuildOptions(level=level), measured)
+        assert not {"plank", "plank_shoulder_taps"} & set(slugs(draft)), slugs(draft)
+        knee = item(draft, "knee_plank")
+        assert knee.hold_seconds == 8
+        assert "Front plank hold: 12 s" in knee.dose_reason
+        assert "plank" in knee.dose_reason.split("measured")[1]
+
+
+def test_a_mastered_plank_allows_the_taps_and_their_reason_quotes_the_plank():
+    measured = Measured(capacities={"plank": Capacity(75, "seconds", "Front plank hold: 75 s")})
+    draft = build_program(["weak_core"], CAT, BuildOptions(level="intermediate"), measured)
+    taps = item(draft, "plank_shoulder_taps")
+    assert (taps.sets, taps.reps) == (3, 10)
+    assert "Front plank hold: 75 s" in taps.dose_reason
+    assert "highest starting dose" in taps.dose_reason
+
+
+def test_an_easier_version_is_dosed_from_the_harder_one_measured():
+    measured = Measured(capacities={"side_plank": Capacity(18, "seconds", "Side plank hold: 18 s")})
+    draft = build_program(["weak_core"], CAT, BuildOptions(max_exercises=10), measured)
+    knees = item(draft, "side_plank_knees")
+    assert knees.hold_seconds == 12
+    assert "Side plank hold: 18 s" in knees.dose_reason
+    assert "a harder version" in knees.dose_reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 600),
+    st.sampled_from(["beginner", "intermediate", "advanced"]),
+    st.sampled_from(["plank", "knee_plank"]),
+)
+def test_plank_family_never_starts_above_the_measured_plank(seconds, level, tested):
+    text = f"Front plank hold: {seconds} s"
+    measured = Measured(capacities={tested: Capacity(seconds, "seconds", text)})
+    options = BuildOptions(level=level, max_exercises=10)
+    draft = build_program(["weak_core"], CAT, options, measured)
+    (chosen,) = [i for i in draft.items if CAT.exercise(i.exercise_slug).family == "plank"]
+    exercise = CAT.exercise(chosen.exercise_slug)
+    assert text in chosen.dose_reason
+    if chosen.exercise_slug == "plank_shoulder_taps":
+        assert seconds >= CAT.exercise(tested).dose.bounds[1]  # the tested one is mastered
+    else:
+        low, high = exercise.dose.bounds
+        assert low <= chosen.hold_seconds <= high
+        assert chosen.hold_seconds <= max(low, round(0.7 * seconds + 0.5))
+
+
+def test_a_dead_bug_the_client_cannot_control_keeps_the_hollow_holds_out():
+    def core(dead_bug_back_lifts):
+        result = score(Q, {"front_plank_hold": 40, "dead_bug_back_lifts": dead_bug_back_lifts})
+        targets = targets_from_scores(result.imbalances, ["weak_core"])
+        options = BuildOptions(level="intermediate", max_exercises=10)
+        return slugs(build_program(targets, CAT, options, measured_from_result(result)))
+
+    assert "dead_bug" in core(True)
+    assert not {"tuck_hollow_hold", "hollow_body_hold"} & set(core(True))
+    assert "hollow_body_hold" in core(False)
+
+
+def test_every_observation_an_exercise_is_tested_by_is_in_the_questionnaire():
+    known = {ind.id for group in Q.indicators.values() for ind in group}
+    for exercise in CAT.exercises.values():
+        assert set(exercise.tested_by) <= known, exercise.slug
 
 
 def test_unmeasured_exercises_keep_the_library_dose_and_say_so():
@@ -325,6 +428,44 @@ def test_weekly_progression_adds_reps_weekly_and_a_set_mid_way():
     assert [(w.week, w.sets, w.hold_seconds) for w in plank.weekly] == [
         (1, 3, 30), (2, 3, 35), (3, 3, 40), (4, 4, 40), (5, 4, 45), (6, 4, 50),
     ]  # fmt: skip
+
+
+def test_a_five_second_hold_grows_by_a_second_not_by_double():
+    measured = Measured(
+        capacities={
+            "single_leg_glute_bridge": Capacity(8, "seconds", "Single-leg glute bridge hold: 8 s")
+        }
+    )
+    draft = build_program(["asymmetry"], CAT, BuildOptions(level="intermediate"), measured)
+    bridge = item(draft, "single_leg_glute_bridge")
+    assert [w.hold_seconds for w in bridge.weekly] == [5, 6, 6, 7]
+    assert "about a fifth" in " ".join(draft.summary)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(s for s, ex in CAT.exercises.items() if ex.kind == "strength")),
+    st.integers(MIN_SETS, MAX_SETS),
+    st.integers(1, 120),
+    st.integers(4, 6),
+)
+def test_weekly_progression_is_gradual_for_every_exercise(slug, sets, amount, weeks):
+    exercise = CAT.exercise(slug)
+    hold = exercise.dose.hold_seconds is not None
+    weekly = weekly_doses(
+        sets, None if hold else min(amount, MAX_REPS), amount if hold else None, weeks, True
+    )
+    assert len(weekly) == weeks
+    for before, after in zip(weekly, weekly[1:], strict=False):
+        per_set_before = before.hold_seconds if hold else before.reps
+        per_set_after = after.hold_seconds if hold else after.reps
+        grown = per_set_after - per_set_before
+        assert 0 <= after.sets - before.sets <= 1
+        assert 0 <= grown <= max(1, 0.2 * per_set_before)  # a rep, or a fifth of a hold
+        if after.sets > before.sets:
+            assert grown == 0 and before.sets >= 3  # one more set adds at most a third
+        volume_before = before.sets * per_set_before
+        assert after.sets * per_set_after <= max(volume_before + before.sets, volume_before * 4 / 3)
 
 
 def test_summary_tips_and_minutes():

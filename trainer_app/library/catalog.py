@@ -308,6 +308,9 @@ class Exercise(Strict):
     ] = ()
     # A movement-learning drill never stands alone as an imbalance's strengthening work.
     drill: Flag = False
+    # Questionnaire observations made while the client does this exercise: a positive one
+    # (e.g. the lower back lifts in the dead bug) keeps its harder versions out.
+    tested_by: Annotated[tuple[Slug, ...], AfterValidator(unique)] = ()
 
     @model_validator(mode="before")
     @classmethod

@@ -41,7 +41,8 @@ MIN_SETS, MAX_SETS = 1, 6
 MIN_REPS, MAX_REPS = 1, 30
 MIN_HOLD, MAX_HOLD = 5, 120
 MIN_REST, MAX_REST = 10, 300
-HOLD_STEP = 5
+HOLD_STEP = 5  # the largest weekly hold increase, in seconds
+MIN_SETS_TO_ADD = 3  # a set is added only from 3 sets up: +1 set is then at most a third
 SECONDS_PER_REP = 4
 SETUP_SECONDS = 30
 TRACK_PROGRESS_TIP = "track_progress"
@@ -56,6 +57,7 @@ class Evidence:
     muscles: tuple[str, ...] = ()
     exercises: tuple[str, ...] = ()
     region: str | None = None
+    indicator: str = ""  # the questionnaire test or observation it comes from
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class Measured:
     # test label -> exercises it stands for: a test stopped by pain keeps their movement
     # families out of the automatic choice until the cause is known
     painful: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # exercise -> a positive observation made while doing it (the lower back lifts in the
+    # dead bug): its harder versions wait; filled by the builder from the targets' findings
+    failed: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,7 @@ def targets_from_scores(results: Iterable[Any], slugs: Iterable[str] | None = No
                         tuple(getattr(f, "muscles", ())),
                         tuple(getattr(f, "exercises", ())),
                         getattr(f, "region", None),
+                        str(getattr(f, "indicator", "") or ""),
                     )
                     for f in findings
                 ),
@@ -315,33 +321,118 @@ def _bounds(ex: Exercise) -> tuple[int, int]:
     return (MIN_HOLD, MAX_HOLD) if ex.dose.hold_seconds is not None else (MIN_REPS, MAX_REPS)
 
 
-def _capacity(ex: Exercise, measured: Measured) -> Capacity | None:
-    capacity = measured.capacities.get(ex.slug)
-    if capacity is None:
+def _same_unit(ex: Exercise, capacity: Capacity) -> bool:
+    return (capacity.unit == "seconds") == (ex.dose.hold_seconds is not None)
+
+
+@dataclass(frozen=True)
+class _Basis:
+    """The measurement an exercise's starting dose and choice rest on."""
+
+    capacity: Capacity
+    tested: Exercise  # the exercise the test measured: this one or one of its family
+    relation: str  # same | easier | peer | harder: this exercise against the tested one
+
+    def mastered(self) -> bool:
+        """The tested exercise reached its highest starting dose: a harder version is due."""
+        return self.capacity.amount >= _bounds(self.tested)[1]
+
+
+def _chain(ex: Exercise, link: str, catalog: Catalog) -> list[str]:
+    """The slugs reached by following `easier` or `harder` links from an exercise."""
+    out: list[str] = []
+    current = ex
+    while (slug := getattr(current, link)) and slug not in out and slug in catalog.exercises:
+        out.append(slug)
+        current = catalog.exercises[slug]
+    return out
+
+
+def _relation(ex: Exercise, tested: Exercise, catalog: Catalog) -> str:
+    """How hard `ex` is against `tested`, its family member: by the links, else by level."""
+    if ex.slug == tested.slug:
+        return "same"
+    if ex.slug in _chain(tested, "harder", catalog):
+        return "harder"
+    if ex.slug in _chain(tested, "easier", catalog):
+        return "easier"
+    gap = LEVELS.index(ex.level) - LEVELS.index(tested.level)
+    return "harder" if gap > 0 else "easier" if gap < 0 else "peer"
+
+
+def _basis(ex: Exercise, catalog: Catalog, measured: Measured) -> _Basis | None:
+    """The measured capacity that stands for this exercise: its own, else its family's.
+
+    A test measures one exercise, but it stands for the movement family: the easier and
+    harder versions are judged and dosed from it too.
+    """
+    own = measured.capacities.get(ex.slug)
+    if own is not None and _same_unit(ex, own):
+        return _Basis(own, ex, "same")
+    if ex.slug not in catalog.exercises:
         return None
-    uses_hold = ex.dose.hold_seconds is not None
-    return capacity if (capacity.unit == "seconds") == uses_hold else None
+    found: list[tuple[tuple[int, int, int], _Basis]] = []
+    for member in catalog.family(ex.slug):
+        capacity = measured.capacities.get(member.slug)
+        if member.slug == ex.slug or capacity is None or not _same_unit(member, capacity):
+            continue
+        relation = _relation(ex, member, catalog)
+        rank = (
+            int(not _same_unit(ex, capacity)),
+            ("easier", "peer", "harder").index(relation),
+            -LEVELS.index(member.level),
+        )
+        found.append((rank, _Basis(capacity, member, relation)))
+    return min(found, key=lambda pair: pair[0])[1] if found else None
 
 
-def _capacity_fits(ex: Exercise, measured: Measured) -> bool:
-    """False when the measured capacity is below this exercise's lowest starting dose."""
-    capacity = _capacity(ex, measured)
-    if capacity is None:
+def _capacity_fits(ex: Exercise, catalog: Catalog, measured: Measured) -> bool:
+    """False when the measurement rules this exercise out: below its lowest starting dose,
+    a harder version than the one tested before the tested one is mastered, or a harder
+    version of one the client was observed not to control."""
+    if measured.failed and ex.slug in catalog.exercises:
+        for member in catalog.family(ex.slug):
+            if member.slug in measured.failed and _relation(ex, member, catalog) == "harder":
+                return False
+    basis = _basis(ex, catalog, measured)
+    if basis is None:
         return True
-    return start_amount(capacity.amount, measured.low, measured.high) >= _bounds(ex)[0]
+    if basis.relation == "harder" and not basis.mastered():
+        return False
+    if not _same_unit(ex, basis.capacity):
+        return True
+    return start_amount(basis.capacity.amount, measured.low, measured.high) >= _bounds(ex)[0]
 
 
 def _variants(
-    ex: Exercise, kind: str, catalog: Catalog, options: BuildOptions, measured: Measured
+    ex: Exercise,
+    kind: str,
+    catalog: Catalog,
+    options: BuildOptions,
+    measured: Measured,
+    imbalance: str | None = None,
 ) -> list[tuple[bool, Exercise]]:
     """Fitting family members in preference order: (over_level, exercise).
 
     At or below the level, the hardest the measured capacity allows first; above it,
-    the easiest first, as a last resort.
+    the easiest first, as a last resort. Only members meant for `imbalance` (when given)
+    stand in for the exercise: a Copenhagen plank is no core exercise.
     """
     rank = LEVELS.index(options.level)
-    fitting = [(i, m) for i, m in enumerate(_family(ex, catalog)) if _fits(m, kind, options)]
-    capable = [(i, m) for i, m in fitting if _capacity_fits(m, measured)] or fitting
+    fitting = [
+        (i, m)
+        for i, m in enumerate(_family(ex, catalog))
+        if _fits(m, kind, options)
+        and (imbalance is None or m.slug == ex.slug or imbalance in m.imbalances)
+    ]
+    capable = [(i, m) for i, m in fitting if _capacity_fits(m, catalog, measured)]
+    if not capable:
+        # the measurement rules out every version: the easiest first, dosed at its lowest
+        easiest = sorted(
+            fitting,
+            key=lambda t: (LEVELS.index(t[1].level), len(_chain(t[1], "easier", catalog)), t[0]),
+        )
+        return [(LEVELS.index(m.level) > rank, m) for _, m in easiest]
     within = sorted(
         ((-LEVELS.index(m.level), i, m) for i, m in capable if LEVELS.index(m.level) <= rank),
         key=lambda t: (t[0], t[1]),
@@ -371,7 +462,7 @@ def _candidates(
     ranked: list[tuple[tuple[int, int, int, int], bool, Exercise, Exercise]] = []
     for pool_index, origin in enumerate(_pool(im, "strength", catalog)):
         for pref, (over, variant) in enumerate(
-            _variants(origin, "strength", catalog, options, measured)
+            _variants(origin, "strength", catalog, options, measured, target.slug)
         ):
             if asymmetry and not _matches_asymmetry(variant, target):
                 continue
@@ -409,8 +500,11 @@ def _library_dose(ex: Exercise) -> tuple[int, int | None, int | None, int]:
     return sets, reps, hold, _clamp(dose.rest_seconds, MIN_REST, MAX_REST)
 
 
-def _start_dose(ex: Exercise, measured: Measured) -> tuple[int, int | None, int | None, int, str]:
-    """(sets, reps, hold, rest, why this dose): from the measured capacity when there is one."""
+def _start_dose(
+    ex: Exercise, catalog: Catalog, measured: Measured
+) -> tuple[int, int | None, int | None, int, str]:
+    """(sets, reps, hold, rest, why this dose): from the measured capacity of the exercise
+    or of its movement family when there is one."""
     sets, reps, hold, rest = _library_dose(ex)
     library = dose_text(sets, reps, hold, rest, ex.dose.per_side or ex.unilateral)
     if ex.kind == "release":
@@ -424,8 +518,8 @@ def _start_dose(ex: Exercise, measured: Measured) -> tuple[int, int | None, int 
                 "a muscle measured tight, as a warm-up, and does not need to get harder."
             ),
         )
-    capacity = _capacity(ex, measured)
-    if capacity is None:
+    basis = _basis(ex, catalog, measured)
+    if basis is None:
         return (
             sets,
             reps,
@@ -433,19 +527,53 @@ def _start_dose(ex: Exercise, measured: Measured) -> tuple[int, int | None, int 
             rest,
             (
                 f"The library's starting dose ({library}): nothing in the assessment measured "
-                "this exercise's capacity."
+                "this exercise's capacity or that of its movement family."
             ),
         )
+    capacity = basis.capacity
+    tested = _lower_first(basis.tested.name)
+    if not _same_unit(ex, capacity):
+        if basis.relation == "harder":
+            because = (
+                f"the {tested} was measured and has reached its highest starting dose "
+                f"({capacity.text}), so this harder version starts at the library's dose"
+                if basis.mastered()
+                else f"this is a harder version than the {tested} measured ({capacity.text}), "
+                "chosen only because nothing easier fits: coach it closely"
+            )
+        else:
+            because = (
+                f"the {tested} was measured ({capacity.text}), a "
+                f"{'related' if basis.relation == 'peer' else 'harder'} version of this "
+                "movement counted another way, so it sets no number here"
+            )
+        return sets, reps, hold, rest, f"The library's starting dose ({library}): {because}."
     low, high = _bounds(ex)
     wanted = start_amount(capacity.amount, measured.low, measured.high)
+    if basis.relation == "harder":
+        # a harder version never starts above what the tested one would
+        wanted = min(wanted, ex.dose.amount)
     amount = _clamp(wanted, low, high)
     unit = "s" if capacity.unit == "seconds" else "reps"
     what = "hold" if capacity.unit == "seconds" else "reps"
     share = f"{round(100 * measured.low)}–{round(100 * measured.high)}%"
+    of = "" if basis.relation == "same" else f" on the {tested}"
     why = (
-        f"Starts at {amount} {unit}: about {share} of the measured maximum "
+        f"Starts at {amount} {unit}: about {share} of the measured maximum{of} "
         f"({capacity.text}), so every set can be finished with good form."
     )
+    if basis.relation == "easier":
+        why = (
+            f"Starts at {amount} {unit}: about {share} of the maximum measured on the "
+            f"{tested}, a harder version ({capacity.text}), so every set can be finished "
+            "with good form."
+        )
+    elif basis.relation == "harder":
+        why = (
+            f"Starts at {amount} {unit}: a harder version of the {tested}, which the "
+            f"measurement shows is mastered ({capacity.text}); no more than the library's "
+            f"starting {what} or {share} of that maximum."
+        )
     if amount > wanted:
         why += f" Raised from {wanted} {unit} to the exercise's lowest starting {what}."
     elif amount < wanted:
@@ -460,22 +588,42 @@ def progression_week(weeks: int) -> int:
     return weeks // 2 + 1
 
 
+def hold_step(hold: int) -> int:
+    """Seconds added to a hold in a week: a fifth of it (1 s at least, `HOLD_STEP` at most).
+
+    Field rule of thumb: load grows by no more than about a fifth a week, so a 5 s hold
+    becomes 6 s, not 10 s.
+    """
+    return max(1, min(HOLD_STEP, hold // 5))
+
+
 def weekly_doses(
     sets: int, reps: int | None, hold: int | None, weeks: int, progress: bool
 ) -> tuple[WeekDose, ...]:
-    """Week-by-week doses: +1 rep or +5 s each week, +1 set (and no other change) mid-way."""
+    """Week-by-week doses: +1 rep or about a fifth more hold each week, and mid-way one more
+    set (and no other change) when the client already does `MIN_SETS_TO_ADD` sets or more,
+    so no week adds more than a third to the work."""
     out = [WeekDose(1, sets, reps, hold)]
     set_week = progression_week(weeks)
     for week in range(2, weeks + 1):
-        if progress and week == set_week and sets < MAX_SETS:
+        if progress and week == set_week and MIN_SETS_TO_ADD <= sets < MAX_SETS:
             sets += 1
         elif progress:
             if reps is not None:
                 reps = min(MAX_REPS, reps + 1)
             if hold is not None:
-                hold = min(MAX_HOLD, hold + HOLD_STEP)
+                hold = min(MAX_HOLD, hold + hold_step(hold))
         out.append(WeekDose(week, sets, reps, hold))
     return tuple(out)
+
+
+def progression_text(hold: bool, weeks: int) -> str:
+    """How the dose grows, for "why this dose", e.g. "adds a rep each week and a set in week 3"."""
+    step = "about a fifth to the hold (1 to 5 s)" if hold else "a rep"
+    return (
+        f"adds {step} each week, and a set in week {progression_week(weeks)} when there are "
+        f"already {MIN_SETS_TO_ADD} or more"
+    )
 
 
 def _work_seconds(item: ProgramItem) -> int:
@@ -603,6 +751,15 @@ def build_program(
         for member in catalog.family(slug)
     }
     options = replace(options, exclude=options.exclude | painful)
+    observed = {e.indicator: e.text for t in wanted for e in t.evidence if e.indicator}
+    failed = {
+        ex.slug: observed[test]
+        for ex in catalog.exercises.values()
+        for test in ex.tested_by
+        if test in observed
+    }
+    if failed:
+        measured = replace(measured, failed={**failed, **measured.failed})
     if len(wanted) > options.max_exercises:
         raise ValueError(
             f"{len(wanted)} imbalances need at least {len(wanted)} exercises; "
@@ -763,7 +920,7 @@ def _item(
 ) -> ProgramItem:
     ex = pick.exercise
     im = catalog.imbalances[pick.target.slug]
-    sets, reps, hold, rest, why_dose = _start_dose(ex, measured)
+    sets, reps, hold, rest, why_dose = _start_dose(ex, catalog, measured)
     strength = ex.kind == "strength"
     reason = (
         _strength_reason(ex, pick.target, im, catalog)
@@ -835,8 +992,9 @@ def _summary(
             "Exercises with a caution for this client were left out: " + "; ".join(labels) + "."
         )
     lines.append(
-        f"Each week add a rep or {HOLD_STEP} s of hold; in week "
-        f"{progression_week(options.weeks)} add a set instead."
+        f"Each week add a rep or about a fifth to a hold (1 to {HOLD_STEP} s); in week "
+        f"{progression_week(options.weeks)} add a set instead where there are "
+        f"{MIN_SETS_TO_ADD} or more."
     )
     if asymmetric:
         lines.append("Single-side exercises: start with the weaker side and match its reps.")

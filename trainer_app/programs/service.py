@@ -237,14 +237,12 @@ def weekly_doses(item: ProgramItem, weeks: int) -> tuple[builder.WeekDose, ...]:
 
 def dose_reason(item: ProgramItem, weeks: int, exercise: Exercise | None) -> str:
     """Why the item has this dose: the builder's reason (quoting the measurement), or why not."""
-    step = f"{builder.HOLD_STEP} s of hold" if item.hold_seconds is not None else "a rep"
+    progression = builder.progression_text(item.hold_seconds is not None, weeks)
     if item.dose_reason:
         if item.kind != "strength":
             return item.dose_reason
-        return (
-            f"{item.dose_reason} Adds {step} each week and a set in week "
-            f"{builder.progression_week(weeks)} so the weak muscles keep adapting."
-        )
+        progression = progression[:1].upper() + progression[1:]
+        return f"{item.dose_reason} {progression}, so the weak muscles keep adapting."
     default = exercise is not None and (
         exercise.dose.sets,
         exercise.dose.reps,
@@ -256,10 +254,9 @@ def dose_reason(item: ProgramItem, weeks: int, exercise: Exercise | None) -> str
             f"Starts at {start} and stays the same every session: release work prepares the "
             "overactive muscles as a warm-up and does not need to get harder."
         )
-    step = f"{builder.HOLD_STEP} s of hold" if item.hold_seconds is not None else "a rep"
     return (
-        f"Starts at {start}, easy enough to do with good form; adds {step} each week and a set "
-        f"in week {builder.progression_week(weeks)} so the weak muscles keep adapting."
+        f"Starts at {start}, easy enough to do with good form; {progression}, so the weak "
+        "muscles keep adapting."
     )
 
 
