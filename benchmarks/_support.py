@@ -12,12 +12,14 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+BENCH_SECRET_KEY = "benchmark-secret-not-for-production"  # noqa: S105 - throwaway databases
 
 
 class BenchError(RuntimeError):
@@ -46,10 +49,33 @@ def wait_until(
 
 
 def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port that was free on 127.0.0.1 a moment ago.
+
+    ``BENCH_PORTS=FIRST-LAST`` keeps the servers a benchmark starts in that range (a shared
+    machine where each engineer has ports of their own); by default the kernel picks one.
+    Within a range each call starts past the port the previous call gave, which may not be
+    bound yet.
+    """
+    wanted = os.environ.get("BENCH_PORTS", "")
+    if not wanted:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    first, _, last = wanted.partition("-")
+    span = range(int(first), int(last or first) + 1)
+    for step in range(len(span)):
+        port = span[(_next_port[0] + step) % len(span)]
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _next_port[0] += step + 1
+        return port
+    raise BenchError(f"no free port in BENCH_PORTS={wanted}")
+
+
+_next_port = [0]  # where the next search in BENCH_PORTS starts
 
 
 def _stop_process_group(proc: subprocess.Popen, sig: int, timeout: float) -> None:
@@ -247,6 +273,178 @@ def start_workers(workers: Iterable[CeleryWorker], stack: contextlib.ExitStack, 
     for worker in workers:
         worker.wait_ready(timeout)
     return workers
+
+
+def service_env(
+    instance: Path,
+    database: PostgresDatabase,
+    redis: RedisServer | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    """The settings every process of a benchmark shares, also put into this process's
+    environment (``create_app`` here reads them as the workers and web servers do).
+
+    The instance folder, the benchmark's database, its Redis as broker and limiter store, a
+    fixed secret key and no sign-in throttling; ``extra`` adds or overrides settings.
+    """
+    env = {
+        "TRAINER_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database.url,
+        "SECRET_KEY": BENCH_SECRET_KEY,
+        "RATELIMIT_ENABLED": "0",
+    }
+    if redis is not None:
+        env.update({"CELERY_BROKER_URL": redis.url, "REDIS_URL": redis.url})
+    env.update(extra)
+    os.environ.update(env)
+    return env
+
+
+def flask_app(stack: contextlib.ExitStack, config: dict | None = None, *, migrate: bool = False):
+    """An app from ``trainer_app.create_app(config)``, its connections closed when ``stack``
+    closes; ``migrate=True`` first builds the schema with ``flask_migrate.upgrade()``, as
+    ``tests/support/worker.py`` does. Alembic's, Celery's and the app's info logs are quietened.
+    """
+    import logging
+
+    from flask_migrate import upgrade
+
+    from trainer_app import create_app
+    from trainer_app.extensions import db
+
+    app = create_app(config or {})
+    for noisy in ("alembic", "celery", "kombu", "trainer_app", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    def dispose() -> None:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    stack.callback(dispose)
+    if migrate:
+        with app.app_context():
+            upgrade()
+    return app
+
+
+class Gunicorn:
+    """The production web server (``trainer_app.gunicorn_conf``) on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 3) -> None:
+        self.env = {**os.environ, **env}
+        self.log_path = Path(log_path)
+        self.workers = workers
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def healthy(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:  # noqa: S310
+                return answer.status == 200
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 60) -> Gunicorn:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:trainer_app.gunicorn_conf",
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+             "trainer_app.wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=self._log, start_new_session=True,
+        )  # fmt: skip
+        wait_until(self.healthy, timeout=timeout, what="gunicorn to answer /healthz")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop_process_group(self.proc, signal.SIGTERM, timeout=20)
+            self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Gunicorn:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# -- an SMTP server that takes every message ----------------------------------------------------
+
+_MESSAGE_ID_RE = re.compile(rb"(?im)^Message-ID:[ \t]*(<[^>\r\n]+>)")
+
+
+@dataclass
+class Received:
+    phase: str
+    message_id: str | None
+    size: int
+    at: float  # time.perf_counter() in this process
+
+
+class CountingHandler:
+    """aiosmtpd handler: accepts every message, records its phase, Message-ID and size."""
+
+    def __init__(self) -> None:
+        self.phase = "setup"
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        data = envelope.original_content or b""
+        headers = data.split(b"\r\n\r\n", 1)[0]
+        found = _MESSAGE_ID_RE.search(headers)
+        record = Received(
+            phase=self.phase,
+            message_id=found.group(1).decode("ascii", "replace") if found else None,
+            size=len(data),
+            at=time.perf_counter(),
+        )
+        with self._lock:
+            self.received.append(record)
+        return "250 2.0.0 OK: queued"
+
+    def of(self, phase: str) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if r.phase == phase]
+
+    def count(self, phase: str) -> int:
+        with self._lock:
+            return sum(1 for r in self.received if r.phase == phase)
+
+
+class SmtpSink:
+    """An aiosmtpd ``Controller`` on a free loopback port, stopped on exit."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.handler = CountingHandler()
+        self.port = free_port()
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10
+        )
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with contextlib.suppress(Exception):
+            self.controller.stop()
 
 
 def wait_for_rows(

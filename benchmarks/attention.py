@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -33,9 +32,11 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     Figure,
     PostgresDatabase,
     add_figures_option,
+    flask_app,
     fmt_seconds,
     median,
     ratio,
+    service_env,
     table,
     verdict,
     write_figures,
@@ -121,20 +122,15 @@ def main() -> int:
 
     with contextlib.ExitStack() as stack:
         database = stack.enter_context(PostgresDatabase("trainer_bench_attention"))
-        instance = stack.enter_context(tempfile.TemporaryDirectory())
-        os.environ["TRAINER_INSTANCE_PATH"] = instance
-        from flask_migrate import upgrade
+        instance = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        service_env(instance, database)
 
-        from trainer_app import create_app
         from trainer_app.accounts.service import register_trainer
         from trainer_app.extensions import db
         from trainer_app.volume import seed_clients
 
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": "bench", "TESTING": True}
-        )
+        app = flask_app(stack, {"TESTING": True}, migrate=True)
         with app.app_context():
-            upgrade()
             owner = register_trainer(
                 name="Bench Trainer",
                 email="bench@example.com",

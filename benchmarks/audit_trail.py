@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -30,9 +29,11 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     Figure,
     PostgresDatabase,
     add_figures_option,
+    flask_app,
     fmt_seconds,
     median,
     ratio,
+    service_env,
     table,
     verdict,
     write_figures,
@@ -60,27 +61,23 @@ def main() -> int:
 
     with contextlib.ExitStack() as stack:
         database = stack.enter_context(PostgresDatabase("trainer_bench_audit"))
-        instance = stack.enter_context(tempfile.TemporaryDirectory())
-        os.environ["TRAINER_INSTANCE_PATH"] = instance
-        from flask_migrate import upgrade
+        instance = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        service_env(instance, database)
         from sqlalchemy import func, select
 
         from tests.support.factories import Factories
-        from trainer_app import create_app
         from trainer_app.audit.models import AuditEvent
         from trainer_app.extensions import db
 
-        app = create_app(
+        app = flask_app(
+            stack,
             {
-                "SQLALCHEMY_DATABASE_URI": database.url,
-                "SECRET_KEY": "bench",
                 "TESTING": True,
                 "WTF_CSRF_ENABLED": False,
                 "RATELIMIT_ENABLED": False,
-            }
+            },
+            migrate=True,
         )
-        with app.app_context():
-            upgrade()
         factories = Factories(app)
         owner = factories.user()
         client = factories.client_record(owner, name="Bench Client")

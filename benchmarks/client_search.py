@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import os
 import sys
 import tempfile
 import time
@@ -33,9 +32,11 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     Figure,
     PostgresDatabase,
     add_figures_option,
+    flask_app,
     fmt_seconds,
     median,
     ratio,
+    service_env,
     table,
     verdict,
     write_figures,
@@ -106,19 +107,14 @@ def main() -> int:
 
     with contextlib.ExitStack() as stack:
         database = stack.enter_context(PostgresDatabase("trainer_bench_search"))
-        instance = stack.enter_context(tempfile.TemporaryDirectory())
-        os.environ["TRAINER_INSTANCE_PATH"] = instance
-        from flask_migrate import upgrade
+        instance = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        service_env(instance, database)
 
-        from trainer_app import create_app
         from trainer_app.accounts.models import Clinic
         from trainer_app.extensions import db
 
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": "bench", "TESTING": True}
-        )
+        app = flask_app(stack, {"TESTING": True}, migrate=True)
         with app.app_context():
-            upgrade()
             clinic = Clinic(name="Bench clinic")
             db.session.add(clinic)
             db.session.commit()

@@ -43,7 +43,6 @@ import re
 import smtplib
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,11 +58,13 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     Figure,
     PostgresDatabase,
     RedisServer,
+    SmtpSink,
     add_figures_option,
+    flask_app,
     fmt_seconds,
-    free_port,
     median,
     ratio,
+    service_env,
     table,
     terminate_as_interrupt,
     uninterruptible_cleanup,
@@ -77,69 +78,6 @@ QUEUES = ("pdf", "email", "celery")  # the production worker's command line
 _MESSAGE_ID_RE = re.compile(rb"(?im)^Message-ID:[ \t]*(<[^>\r\n]+>)")
 
 log = logging.getLogger("bench")
-
-
-# -- the SMTP sink ------------------------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    phase: str
-    message_id: str | None
-    size: int
-    at: float  # time.perf_counter() in this process
-
-
-class CountingHandler:
-    """aiosmtpd handler: accepts every message, records its phase, Message-ID and size."""
-
-    def __init__(self) -> None:
-        self.phase = "setup"
-        self.received: list[Received] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        data = envelope.original_content or b""
-        headers = data.split(b"\r\n\r\n", 1)[0]
-        found = _MESSAGE_ID_RE.search(headers)
-        record = Received(
-            phase=self.phase,
-            message_id=found.group(1).decode("ascii", "replace") if found else None,
-            size=len(data),
-            at=time.perf_counter(),
-        )
-        with self._lock:
-            self.received.append(record)
-        return "250 2.0.0 OK: queued"
-
-    def of(self, phase: str) -> list[Received]:
-        with self._lock:
-            return [r for r in self.received if r.phase == phase]
-
-    def count(self, phase: str) -> int:
-        with self._lock:
-            return sum(1 for r in self.received if r.phase == phase)
-
-
-class SmtpSink:
-    """An aiosmtpd ``Controller`` on a free loopback port, stopped on exit."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.handler = CountingHandler()
-        self.port = free_port()
-        self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10
-        )
-
-    def __enter__(self) -> SmtpSink:
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        with contextlib.suppress(Exception):
-            self.controller.stop()
 
 
 # -- the instrumented worker (a wrapper process around `celery worker`) -------------------------
@@ -614,37 +552,19 @@ def run(args, stack: contextlib.ExitStack) -> Results:
     database = stack.enter_context(PostgresDatabase("trainer_bench_mail"))
     redis_server = stack.enter_context(RedisServer(tmp / "redis"))
     sink = stack.enter_context(SmtpSink())
-    env = {
-        "TRAINER_INSTANCE_PATH": str(tmp / "instance"),
-        "DATABASE_URL": database.url,
-        "PRERENDER_PLANS": "0",  # only what the benchmark asks for is rendered
-        "CELERY_BROKER_URL": redis_server.url,
-        "REDIS_URL": redis_server.url,
-        "SMTP_URL": f"smtp://127.0.0.1:{sink.port}?timeout=10",
-        "SECRET_KEY": "benchmark-secret-not-for-production",
-        "RATELIMIT_ENABLED": "0",
-    }
-    os.environ.update(env)
+    env = service_env(
+        tmp / "instance",
+        database,
+        redis_server,
+        PRERENDER_PLANS="0",  # only what the benchmark asks for is rendered
+        SMTP_URL=f"smtp://127.0.0.1:{sink.port}?timeout=10",
+    )
     print(f"database {database.name}, redis {redis_server.url}, smtp sink 127.0.0.1:{sink.port}")
     print(f"work dir {tmp}")
 
-    from flask_migrate import upgrade
-
-    from trainer_app import create_app
     from trainer_app.extensions import db
 
-    app = create_app()
-    for noisy in ("alembic", "celery", "kombu", "trainer_app", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    with app.app_context():
-        upgrade()
-
-    def dispose():
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-    stack.callback(dispose)
+    app = flask_app(stack, migrate=True)
 
     def make_worker(concurrency: int) -> tuple[CeleryWorker, Path]:
         timings = tmp / f"worker-c{concurrency}-timings.jsonl"

@@ -46,19 +46,20 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     BenchError,
     CeleryWorker,
     Figure,
+    Gunicorn,
     PostgresDatabase,
     RedisServer,
-    _stop_process_group,
+    SmtpSink,
     add_figures_option,
-    free_port,
+    flask_app,
     ratio,
+    service_env,
     start_workers,
     table,
     terminate_as_interrupt,
     wait_until,
     write_figures,
 )
-from benchmarks.delivery_pipeline import SmtpSink  # noqa: E402
 
 PASSWORD = "load-test-password-1"  # noqa: S105 - accounts of a throwaway database
 LIST_RATIO_TARGET = 3.0
@@ -299,42 +300,38 @@ def main() -> int:
         database = stack.enter_context(PostgresDatabase("trainer_bench_load"))
         redis_server = stack.enter_context(RedisServer(folder / "redis"))
         sink = stack.enter_context(SmtpSink())
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "TRAINER_ENV": "production",
-            "TRAINER_INSTANCE_PATH": str(folder / "instance"),
-            "SECRET_KEY": "load-benchmark-secret",
-            "DATABASE_URL": database.url,
-            "REDIS_URL": redis_server.url,
-            "SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
-            "PUBLIC_URL": url,
-            "SESSION_COOKIE_SECURE": "0",
-            "LOGIN_RATE_LIMIT": "1000 per minute",
-            "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute",
-        }
-        os.environ.update({k: env[k] for k in ("TRAINER_INSTANCE_PATH",)})
+        web = Gunicorn({}, folder / "gunicorn.log", workers=3)
+        # Production settings; sign-in throttling stays on, with limits above what the
+        # trainers need. This process (set-up, seeding) gets them too, except production mode.
+        env = service_env(
+            folder / "instance",
+            database,
+            redis_server,
+            RATELIMIT_ENABLED="1",
+            SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
+            PUBLIC_URL=web.url,
+            SESSION_COOKIE_SECURE="0",
+            LOGIN_RATE_LIMIT="1000 per minute",
+            LOGIN_ACCOUNT_RATE_LIMIT="100 per minute",
+        )
+        env = {**env, "TRAINER_ENV": "production"}
+        web.env.update(env)
+        url = web.url
         started = time.monotonic()
-        from flask_migrate import upgrade
-
-        from trainer_app import create_app
         from trainer_app.accounts.service import register_trainer
         from trainer_app.extensions import db
         from trainer_app.volume import seed_clients
 
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": "bench"})
-        stack.callback(lambda: _dispose(app, db))
+        app = flask_app(stack, migrate=True)
         small_email, large_email = "small-owner@example.com", "large-owner@example.com"
         with app.app_context():
-            upgrade()
             owner = register_trainer(
                 name="Owner", email=small_email, password=PASSWORD, clinic_name="Small Clinic"
             )
             seed_clients(owner, SMALL)
             db.session.commit()
         # the large clinic through the command line, as an operator would make one
-        seed = {**env, "SEED_PASSWORD": PASSWORD}
+        seed = {**os.environ, **env, "SEED_PASSWORD": PASSWORD}
         print(_run(seed, "seed-clients", "--email", large_email, "--clients", str(LARGE),
                    "--clinic", "Large Clinic"))  # fmt: skip
         with (
@@ -348,20 +345,12 @@ def main() -> int:
         }
         print(f"setup: {time.monotonic() - started:.0f} s")
 
-        gunicorn_log = (folder / "gunicorn.log").open("wb")
-        stack.callback(gunicorn_log.close)
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:trainer_app.gunicorn_conf",
-             "--bind", f"127.0.0.1:{port}", "--workers", "3", "trainer_app.wsgi:app"],
-            cwd=ROOT, env=env, stdout=gunicorn_log, stderr=gunicorn_log, start_new_session=True,
-        )  # fmt: skip
-        stack.callback(_stop_process_group, web, 15, 20)
+        stack.enter_context(web)
         workers = [
             CeleryWorker(env, folder / f"worker{n}.log", name=f"load{n}", queues=QUEUES)
             for n in (1, 2)
         ]
         start_workers(workers, stack)
-        wait_until(lambda: _healthy(url), timeout=60, what="gunicorn to answer /healthz")
         sampler = Sampler(redis_server.url, app)
         for name, email, clients in (("small", small_email, SMALL), ("large", large_email, LARGE)):
             sink.handler.phase = name
@@ -401,21 +390,6 @@ def main() -> int:
         ],
     )
     return 0
-
-
-def _healthy(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _dispose(app, db) -> None:
-    with app.app_context():
-        db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import re
 import sys
@@ -43,9 +42,11 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     PostgresDatabase,
     RedisServer,
     add_figures_option,
+    flask_app,
     fmt_seconds,
     median,
     ratio,
+    service_env,
     table,
     terminate_as_interrupt,
     uninterruptible_cleanup,
@@ -154,43 +155,24 @@ def run(args, stack: contextlib.ExitStack) -> dict:
     load_start = os.getloadavg()
     database = stack.enter_context(PostgresDatabase("trainer_bench_ahead"))
     redis_server = stack.enter_context(RedisServer(tmp / "redis"))
-    env = {
-        "TRAINER_INSTANCE_PATH": str(tmp / "instance"),
-        "DATABASE_URL": database.url,
-        "CELERY_BROKER_URL": redis_server.url,
-        "REDIS_URL": redis_server.url,
-        "SECRET_KEY": "benchmark-secret-not-for-production",
-        "RATELIMIT_ENABLED": "0",
-        "PRERENDER_PLANS": "1",
-        "PRERENDER_QUIET_SECONDS": QUIET_SECONDS,
-    }
-    os.environ.update(env)
+    env = service_env(
+        tmp / "instance",
+        database,
+        redis_server,
+        PRERENDER_PLANS="1",
+        PRERENDER_QUIET_SECONDS=QUIET_SECONDS,
+    )
     say(f"load average at start: {', '.join(f'{x:.2f}' for x in load_start)}")
     worker = CeleryWorker(env, tmp / "worker.log", name="bench-ahead", concurrency=1)
     worker.launch()
     stack.callback(worker.stop)
 
-    from flask_migrate import upgrade
-
     from tests.support.factories import Factories
-    from trainer_app import create_app
     from trainer_app.extensions import db
 
     # No CSRF tokens to scrape from forms (checking one costs microseconds).
-    web_app = create_app({"WTF_CSRF_ENABLED": False})
-    setup_app = create_app({"PRERENDER_PLANS": False})  # versions nobody renders ahead
-    for noisy in ("alembic", "celery", "kombu", "trainer_app"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    with web_app.app_context():
-        upgrade()
-
-    def dispose():
-        for app in (web_app, setup_app):
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-
-    stack.callback(dispose)
+    web_app = flask_app(stack, {"WTF_CSRF_ENABLED": False}, migrate=True)
+    setup_app = flask_app(stack, {"PRERENDER_PLANS": False})  # versions nobody renders ahead
     setup = Factories(setup_app)
     user = setup.user(clinic_name="Benchmark Movement Clinic")
     rounds = args.rounds

@@ -57,9 +57,11 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     PostgresDatabase,
     RedisServer,
     add_figures_option,
+    flask_app,
     fmt_seconds,
     median,
     ratio,
+    service_env,
     table,
     terminate_as_interrupt,
     uninterruptible_cleanup,
@@ -507,16 +509,8 @@ def run(args, stack: contextlib.ExitStack) -> Results:
 
     database = stack.enter_context(PostgresDatabase("trainer_bench"))
     redis_server = stack.enter_context(RedisServer(tmp / "redis"))
-    env = {
-        "TRAINER_INSTANCE_PATH": str(tmp / "instance"),
-        "DATABASE_URL": database.url,
-        "PRERENDER_PLANS": "0",  # only what the benchmark asks for is rendered
-        "CELERY_BROKER_URL": redis_server.url,
-        "REDIS_URL": redis_server.url,
-        "SECRET_KEY": "benchmark-secret-not-for-production",
-        "RATELIMIT_ENABLED": "0",
-    }
-    os.environ.update(env)
+    # only what the benchmark asks for is rendered
+    env = service_env(tmp / "instance", database, redis_server, PRERENDER_PLANS="0")
     say(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     say(f"database {database.name}, redis {redis_server.url}, work dir {tmp}")
 
@@ -546,23 +540,7 @@ def run(args, stack: contextlib.ExitStack) -> Results:
         )
         workers.append(worker_c2)
 
-    from flask_migrate import upgrade
-
-    from trainer_app import create_app
-    from trainer_app.extensions import db
-
-    app = create_app()
-    for noisy in ("alembic", "celery", "kombu", "trainer_app"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    with app.app_context():
-        upgrade()
-
-    def dispose():
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-    stack.callback(dispose)
+    app = flask_app(stack, migrate=True)
     started = time.perf_counter()
     cold = ColdForkRenderer(env)
     stack.callback(cold.stop)

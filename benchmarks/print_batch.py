@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -39,9 +38,11 @@ from benchmarks._support import (  # noqa: E402 - needs the repository root on s
     PostgresDatabase,
     RedisServer,
     add_figures_option,
+    flask_app,
     fmt_seconds,
     median,
     ratio,
+    service_env,
     start_workers,
     table,
     terminate_as_interrupt,
@@ -218,22 +219,8 @@ def main() -> int:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="print-bench-")))
         redis = stack.enter_context(RedisServer(workdir / "redis"))
         database = stack.enter_context(PostgresDatabase("trainer_bench_print"))
-        env = {
-            "TRAINER_INSTANCE_PATH": str(workdir / "instance"),
-            "DATABASE_URL": database.url,
-            "CELERY_BROKER_URL": redis.url,
-            "REDIS_URL": redis.url,
-            "SECRET_KEY": "print-benchmark",
-            "RATELIMIT_ENABLED": "0",
-        }
-        os.environ.update(env)
-        from flask_migrate import upgrade
-
-        from trainer_app import create_app
-
-        app = create_app({"TESTING": True})
-        with app.app_context():
-            upgrade()
+        env = service_env(workdir / "instance", database, redis)
+        app = flask_app(stack, {"TESTING": True}, migrate=True)
         owner, people = _seed(app, clients)
         workers = [
             CeleryWorker(env, workdir / f"worker-{name}.log", name=f"print-bench-{name}")
