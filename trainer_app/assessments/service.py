@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import defer
 
 from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
@@ -108,13 +109,15 @@ def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
     any of their assessments and no plan of theirs is printed or emailed. A later assessment
     without red flags lifts it (the red-flag questions are asked at every assessment).
     """
-    latest = db.session.scalar(
-        select(Assessment)
+    # Four plain columns: pages that show the hold (the program page asks twice) never read
+    # the stored answers and result.
+    latest = db.session.execute(
+        select(Assessment.id, Assessment.created_at, Assessment.blocked, Assessment.cleared_at)
         .where(Assessment.clinic_id == clinic_id, Assessment.client_id == client_id)
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())
         .limit(1)
-    )
-    if latest is None or not is_blocked(latest):
+    ).first()
+    if latest is None or not latest.blocked or latest.cleared_at is not None:
         return None
     zone = db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))
     # The reason names no symptom: the front desk sees it too, and never sees findings.
@@ -257,6 +260,7 @@ def current_clearance(clinic_id: int, client_id: int) -> Clearance | None:
         )
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())
         .limit(1)
+        .options(defer(Assessment.answers), defer(Assessment.result))  # not shown
     )
     if cleared is None:
         return None
