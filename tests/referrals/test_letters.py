@@ -14,12 +14,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.assessments.test_views import valid_answers
+from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.delivery.models import Delivery
 from trainer_app.extensions import db
 from trainer_app.mail import outbox_folder
 from trainer_app.referrals import service
 from trainer_app.referrals.models import ReferralLetter
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import format_local, utcnow
 
 
 def text(response) -> str:
@@ -78,16 +79,29 @@ def test_letter_is_rendered_by_the_worker_and_reads_back(app, client, flagged):
         "Harbour Physio",
         "Maria Jensen",
         "Tess Trainer",
-        "Referral for a medical check before exercise",
-        "Emergency: same-day emergency care",
-        "Numbness or a strange feeling around your groin, genitals or buttocks.",
-        "Urgent: see a doctor within days",
-        "This letter is not a diagnosis.",
+        "Referral: red flags reported before an exercise programme",
+        "Urgency: Emergency",
+        # clinical terms a doctor reads, with the question the client answered quoted
+        "Emergency red flags",
+        "Same-day emergency assessment requested",
+        "cauda equina syndrome",
+        "Saddle anaesthesia reported",
+        "Answered yes to: “Numbness or altered feeling around the groin, genitals or "
+        "buttocks (saddle area)?”",
+        "Urgent red flags",
+        "History of cancer",
+        "Medical review within days requested",
+        "not a diagnosis",
         "Clearance for exercise",
     ):
         assert expected in words, expected
-    # the emergency comes first; no scores or thresholds for the client's doctor
-    assert words.index("Emergency:") < words.index("Urgent:")
+    # the date it was made, who made it
+    assert format_local(utcnow(), None, "long_date") in words
+    assert "From: Tess Trainer, Harbour Physio" in words
+    # the emergency comes first; the client's questionnaire wording is not the finding, and
+    # there are no scores or thresholds
+    assert words.index("Emergency red flags") < words.index("Urgent red flags")
+    assert "Numbness or a strange feeling" not in words
     assert "moderate" not in words and "threshold" not in words.lower()
 
     # the same letter asked for again is served from the first: no second render
@@ -97,6 +111,39 @@ def test_letter_is_rendered_by_the_worker_and_reads_back(app, client, flagged):
     first, again = letters(app)
     assert again.reused_from_id == first.id and again.status == "ready"
     assert client.get(f"/referrals/{again.id}/download").get_data() == pdf
+
+
+def test_every_red_flag_reads_in_clinical_terms_on_one_page(app, client, auth, factories):
+    auth.login(name="Tess Trainer", clinic_name="Harbour Physio")
+    person = factories.client_record(auth.user, name="Bo Holm")
+    every = dict.fromkeys((q.id for q in default_questionnaire().red_flags.questions), "yes")
+    response = client.post(f"/assessments/new/{person.id}", data=valid_answers(**every))
+    assessment_id = int(response.headers["Location"].partition("#")[0].rsplit("/", 1)[1])
+    client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000010"}
+    )
+    (letter,) = letters(app)
+    assert letter.status == "ready", letter.error
+    pdf = client.get(f"/referrals/{letter.id}/download").get_data()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    words = pdf_text(pdf)
+    ordered = [
+        "Bladder or bowel dysfunction",
+        "Saddle anaesthesia reported",
+        "Progressive or bilateral neurological deficit",
+        "Onset after significant trauma",
+        "History of cancer",
+        "Unexplained weight loss",
+        "Night pain: constant, non-mechanical pain",
+        "Fever, night sweats or systemic malaise",
+        "Unilateral radicular symptoms below the knee",
+        "First onset of back pain under 20 or over 50",
+        "Long-term systemic corticosteroids",
+    ]
+    positions = [words.index(term) for term in ordered]
+    assert positions == sorted(positions)
+    assert words.index("Urgent red flags") < words.index("Routine red flags")
+    assert "Medical review in the coming weeks requested" in words
 
 
 def test_letter_is_emailed_while_plans_are_held(app, client, flagged):

@@ -93,6 +93,8 @@ class ScreeningQuestion(Question):
 class RedFlagQuestion(Question):
     urgency: Urgency
     client_text: Short
+    # The finding in the clinical terms a doctor reads on the referral letter.
+    clinical_text: Short
 
 
 class HealthQuestion(Question):
@@ -103,6 +105,8 @@ class UrgencyLevel(Strict):
     title: Label
     action: Paragraph
     client_text: Paragraph
+    # What the referral letter asks of the doctor, in clinical terms.
+    referral_text: Paragraph
 
 
 class Choice(Strict):

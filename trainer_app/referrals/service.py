@@ -37,10 +37,13 @@ class ReferralRefused(ValueError):
 def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | None) -> dict:
     """Everything the letter shows, as plain data (the fingerprint is taken over this).
 
-    The findings are the red flags in the client's own words, most urgent first, each group
-    with what the client should do; no scores, thresholds or exercise findings.
+    The letter is read by a doctor: each red flag in clinical terms, with the question the
+    client answered "yes" to quoted, grouped by urgency (most urgent first) with what is asked
+    of the doctor; no scores, thresholds or exercise findings.
     """
-    levels = default_questionnaire().red_flags.levels
+    questionnaire = default_questionnaire()
+    levels = questionnaire.red_flags.levels
+    questions = {q.id: q for q in questionnaire.red_flags.questions}
     flags = assessment.result.get("red_flags") or []
     groups = []
     for urgency in (*URGENCY_ORDER, None):
@@ -48,12 +51,19 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
         if not chosen:
             continue
         level = levels.get(urgency) if urgency else None
+        findings = []
+        for flag in chosen:
+            question = questions.get(str(flag.get("id")))
+            asked = str(flag.get("text") or (question.text if question else ""))
+            findings.append(
+                {"clinical": question.clinical_text if question else asked, "asked": asked}
+            )
         groups.append(
             {
                 "urgency": urgency or "unknown",
-                "title": level.title if level else "Reported at the assessment",
-                "advice": level.client_text if level else "Please see your doctor soon.",
-                "findings": [str(f.get("client_text") or f.get("text") or "") for f in chosen],
+                "heading": f"{urgency.capitalize()} red flags" if urgency else "Red flags",
+                "request": level.referral_text if level else "Medical review requested.",
+                "findings": findings,
             }
         )
     zone = clinic.time_zone
@@ -69,6 +79,7 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
             "email": trainer.email if trainer else "",
         },
         "assessed_on": format_local(assessment.created_at, zone, "long_date"),
+        "urgency": groups[0]["urgency"] if groups else "unknown",
         "groups": groups,
     }
 
