@@ -6,6 +6,7 @@ import email
 import email.policy
 import html as html_lib
 import io
+import re
 import subprocess
 from datetime import timedelta
 
@@ -217,3 +218,51 @@ def test_letter_job_is_claimed_once_and_relayed_when_left_queued(app, flagged):
         assert service.render_letter(letter.id, claim_id="task-b") == "skipped"
         assert db.session.scalar(select(func.count()).select_from(ReferralLetter)) == 1
         assert db.session.get(ReferralLetter, letter.id).attempts == 1
+
+
+def test_send_again_is_recorded_before_it_is_enqueued_and_sends_once(
+    app, client, flagged, monkeypatch
+):
+    person, assessment_id = flagged
+    client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000020"}
+    )
+    (letter,) = letters(app)
+    with app.app_context():
+        bounced = Delivery(
+            clinic_id=person.clinic_id,
+            client_id=person.id,
+            referral_letter_id=letter.id,
+            idempotency_key=f"{person.clinic_id}:bounced-letter",
+            to_name=person.name,
+            to_email=person.email,
+            status="failed",
+            last_error="550 mailbox unavailable",
+        )
+        db.session.add(bounced)
+        db.session.commit()
+        bounced_id = bounced.id
+    page = client.get(f"/clients/{person.id}").get_data(as_text=True)
+    row = page[page.index(f'id="delivery-{bounced_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'action="/referrals/{letter.id}/email"' in row and "Send again" in row
+    key = re.search(r'name="request_key" type="hidden" value="([^"]+)"', row).group(1)
+
+    enqueued = []
+
+    def enqueue(task, delivery_id, **kwargs):
+        # the row is committed before the job is published (another connection sees it)
+        with db.engine.connect() as other:
+            status = other.execute(
+                select(Delivery.status).where(Delivery.id == delivery_id)
+            ).scalar_one()
+        enqueued.append((task, delivery_id, status))
+
+    monkeypatch.setattr("trainer_app.referrals.views.enqueue", enqueue)
+    for _ in range(2):  # a double click
+        response = client.post(f"/referrals/{letter.id}/email", data={"request_key": key})
+        assert response.status_code == 302
+    with app.app_context():
+        again = db.session.scalars(select(Delivery).where(Delivery.id != bounced_id)).all()
+    assert len(again) == 1 and again[0].referral_letter_id == letter.id
+    assert enqueued == [("delivery.send", again[0].id, "queued")]

@@ -143,7 +143,7 @@ CLEARANCE_NAME_MAX = 120
 DOCTORS = ("gp", "doctor", "emergency")
 
 
-def _most_urgent(assessment: Assessment) -> str | None:
+def most_urgent(assessment: Assessment) -> str | None:
     """The assessment's most pressing red-flag level (results before grading count as urgent)."""
     result = assessment.result or {}
     levels = {flag.get("urgency") or "urgent" for flag in result.get("red_flags") or []}
@@ -198,7 +198,7 @@ def record_clearance(
         raise AssessmentRefused(f"Keep the name to {CLEARANCE_NAME_MAX} characters.")
     if profession not in PROFESSIONS:
         raise AssessmentRefused("Choose the profession of the person who cleared the client.")
-    if _most_urgent(assessment) == "emergency" and profession not in DOCTORS:
+    if most_urgent(assessment) == "emergency" and profession not in DOCTORS:
         # Signs of a possible cauda equina or spinal cord problem need a medical examination.
         raise AssessmentRefused(
             "An emergency red flag is cleared by a doctor (GP, hospital or emergency department "

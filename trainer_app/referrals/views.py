@@ -14,6 +14,7 @@ from trainer_app.audit.service import audited
 from trainer_app.delivery import service as delivery_service
 from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
+from trainer_app.plans.models import READY
 from trainer_app.referrals import service
 from trainer_app.referrals.forms import EmailLetterForm, MakeLetterForm, fresh
 from trainer_app.referrals.models import ReferralLetter
@@ -36,6 +37,33 @@ def referral_section(assessment: Assessment) -> dict:
         "email_form": fresh(EmailLetterForm),
         "email_reason": delivery_service.cannot_email_reason(assessment.client, plan=False),
     }
+
+
+@bp.app_template_global()
+def make_letter_form() -> MakeLetterForm:
+    """A "Make referral letter" form with its own key (one per button on a page)."""
+    return fresh(MakeLetterForm)
+
+
+@bp.app_template_global()
+def make_letter_email_form() -> EmailLetterForm:
+    """An "email the letter" form with its own key (one per button on a page)."""
+    return fresh(EmailLetterForm)
+
+
+@bp.app_template_global()
+def letter_resend_form(delivery) -> EmailLetterForm | None:
+    """A "Send again" form for a referral letter's email, or None when it cannot go again.
+
+    It posts to the same "email the letter" action with its own key, so a send again is
+    recorded before it is enqueued and a double click sends once.
+    """
+    letter = delivery.letter
+    if letter is None or letter.status != READY or not roles.is_clinical(current_user):
+        return None
+    if delivery_service.cannot_email_reason(letter.client, plan=False):
+        return None
+    return fresh(EmailLetterForm)
 
 
 def _back(assessment_id: int):
