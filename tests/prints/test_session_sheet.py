@@ -61,3 +61,74 @@ def test_holds_get_seconds_boxes_and_one_sided_holds_one_per_side(app, factories
     assert len(re.findall(r'<div class="set">', rows["Side plank"])) == min(
         next(i.sets for i in draft.items if i.exercise_slug == "side_plank"), 5
     )
+
+
+def _form_posts(page: str, marker: str) -> dict[str, list[str]]:
+    """The fields of the first form in ``page`` whose button says ``marker``."""
+    for form in re.findall(r"<form\b.*?</form>", page, re.S):
+        if marker in form:
+            action = re.search(r'action="([^"]+)"', form).group(1)
+            fields: dict[str, list[str]] = {"_action": [action]}
+            for name, value in re.findall(
+                r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form
+            ):
+                fields.setdefault(name, []).append(value)
+            return fields
+    raise AssertionError(f"no form with {marker!r}")
+
+
+def _print_one(browser, page: str, marker: str) -> str:
+    """Press the page's single-client print button; the merged PDF's text."""
+    import io
+
+    from pypdf import PdfReader
+
+    fields = _form_posts(page, marker)
+    action = fields.pop("_action")[0]
+    response = browser.post(action, data=fields)
+    assert response.status_code == 302, response.text
+    detail = response.headers["Location"]
+    batch_id = int(detail.rstrip("/").rsplit("/", 1)[1])
+    download = browser.get(f"/prints/{batch_id}/download")
+    assert download.status_code == 200
+    reader = PdfReader(io.BytesIO(download.data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_one_clients_session_sheet_prints_from_the_client_page_and_the_day(
+    app, client, auth, factories
+):
+    """The front desk prints one client's session sheet without the batch of the day."""
+    from datetime import datetime
+
+    from trainer_app.appointments.models import Appointment
+    from trainer_app.timeutil import local_today
+
+    auth.login()
+    owner = auth.user
+    maria = factories.client_record(owner, name="Maria Jensen")
+    other = factories.client_record(owner, name="Oliver Smith")
+    factories.program_version(owner, maria)
+    factories.program_version(owner, other)
+    with app.app_context():
+        zone = db.session.get(Clinic, owner.clinic_id).time_zone
+        today = local_today(zone)
+        for who, hour, note in ((maria, 9, "Focus: hip hinge"), (other, 10, "")):
+            db.session.add(
+                Appointment(
+                    clinic_id=owner.clinic_id,
+                    client_id=who.id,
+                    trainer_id=owner.id,
+                    starts_at=datetime.combine(today, datetime.min.time()).replace(hour=hour),
+                    ends_at=datetime.combine(today, datetime.min.time()).replace(hour=hour + 1),
+                    note=note,
+                )
+            )
+        db.session.commit()
+    page = client.get(f"/clients/{maria.id}").text
+    text = _print_one(client, page, "Print session sheet")
+    assert "Session sheet · Maria Jensen" in text and "Focus: hip hinge" in text
+    assert "Oliver Smith" not in text
+    day = client.get(f"/appointments/?day={today.isoformat()}").text
+    text = _print_one(client, day, 'Print sheet<span class="visually-hidden"> for Oliver Smith')
+    assert "Session sheet · Oliver Smith" in text and "Maria Jensen" not in text

@@ -104,6 +104,7 @@ def detail(client_id: int):
         assessments=assessments,
         programs=programs,
         plan_documents=[d for d in plan_service.client_documents(client) if may_open(d)],
+        print_form=PrintForm.fresh(local_today(current_user.clinic.time_zone)),
     )
 
 
