@@ -338,12 +338,13 @@ def test_hostile_text_is_neither_fetched_nor_embedded_and_prints_literally():
         "Tip",
         "Change",
         "Exercise",
-        "Safety",
         "Title",
         "Focus",
         "Sign",
     ):
         assert squash(f"{label} {payload}") in text, label
+    # the safety note prints in every page's footer, shortened to two lines
+    assert squash(f"Safety {payload}")[:120] in text
     assert squash(payload) in text
     assert "{{7*7}}" in text
 

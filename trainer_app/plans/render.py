@@ -43,7 +43,7 @@ from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
 from trainer_app.text import one_line, printable
 
-TEMPLATE_VERSION = "plan-5"
+TEMPLATE_VERSION = "plan-6"
 # Tagged PDF (headings, lists, reading order for screen readers), title shown, language set.
 PDF_VARIANT = "pdf/ua-1"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -140,9 +140,26 @@ def _progression(weekly) -> list[dict]:
         {
             "weeks": str(g["first"]) if g["first"] == g["last"] else f"{g['first']}–{g['last']}",
             "dose": g["dose"],
+            "span": g["last"] - g["first"] + 1,  # the overview's week columns it covers
         }
         for g in groups
     ]
+
+
+def _week_cells(progression: list[dict], weeks: int) -> list[dict]:
+    """The overview's cells of one exercise: each dose spans the weeks it is done (clipped
+    to the program's weeks, a gap left blank), so the week columns line up for every row."""
+    cells: list[dict] = []
+    used = 0
+    for step in progression:
+        span = min(int(step.get("span") or 1), weeks - used)
+        if span <= 0:
+            break
+        cells.append({"dose": step["dose"], "span": span})
+        used += span
+    if used < weeks:
+        cells.append({"dose": "", "span": weeks - used})
+    return cells
 
 
 @functools.cache
@@ -203,18 +220,22 @@ def _view_model(context: dict) -> dict:
     large = bool(context.get("large_print"))
     program = context.get("program") or {}
     audience = CLINICIAN_COPY if context.get("audience") == CLINICIAN_COPY else CLIENT_COPY
+    weeks = max(int(program.get("weeks") or 0), 0)
     items = []
     for index, item in enumerate(context.get("items") or [], start=1):
+        progression = _progression(item.get("weekly"))
+        if not progression:
+            progression = [{"weeks": "", "dose": _short_dose(item.get("dose_text")), "span": weeks}]
         items.append(
             {
                 **item,
                 "number": index,
                 "short_dose": _short_dose(item.get("dose_text")),
-                "progression": _progression(item.get("weekly")),
+                "progression": progression,
+                "week_cells": _week_cells(progression, weeks),
                 "pictures": _pictures(item),
             }
         )
-    weeks = max(int(program.get("weeks") or 0), 0)
     return {
         **context,
         "clinic": {
@@ -251,8 +272,16 @@ def _view_model(context: dict) -> dict:
             )
         ),
         "template_version": TEMPLATE_VERSION,
-        "progress": progress_view(context.get("progress")),
+        "progress": _progress(context.get("progress")),
     }
+
+
+def _progress(data) -> dict | None:
+    """The progress part, its QR code titled: the tagged PDF's alternative text for it."""
+    view = progress_view(data)
+    if view and view.get("qr_svg"):
+        view["qr_svg"] = titled_svg(str(view["qr_svg"]), "QR code of your progress link")
+    return view
 
 
 def plan_html(context: dict, *, templates_dir: Path | str | None = None) -> str:
