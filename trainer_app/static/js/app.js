@@ -31,6 +31,31 @@
       select.value = zone;
     }
   });
+  // Copy buttons (data-copy-from: the id of a read-only field): hidden without JavaScript,
+  // where the field's text is there to select. Where the clipboard is refused, the text is
+  // selected for Ctrl+C instead.
+  document.querySelectorAll("button[data-copy-from]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy-from"));
+    var status = document.getElementById(button.getAttribute("data-copy-status") || "");
+    if (!field) { return; }
+    var label = button.textContent;
+    var say = function (text) { if (status) { status.textContent = text; } };
+    button.hidden = false;
+    field.addEventListener("focus", function () { field.select(); });
+    button.addEventListener("click", function () {
+      var done = function () {
+        button.textContent = "Copied";
+        say("Link copied");
+        window.setTimeout(function () { button.textContent = label; }, 2000);
+      };
+      var manual = function () { field.focus(); field.select(); say("Press Ctrl+C to copy the selected link"); };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(field.value).then(done, manual);
+      } else {
+        manual();
+      }
+    });
+  });
   // Forms with data-confirm ask before submitting.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
