@@ -132,3 +132,33 @@ def test_one_clients_session_sheet_prints_from_the_client_page_and_the_day(
     day = client.get(f"/appointments/?day={today.isoformat()}").text
     text = _print_one(client, day, 'Print sheet<span class="visually-hidden"> for Oliver Smith')
     assert "Session sheet · Oliver Smith" in text and "Maria Jensen" not in text
+
+
+def test_the_sheet_prints_the_appointment_time_with_the_clinics_zone(app, factories):
+    """A sheet read by the trainer says when the session is, in the clinic's zone, labelled."""
+    from datetime import datetime
+
+    from trainer_app.appointments.models import Appointment
+
+    owner = factories.user()
+    version_id = factories.program_version(owner)
+    with app.app_context():
+        clinic = db.session.get(Clinic, owner.clinic_id)
+        clinic.time_zone = "Europe/Copenhagen"
+        version = db.session.get(ProgramVersion, version_id)
+        db.session.add(
+            Appointment(
+                clinic_id=owner.clinic_id,
+                client_id=version.program.client_id,
+                starts_at=datetime(2026, 12, 1, 8, 30),  # UTC: 09:30 in Copenhagen
+                ends_at=datetime(2026, 12, 1, 9, 15),
+                all_day=False,
+            )
+        )
+        db.session.flush()
+        context = session_context(
+            version, clinic=clinic, catalog=default_catalog(), day=date(2026, 12, 1), paper="A4"
+        )
+        db.session.rollback()
+    header = session_html(context).split("</header>")[0]
+    assert "1 December 2026" in header and "09:30 CET" in header

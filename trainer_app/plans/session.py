@@ -33,12 +33,14 @@ def program_week(start: date, day: date, weeks: int) -> int:
     return max(1, min((day - start).days // 7 + 1, max(weeks, 1)))
 
 
-def _focus_notes(clinic: Clinic, client_id: int, day: date) -> list[str]:
-    """What the diary says for the client that day (the trainer's focus for the session)."""
+def _diary(clinic: Clinic, client_id: int, day: date) -> tuple[list[str], list[str]]:
+    """The client's appointments that day: their times, labelled with the clinic's zone
+    ("09:30 CET": a sheet may be read where another zone is in use), and what the diary says
+    (the trainer's focus for the session)."""
     start = local_midnight_utc(day, clinic.time_zone)
     end = local_midnight_utc(date.fromordinal(day.toordinal() + 1), clinic.time_zone)
-    notes = db.session.scalars(
-        select(Appointment.note)
+    rows = db.session.execute(
+        select(Appointment.starts_at, Appointment.all_day, Appointment.note)
         .where(
             Appointment.clinic_id == clinic.id,
             Appointment.client_id == client_id,
@@ -46,8 +48,11 @@ def _focus_notes(clinic: Clinic, client_id: int, day: date) -> list[str]:
             Appointment.starts_at < end,
         )
         .order_by(Appointment.starts_at)
-    )
-    return [n.strip() for n in notes if n and n.strip()]
+    ).all()
+    times = [
+        format_local(at, clinic.time_zone, "time_zone") for at, all_day, _ in rows if not all_day
+    ]
+    return times, [n.strip() for _, _, n in rows if n and n.strip()]
 
 
 def _clearance_line(version: ProgramVersion, clinic: Clinic) -> str | None:
@@ -92,6 +97,7 @@ def session_context(
             }
         )
     trainer = client.primary_trainer or version.created_by
+    times, notes = _diary(clinic, client.id, day)
     return {
         "kind": SESSION_KIND,
         "clinic": {
@@ -106,6 +112,7 @@ def session_context(
         "title": program.title,
         "program": {"version": version.number, "week": week, "weeks": draft.weeks},
         "items": items,
-        "focus_notes": _focus_notes(clinic, client.id, day),
+        "times": times,
+        "focus_notes": notes,
         "clearance": _clearance_line(version, clinic),
     }
