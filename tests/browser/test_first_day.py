@@ -2,8 +2,9 @@
 
 Sign up (the confirmation link arrives by SMTP), set the branding, invite a trainer who accepts,
 who then adds a client, assesses, confirms, builds and edits a program, makes the PDF (read
-back), emails it (parsed: one recipient, the attachment is the downloaded PDF), and the client
-logs a session from the link in that email, which the trainer then sees.
+back), emails it (parsed: one recipient, the attachment is the downloaded PDF), books the client
+for today and prints the day's session sheets (read back), and the client logs a session from
+the link in that email, which the trainer then sees.
 
 Each step's screenshot is saved in the test's folder (``SCREENSHOT_DIR`` if set, else
 ``tmp_path/journey``); when a step fails, its screenshot is taken as it failed and the failure
@@ -265,6 +266,28 @@ def test_a_new_clinics_first_day(day_server, smtp, browser, tmp_path):
         assert attachment.get_content() == pdf, "the emailed PDF is the downloaded one"
         assert "Start gently, Maria." in message.get_body(("plain",)).get_content()
 
+    with journey.step("day-print", ben):
+        ben.get_by_role("link", name="Appointments").first.click()
+        ben.get_by_role("link", name="Add appointment").first.click()
+        ben.get_by_label("Client").select_option(label="Maria Jensen")
+        ben.get_by_label("Starts at").fill("09:00")
+        ben.get_by_role("button", name="Add appointment").click()
+        assert ben.get_by_text("Appointment added.").is_visible()
+        ben.get_by_label("Print for Maria Jensen").check()
+        ben.get_by_label("Print", exact=True).select_option("sessions")
+        ben.get_by_role("button", name="Print the ticked appointments").click()
+        printed = ben.get_by_role("link", name="Download the PDF")
+        printed.wait_for(timeout=150_000)
+        assert ben.get_by_text("1 of 1").is_visible()
+        with ben.expect_download() as download:
+            printed.click()
+        sheets = Path(download.value.path()).read_bytes()
+        pages = PdfReader(io.BytesIO(sheets)).pages
+        sheet = "\n".join(p.extract_text() for p in pages)
+        assert sheets.startswith(b"%PDF")
+        for expected in ("Session sheet", "Maria Jensen", "Harbour Physio"):
+            assert expected in sheet, f"{expected!r} not on the day's print"
+
     phone_context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone = phone_context.new_page()
     with journey.step("client-logs-progress", phone):
@@ -275,6 +298,7 @@ def test_a_new_clinics_first_day(day_server, smtp, browser, tmp_path):
         assert phone.get_by_role("status").filter(has_text="Saved").is_visible()
 
     with journey.step("trainer-sees-progress", ben):
+        ben.get_by_role("link", name="Clients").first.click()
         ben.get_by_role("link", name="Maria Jensen").first.click()
         assert "pain 3/10" in ben.locator("#progress").inner_text()
 
