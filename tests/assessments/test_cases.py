@@ -147,6 +147,16 @@ def test_clinician_case(client, trainer, factories, path):
     build.update(case.get("build") or {})
     build["equipment"] = build.pop("equipment", ALL_EQUIPMENT)
     response = client.post(f"/programs/new/{assessment_id}", data=build)
+    not_covered = expect.get("not_covered")
+    if not_covered:  # the trainer is told in plain words, then builds the rest
+        page = page_text(response)
+        assert response.status_code == 200, page
+        gaps = re.sub(r"<[^>]*>", "", page.split('id="build-gaps">')[1].split("</div>")[0])
+        for phrase in not_covered:
+            assert phrase in gaps, (phrase, gaps)
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b|excluded", gaps), gaps
+        build["build_rest"] = "Build the rest without it"
+        response = client.post(f"/programs/new/{assessment_id}", data=build)
     assert response.status_code == 302, page_text(response)
     program = page_text(client.get(response.headers["Location"]))
     items = program_items(program)

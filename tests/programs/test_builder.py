@@ -1,6 +1,7 @@
 """The program builder: coverage, families, cautions, release cap, doses from capacity, wording."""
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import score
+from trainer_app.library.catalog import EQUIPMENT as EQUIPMENT_LABELS
 from trainer_app.library.catalog import default_catalog
 from trainer_app.programs.builder import (
     MAX_HOLD,
@@ -20,6 +22,7 @@ from trainer_app.programs.builder import (
     Capacity,
     Evidence,
     Measured,
+    NotCovered,
     ProgramDraft,
     Target,
     build_program,
@@ -77,9 +80,64 @@ def test_bad_options_raise(options, message):
         build_program(["weak_core"], CAT, options)
 
 
-def test_no_fitting_exercise_raises_naming_the_imbalance_and_equipment():
-    with pytest.raises(ValueError, match="No strengthening exercise for weak upper back"):
-        build_program(["upper_crossed"], CAT, BuildOptions(equipment=frozenset({"wall"})))
+INTERNAL = {
+    *CAT.exercises,
+    *CAT.imbalances,
+    *EQUIPMENT_LABELS,
+    "lower_body",
+    "upper_body",
+    "excluded",
+}
+
+
+def internal_names(message):
+    """Identifiers a trainer should never read: slugs, equipment and region keys."""
+    words = set(re.findall(r"[a-z]+(?:_[a-z]+)+|excluded", message))
+    return words & INTERNAL
+
+
+Y_RAISE = Evidence("Prone Y-raise held 12 s (marked; threshold under 30 s)", ("mid_back",))
+
+
+def test_no_fitting_exercise_says_which_finding_and_which_equipment_in_plain_words():
+    targets = [Target("weak_glutes"), Target("upper_crossed", evidence=(Y_RAISE,))]
+    with pytest.raises(NotCovered) as caught:
+        build_program(targets, CAT, BuildOptions(equipment=frozenset({"mat", "wall"})))
+    message = str(caught.value)
+    assert message.startswith("Weak upper back and overactive chest is not covered")
+    assert "“Prone Y-raise held 12 s (marked; threshold under 30 s)”" in message
+    assert "Ticking “Dumbbells” (reverse fly, shrug) or “Resistance band”" in message
+    assert caught.value.covered == ("Weak glutes and an overloaded lower back",)
+    assert not internal_names(message)
+
+
+def test_the_rest_is_built_when_the_trainer_asks_and_the_summary_says_what_is_left_out():
+    targets = [Target("weak_glutes"), Target("upper_crossed", evidence=(Y_RAISE,))]
+    options = BuildOptions(equipment=frozenset({"mat", "wall"}), skip_uncovered=True)
+    draft = build_program(targets, CAT, options)
+    assert draft.targets == ("weak_glutes",)
+    assert any(
+        line.startswith("Weak upper back and overactive chest is not covered")
+        for line in draft.summary
+    )
+
+
+def test_a_finding_left_only_with_painful_movements_asks_for_assessment_not_equipment():
+    side = Evidence("Left side plank held 12 s (marked; threshold under 30 s)", ("obliques",))
+    painful = {
+        "Front plank hold": ("plank", "knee_plank"),
+        "Side plank hold": ("side_plank", "side_plank_knees"),
+        "Lower back lifts off the floor in a dead bug": ("dead_bug", "bird_dog"),
+    }
+    with pytest.raises(NotCovered) as caught:
+        build_program(
+            [Target("weak_core", evidence=(side,))], CAT, BuildOptions(), Measured(painful=painful)
+        )
+    message = str(caught.value)
+    assert "were stopped by pain" in message
+    assert "refer the client to their doctor or a physiotherapist" in message
+    assert "calls for that assessment rather than exercises" in message
+    assert "Ticking" not in message and not internal_names(message)
 
 
 # --------------------------------------------------------------------------- article reach
@@ -200,7 +258,7 @@ def test_asymmetry_work_matches_the_region_of_the_measured_difference():
 
 
 def test_asymmetry_with_no_matching_region_exercise_raises():
-    with pytest.raises(ValueError, match="in the measured region"):
+    with pytest.raises(NotCovered, match=r"\(measured in the upper body\) is not covered"):
         build_program(
             [Target("asymmetry", regions=("upper_body",))],
             CAT,
@@ -544,13 +602,14 @@ def scenarios(draw):
 def _build_or_skip(targets, options, measured):
     try:
         return build_program(targets, CAT, options, measured)
+    except NotCovered as exc:
+        message = str(exc)
+        assert "is not covered" in message and not internal_names(message), message
+        assume(False)
     except ValueError as exc:
         message = str(exc)
-        assert (
-            len(targets) > options.max_exercises
-            or "fits the equipment" in message
-            or "caution" in message
-        ), message
+        assert len(targets) > options.max_exercises or "caution" in message, message
+        assert not internal_names(message), message
         assume(False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -303,8 +304,35 @@ def test_builder_error_shown_on_form(app, client, setup):
     # nothing fits: only a foam roller for weak glutes
     response = client.post(f"/programs/new/{setup[2]}", data={**BUILD, **equipment("foam_roller")})
     assert response.status_code == 200
-    assert "fits the equipment available" in response.text
+    assert "fits the equipment ticked" in response.text
     assert count(app, Program) == 0
+
+
+def test_an_imbalance_the_equipment_cannot_cover_is_named_in_plain_words(app, client, setup):
+    user, client_id, _ = setup
+    assessment_id = make_assessment(
+        app, user, client_id, confirmed=("weak_glutes", "upper_crossed"), prone_y_raise_hold=12
+    )
+    data = {**BUILD, **equipment("mat", "wall")}
+    response = client.post(f"/programs/new/{assessment_id}", data=data)
+    assert response.status_code == 200
+    page = html.unescape(response.text)
+    assert "Weak upper back and overactive chest is not covered" in page
+    assert "“Prone Y-raise held 12 s" in page
+    assert "Ticking “Dumbbells” (reverse fly, shrug) or “Resistance band”" in page
+    assert "excluded" not in page.split('id="build-gaps"')[1].split("</div>")[0]
+    for internal in ("resistance_band", "upper_crossed", "face_pull", "prone_y_raise"):
+        assert internal not in page.split('id="build-gaps"')[1].split("</div>")[0]
+    assert 'name="build_rest"' in page and 'form="build-form"' in page
+    assert count(app, Program) == 0
+
+    response = client.post(
+        f"/programs/new/{assessment_id}", data={**data, "build_rest": "Build the rest without it"}
+    )
+    assert response.status_code == 302, response.text
+    page = html.unescape(client.get(response.headers["Location"]).text)
+    assert "Weak upper back and overactive chest is not covered" in page
+    assert "Glute bridge" in page
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trainer_app.library.catalog import (
+    EQUIPMENT,
     REGIONS,
     Catalog,
     Exercise,
@@ -105,6 +106,26 @@ class BuildOptions:
     cautions: frozenset[str] = frozenset()
     # Most release exercises; None keeps release work to a third of the session.
     release_limit: int | None = None
+    # Build the rest when an imbalance has no exercise that fits (the trainer said so).
+    skip_uncovered: bool = False
+
+
+class NotCovered(ValueError):
+    """Confirmed imbalances no exercise could be chosen for; the rest could be built.
+
+    The message is for the trainer: the finding left uncovered, the equipment that would
+    cover it or why it needs assessing instead, in plain words.
+    """
+
+    def __init__(self, gaps: Sequence[str], covered: Sequence[str]) -> None:
+        self.gaps = tuple(gaps)
+        self.covered = tuple(covered)  # names of the imbalances that could be built
+        rest = (
+            f" The rest ({'; '.join(self.covered)}) can be built without it."
+            if self.covered
+            else ""
+        )
+        super().__init__(" ".join(self.gaps) + rest)
 
 
 @dataclass(frozen=True)
@@ -793,6 +814,7 @@ def build_program(
 
     # 1. coverage: one strengthening exercise per target, most important first
     covered: list[Target] = []
+    gaps: list[str] = []
     for target in wanted:
         if take(target, allow_over=True, coverage=True):
             covered.append(target)
@@ -806,17 +828,13 @@ def build_program(
                 "with the treating clinician."
             )
             continue
-        kit = ", ".join(sorted(options.equipment or ())) or "none"
-        excluded = f" with {len(options.exclude)} excluded" if options.exclude else ""
-        region = (
-            f" in the measured region ({', '.join(target.regions)})"
-            if target.slug == ASYMMETRY and target.regions
-            else ""
-        )
-        raise ValueError(
-            f"No strengthening exercise for {_lower_first(im.name)}{region} fits the equipment "
-            f"available ({kit}){excluded}. Add equipment or remove this imbalance."
-        )
+        gap = _uncovered(target, catalog, options, measured, painful)
+        gaps.append(gap)
+        if options.skip_uncovered:
+            state.skipped.append(gap)
+    if gaps and (not options.skip_uncovered or not covered):
+        names = [catalog.imbalances[t.slug].name for t in covered]
+        raise NotCovered(gaps, names if not options.skip_uncovered else [])
     if not covered:
         raise ValueError(" ".join(state.skipped))
 
@@ -887,6 +905,88 @@ def build_program(
         catalog_version=catalog.version,
         cautions=tuple(sorted(options.cautions)),
     )
+
+
+def _uncovered(
+    target: Target, catalog: Catalog, options: BuildOptions, measured: Measured, painful: set[str]
+) -> str:
+    """Why a target has no exercise, for the trainer: the finding, and the equipment that
+    would cover it, or that pain on testing needs assessing first. No internal names."""
+    im = catalog.imbalances[target.slug]
+    where = (
+        f" (measured in the {_regions(target.regions)})"
+        if target.slug == ASYMMETRY and target.regions
+        else ""
+    )
+    if target.evidence:
+        finding = f"the finding “{target.evidence[0].text}”"
+    elif target.reasons:
+        finding = f"the finding “{target.reasons[0]}”"
+    else:
+        finding = "this imbalance, which you confirmed without a test finding,"
+    kits: dict[frozenset[str], list[str]] = {}
+    by_pain: dict[str, str] = {}
+    pool = _pool(im, "strength", catalog)
+    listed = {ex.slug for ex in pool}
+    for ex in pool:
+        for member in _family(ex, catalog):
+            if member.kind != "strength" or member.drill:
+                continue
+            if member.slug not in listed and target.slug not in member.imbalances:
+                continue
+            if target.slug == ASYMMETRY and not _matches_asymmetry(member, target):
+                continue
+            if set(member.cautions) & options.cautions:
+                continue
+            if member.slug in painful:
+                by_pain[member.slug] = member.name
+                continue
+            if member.slug in options.exclude:
+                continue
+            missing = frozenset(set(member.equipment) - {"none"} - set(options.equipment or ()))
+            if missing and member.name not in kits.setdefault(missing, []):
+                kits[missing].append(member.name)
+    smallest = [kit for kit in kits if not any(other < kit for other in kits)]
+    smallest.sort(key=lambda kit: (len(kit), sorted(kit)))
+    offers = [
+        " and ".join(f"“{EQUIPMENT.get(e, e)}”" for e in sorted(kit))
+        + f" ({', '.join(_lower_first(n) for n in kits[kit][:2])})"
+        for kit in smallest[:3]
+    ]
+    pain = ""
+    if by_pain:
+        tests = [
+            label
+            for label, slugs in measured.painful.items()
+            if {m.slug for s in slugs if s in catalog.exercises for m in catalog.family(s)}
+            & set(by_pain)
+        ] or ["test"]
+        ruled_out = _and(sorted({_lower_first(n) for n in by_pain.values()}))
+        pain = (
+            f"The {_and([_lower_first(t) for t in tests])} "
+            f"{'was' if len(tests) == 1 else 'were'} stopped by pain, which rules out "
+            f"{ruled_out}: assess the cause of that pain, or refer the client to their doctor "
+            "or a physiotherapist, before this movement is loaded."
+        )
+    if not offers and pain:
+        return (
+            f"{im.name}{where} is not covered: every exercise for {finding} is ruled out. "
+            f"{pain} This finding calls for that assessment rather than exercises for now."
+        )
+    text = f"{im.name}{where} is not covered: no exercise for {finding} fits the equipment ticked."
+    if offers:
+        text += f" Ticking {' or '.join(offers)} would cover it."
+    else:
+        text += " No exercise in the library covers it with the options chosen."
+    if pain:
+        text += f" {pain}"
+    return text
+
+
+def _and(words: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    words = list(words)
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def _blocked_by_cautions(target: Target, catalog: Catalog, options: BuildOptions) -> list[str]:

@@ -96,6 +96,8 @@ class BuildForm(SafeForm):
         description='Default: "Corrective program — today\'s date".',
     )
     submit = SubmitField("Build program")
+    # offered when an imbalance has no exercise that fits: build the others anyway
+    build_rest = SubmitField("Build the rest without it")
 
     def validate_equipment(self, field) -> None:
         unknown = [e for e in field.data or [] if e not in EQUIPMENT]

@@ -19,7 +19,13 @@ from trainer_app.formutil import select_choices
 from trainer_app.library.catalog import EQUIPMENT, REGIONS, Catalog
 from trainer_app.library.service import clinic_catalog, filter_exercises
 from trainer_app.programs import service
-from trainer_app.programs.builder import BuildOptions, ProgramDraft, draft_from_dict, item_dose_text
+from trainer_app.programs.builder import (
+    BuildOptions,
+    NotCovered,
+    ProgramDraft,
+    draft_from_dict,
+    item_dose_text,
+)
 from trainer_app.programs.forms import (
     NOTE_MAX,
     BuildForm,
@@ -85,11 +91,17 @@ def new(assessment_id: int):
             equipment=frozenset(form.equipment.data or ()),
             max_exercises=form.max_exercises.data,
             release_limit=form.release_limit.data,
+            skip_uncovered=bool(form.build_rest.data),
         )
         try:
             program = service.build_from_assessment(
                 assessment, catalog, options, user_id=current_user.id, title=form.title.data or ""
             )
+        except NotCovered as exc:
+            db.session.rollback()
+            context["gaps"] = exc.gaps
+            context["build_rest"] = exc.covered
+            return render_template("programs/new.html", **context)
         except ValueError as exc:
             db.session.rollback()
             context["build_error"] = str(exc)
