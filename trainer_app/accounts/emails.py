@@ -31,7 +31,7 @@ from trainer_app.jobs import (
     stale_before,
 )
 from trainer_app.mail import account_transport, compose
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import format_local, utcnow
 
 log = logging.getLogger(__name__)
 SEND_TASK = "accounts.send_email"
@@ -135,6 +135,11 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
+def _until(moment: datetime, zone: str | None) -> str:
+    """When a link stops working, in the clinic's time with its zone ("3 Dec 2026, 14:05 CET")."""
+    return format_local(moment, zone, "datetime_zone")
+
+
 def _message(row: AccountEmail) -> tuple[object, str | None] | None:
     """(OutgoingEmail, the link it carries) for a job, or None when it no longer applies."""
     user, invitation = row.user, row.invitation
@@ -154,6 +159,10 @@ def _message(row: AccountEmail) -> tuple[object, str | None] | None:
                     "clinic_name": user.clinic.name,
                     "reset_url": link,
                     "expires_minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+                    "expires_at": _until(
+                        utcnow() + timedelta(seconds=current_app.config["PASSWORD_RESET_MAX_AGE"]),
+                        user.clinic.time_zone,
+                    ),
                 },
                 message_id=row.message_id,
             ),
@@ -174,6 +183,11 @@ def _message(row: AccountEmail) -> tuple[object, str | None] | None:
                     "clinic_name": user.clinic.name,
                     "confirm_url": link,
                     "expires_hours": round(current_app.config["SIGNUP_CONFIRM_HOURS"]),
+                    "expires_at": _until(
+                        user.created_at
+                        + timedelta(hours=current_app.config["SIGNUP_CONFIRM_HOURS"]),
+                        user.clinic.time_zone,
+                    ),
                 },
                 message_id=row.message_id,
             ),
@@ -236,6 +250,7 @@ def _message(row: AccountEmail) -> tuple[object, str | None] | None:
                 "clinic_name": invitation.clinic.name,
                 "invite_url": link,
                 "expires_days": service.INVITE_MAX_AGE // 86400,
+                "expires_at": _until(invitation.expires_at, invitation.clinic.time_zone),
             },
             message_id=row.message_id,
         ),
