@@ -42,3 +42,37 @@ def test_adding_editing_and_removing_an_appointment_name_the_client(app, client,
     ]
     # the removed session is named by its time: its row is gone
     assert trail[-1][3] == f"appointment {appointment_id} at 3 Dec 2026, 10:00 UTC"
+
+
+def test_matching_an_imported_event_and_moving_a_session_name_the_clients(
+    app, client, auth, factories
+):
+    from datetime import datetime
+
+    auth.login()
+    maria = factories.client_record(auth.user, name="Maria Jensen")
+    oliver = factories.client_record(auth.user, name="Oliver Smith")
+    with app.app_context():
+        event = Appointment(
+            clinic_id=auth.user.clinic_id,
+            starts_at=datetime(2026, 12, 3, 9, 0),
+            ends_at=datetime(2026, 12, 3, 10, 0),
+            title="Session with M.",
+        )
+        db.session.add(event)
+        db.session.commit()
+        event_id = event.id
+    matched = client.post(f"/appointments/{event_id}/match", data={"client_id": str(maria.id)})
+    assert matched.status_code == 302
+    assert [row[:3] for row in _trail(app)] == [("change", "appointments.match", maria.id)]
+    form = {
+        "client_id": str(oliver.id),
+        "trainer_id": str(auth.user.id),
+        "day": "2026-12-03",
+        "start": "09:00",
+        "minutes": "60",
+        "note": "",
+    }
+    assert client.post(f"/appointments/{event_id}/edit", data=form).status_code == 302
+    # the session moved from Maria to Oliver: both their trails show it
+    assert {row[2] for row in _trail(app)[1:]} == {maria.id, oliver.id}

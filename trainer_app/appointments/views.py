@@ -23,14 +23,18 @@ bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 MAX_ICS_BYTES = 2 * 1024 * 1024
 
 
-def _record(appointment: Appointment) -> None:
-    """An audit row naming the appointment's client and when it is (the row may go after)."""
+def _record(appointment: Appointment, client_id: int | None = None) -> None:
+    """An audit row naming the appointment's client (or ``client_id``) and when it is.
+
+    Written by the view itself: the decorator finds the client before the view runs, which
+    is none for an event being matched and the old one for a session moved to another client.
+    """
     when = format_local(appointment.starts_at, _zone(), "datetime_zone")
     audit.record(
         "change",
         clinic_id=appointment.clinic_id,
         what=request.endpoint,
-        client_id=appointment.client_id,
+        client_id=client_id or appointment.client_id,
         detail=f"appointment {appointment.id} at {when}",
     )
 
@@ -151,12 +155,17 @@ def edit(appointment_id: int):
     appointment = get_or_404(Appointment, appointment_id)
     form = _form(appointment)
     if form.validate_on_submit():
+        before = appointment.client_id
         try:
             service.apply_form(appointment, form.data, current_user.clinic)
         except ValueError as exc:
             db.session.rollback()
             form.client_id.errors.append(str(exc))
         else:
+            # Moved to another client: the session leaves one trail and joins the other.
+            _record(appointment)
+            if before is not None and before != appointment.client_id:
+                _record(appointment, client_id=before)
             db.session.commit()
             flash("Appointment saved.", "success")
             return redirect(url_for("appointments.day", day=form.day.data.isoformat()))
@@ -233,6 +242,7 @@ def match(appointment_id: int):
         db.session.rollback()
         flash(str(exc), "warning")
     else:
+        _record(appointment)  # the client it now names (it had none when the route began)
         db.session.commit()
         flash(f"Matched to {appointment.client.name}.", "success")
     return redirect(url_for("appointments.review"))
