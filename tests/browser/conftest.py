@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.support import mailbox
+from tests.support.live import serving
 from tests.support.services import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -34,13 +33,8 @@ def live_app(app, make_app):
 @pytest.fixture
 def live_server(live_app):
     """The live app on a free loopback port."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(live_app, free_port()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -17,17 +17,16 @@ import contextlib
 import io
 import os
 import re
-import threading
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from werkzeug.serving import make_server
 
 from tests.delivery.conftest import ScriptedHandler
 from tests.support import services
+from tests.support.live import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.smtp]
 PASSWORD = "a long enough password"
@@ -91,12 +90,8 @@ def day_server(smtp, tmp_path, monkeypatch):
         upgrade()
     port = services.free_port()
     app.config["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(app, port) as url:
+        yield app, url
     with app.app_context():
         db.engine.dispose()
 
