@@ -76,3 +76,31 @@ def test_matching_an_imported_event_and_moving_a_session_name_the_clients(
     assert client.post(f"/appointments/{event_id}/edit", data=form).status_code == 302
     # the session moved from Maria to Oliver: both their trails show it
     assert {row[2] for row in _trail(app)[1:]} == {maria.id, oliver.id}
+
+
+def test_an_import_names_each_client_whose_diary_it_changed(app, client, auth, factories):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.appointments.test_import import DAY, calendar_file, upload
+
+    auth.login()
+    anna = factories.client_record(auth.user, name="Anna Berg", email="anna@example.com")
+    utc = ZoneInfo("UTC")
+    event = {
+        "uid": "one@booking",
+        "start": datetime(2026, 12, 1, 9, 0, tzinfo=utc),
+        "end": datetime(2026, 12, 1, 10, 0, tzinfo=utc),
+        "attendees": [("anna@example.com", "Anna Berg")],
+    }
+    stranger = {**event, "uid": "two@booking", "attendees": [("who@example.com", "Who")]}
+    assert upload(client, calendar_file(event, stranger), DAY).status_code == 302
+    assert [row[:3] for row in _trail(app)] == [("change", "appointments.import_calendar", anna.id)]
+    # the same file again changes nothing, and says nothing
+    assert upload(client, calendar_file(event, stranger), DAY).status_code == 302
+    assert len(_trail(app)) == 1
+    moved = {**event, "start": datetime(2026, 12, 1, 11, 0, tzinfo=utc)}
+    moved["end"] = datetime(2026, 12, 1, 12, 0, tzinfo=utc)
+    assert upload(client, calendar_file(moved), DAY).status_code == 302
+    assert [row[2] for row in _trail(app)] == [anna.id, anna.id]
+    assert _trail(app)[-1][3].endswith("at 1 Dec 2026, 11:00 UTC")

@@ -110,6 +110,8 @@ class ImportResult:
     moved: int = 0
     unchanged: int = 0
     unmatched_ids: list[int] = field(default_factory=list)
+    # added or moved and naming a client: each is a change to that client's diary (audited)
+    changed: list[Appointment] = field(default_factory=list)
 
 
 def _words(text: str) -> str:
@@ -193,6 +195,8 @@ def import_calendar(
                 existing.starts_at, existing.ends_at = event.starts_at, event.ends_at
                 existing.all_day = event.all_day
                 result.moved += 1
+                if existing.client_id is not None:
+                    result.changed.append(existing)
             else:
                 result.unchanged += 1
             continue
@@ -215,6 +219,8 @@ def import_calendar(
         result.added += 1
         if client_id is None:
             result.unmatched_ids.append(appointment.id)
+        else:
+            result.changed.append(appointment)
     db.session.flush()
     return result
 

@@ -203,6 +203,8 @@ def import_calendar():
                 db.session.rollback()
                 form.calendar.errors.append(str(exc))
             else:
+                for appointment in result.changed:
+                    _record(appointment)
                 db.session.commit()
                 flash(
                     f"Imported: {result.added} new, {result.moved} moved, "
