@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 import worker.tasks  # noqa: F401  (registers the tasks that eager mode runs inside requests)
-from tests.support import services
+from tests.support import mailbox, services
 from tests.support.factories import Factories
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -102,11 +102,15 @@ def make_app(database_url, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request):
-    """Empty every table after a test that used the app, so tests never see each other's rows."""
+    """Empty every table and mail folder after a test that used the app.
+
+    Tests never see each other's rows or emails, whatever order they run in.
+    """
     yield
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    mailbox.clear(app)
     from trainer_app.audit.models import SQLITE_TRIGGER_NAMES, SQLITE_TRIGGERS
     from trainer_app.extensions import db
 
