@@ -570,3 +570,22 @@ def test_one_side_measured_is_partly_tested_never_normal():
     assert pain.tests("weak_glutes").state == "pain"
     assert pain.muscle("glutes", "weak").status == "unable_pain"
     assert not by_slug(pain)["weak_glutes"].flagged  # never a weak score
+
+
+def test_a_mild_forward_head_alone_never_flags_the_upper_back_pattern():
+    upper = by_slug(score(Q, healthy(forward_head_shoulders="mild", pain_standing_sitting=True)))[
+        "upper_crossed"
+    ]
+    assert not upper.flagged
+    assert "on its own this does not flag the imbalance" in upper.supporting[0]
+    assert "Field rule of thumb" in upper.supporting[0]
+    # a marked posture flags alone; a mild one with a concordant sign does
+    assert by_slug(score(Q, healthy(forward_head_shoulders="marked")))["upper_crossed"].flagged
+    for sign in ({"wall_angel": False}, {"pec_minor_short_left": True}, {"prone_y_raise_hold": 20}):
+        upper = by_slug(score(Q, healthy(forward_head_shoulders="mild", **sign)))["upper_crossed"]
+        assert upper.flagged, sign
+        assert any("observed: mild" in f.text for f in upper.findings)
+    # self-report alone never flags it either
+    assert not by_slug(score(Q, healthy(pain_standing_sitting=True, recurring_tightness=True)))[
+        "upper_crossed"
+    ].flagged

@@ -21,7 +21,8 @@ def answers(**overrides):
     data = {question.id: False for question in questions}
     data.update(single_leg_bridge_hold_left=15, single_leg_bridge_hold_right=40)
     data.update(front_plank_hold=70, hamstring_bridge_reps_left=25)
-    data.update(hamstring_bridge_reps_right=25, forward_head_shoulders="mild")
+    # a mild forward head with a concordant sign (wall angel not held) flags the upper back
+    data.update(hamstring_bridge_reps_right=25, forward_head_shoulders="mild", wall_angel=False)
     data.update(overrides)
     return data
 

@@ -119,7 +119,12 @@ def test_full_path_save_results_confirm(app, client, signed_in):
         '<td data-label="Severity">moderate</td><td data-label="Measured">15 s</td>'
     ) in page
     assert '<td data-label="Threshold">under 20 s</td>' in page and "Field rule of thumb" in page
-    assert "Forward head and rounded shoulders observed: mild" in page
+    # a mild forward head alone is a note with its rule, not a weak upper back
+    assert (
+        "forward head and rounded shoulders observed: mild; on its own this does not flag the "
+        "imbalance (Field rule of thumb: A mild forward head"
+    ) in page
+    assert 'value="upper_crossed" id="treat-upper_crossed" >' in page
     assert "Weaker side (measured): left" in page
     assert "region--weak" in page and "region--overactive" not in page  # nothing tested tight
     assert "commonly paired with this pattern, not tested" in page
@@ -285,8 +290,9 @@ def test_error_is_next_to_its_field(client, signed_in):
 
 def test_override_is_saved_in_rank_order(app, client, signed_in):
     _, person = signed_in
-    # Glutes moderate (15 s against 20 s), shoulders mild, core clean (70 s plank).
-    assessment_id = record(client, person.id)
+    # Glutes moderate (15 s against 20 s), shoulders mild with a concordant sign (wall angel
+    # not held), core clean (70 s plank).
+    assessment_id = record(client, person.id, wall_angel="no")
     row = load(app, assessment_id)
     flagged = [i["slug"] for i in row.result["imbalances"] if i["flagged"]]
     assert flagged == ["asymmetry", "weak_glutes", "upper_crossed"]
@@ -781,3 +787,42 @@ def test_compare_says_not_retested_and_sets_left_and_right_side_by_side(client, 
     row = row[: row.index("</tr>")]
     assert "left 15 s, right 40 s" in row and "left 36 s, right 40 s" in row
     assert "Improved" in row
+
+
+def _client_map(app) -> dict:
+    """The body map of the client's plan of the only program (what the PDF draws)."""
+    from trainer_app.accounts.models import Clinic
+    from trainer_app.library.service import clinic_catalog
+    from trainer_app.plans.context import plan_context
+    from trainer_app.programs.models import ProgramVersion
+
+    with app.app_context():
+        version = db.session.scalars(select(ProgramVersion)).one()
+        context = plan_context(
+            version,
+            clinic=db.session.get(Clinic, version.clinic_id),
+            catalog=clinic_catalog(version.clinic_id),
+            previous=None,
+            paper="A4",
+            large_print=False,
+        )
+        return context["body_map"]
+
+
+def test_the_client_map_says_loosen_only_for_muscles_a_test_found_tight(app, client, signed_in):
+    _, person = signed_in
+    assessment_id = record(client, person.id, thomas_test_left="yes", thomas_test_right="no")
+    _build(client, assessment_id, ["weak_glutes"])
+    # the hip flexors tested tight; the lower back (no test) is never one "to loosen"
+    assert _client_map(app) == {"weak": ["glutes"], "overactive": ["hip_flexors"]}
+
+
+def test_the_client_map_marks_nothing_to_loosen_when_no_test_found_tightness(
+    app, client, signed_in
+):
+    _, person = signed_in
+    assessment_id = record(client, person.id, front_plank_hold="12")
+    _build(client, assessment_id, ["weak_core", "weak_glutes"])
+    body_map = _client_map(app)
+    assert body_map["overactive"] == []
+    assert "glutes" in body_map["weak"] and "abdominals" in body_map["weak"]

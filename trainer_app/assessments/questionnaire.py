@@ -143,6 +143,11 @@ class Indicator(Strict):
     # Exercises (with their families) that train what the test measures: their "why"
     # quotes this test's finding. `doses` are included without being repeated here.
     exercises: Annotated[tuple[Slug, ...], AfterValidator(unique)] = ()
+    # A pattern observation flags its imbalance on its own only from this severity; a
+    # milder one needs a concordant sign (a test finding or another observation), by the
+    # rule `alone_source` states. Unset: any positive observation flags.
+    alone_from: Severity | None = None
+    alone_source: Source | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
@@ -188,6 +193,10 @@ class Indicator(Strict):
             raise ValueError(f"muscles: say which muscles the test shows as {self.claim}")
         if self.doses and not numeric:
             raise ValueError("doses: only a measured number can set a starting dose")
+        if (self.alone_from is None) != (self.alone_source is None):
+            raise ValueError("alone_source: alone_from and its source go together")
+        if self.alone_from is not None and self.claim != "pattern":
+            raise ValueError("alone_from: only a pattern observation needs a concordant sign")
         _check_template(self)
         return self
 

@@ -331,6 +331,24 @@ class _Group:
     supporting: list[str] = field(default_factory=list)
     sides: set[str] = field(default_factory=set)
     side_conflict: bool = False
+    # pattern observations too mild to flag alone, and the other signs that would confirm them
+    pending: list[tuple[Finding, Indicator]] = field(default_factory=list)
+    tight: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """A mild pattern observation counts only with a concordant sign; else it is a note."""
+        if not self.pending:
+            return
+        if self.findings or self.supporting or self.tight:
+            self.findings.extend(finding for finding, _ in self.pending)
+            return
+        for finding, ind in self.pending:
+            source = ind.alone_source.text() if ind.alone_source else ""
+            self.notes.append(
+                f"Observed: {_lower_first(finding.text)}; on its own this does not flag the "
+                f"imbalance ({source})"
+            )
 
 
 @dataclass
@@ -453,7 +471,14 @@ def _evaluate(
             scan.muscles.append(MuscleStatus(muscle, _muscle_claim(ind), status, evidence, ind.id))
         if finding is None:
             continue
-        if ind.claim in ("weak", "pattern"):
+        too_mild = ind.alone_from is not None and SEVERITY_RANK.get(
+            finding.severity, 0
+        ) < SEVERITY_RANK.get(ind.alone_from, 0)
+        if ind.claim == "pattern" and too_mild:
+            group.pending.append((finding, ind))
+        elif ind.claim == "tight":
+            group.tight += 1
+        if ind.claim == "weak" or (ind.claim == "pattern" and not too_mild):
             group.findings.append(finding)
         elif ind.claim == "supporting":
             group.supporting.append(f"Observed: {_lower_first(finding.text)}")
@@ -668,7 +693,10 @@ def score(
         side = (
             next(iter(group.sides)) if len(group.sides) == 1 and not group.side_conflict else None
         )
-        support = [*group.supporting, *quoted(slug)] if group.findings else quoted(slug)
+        group.settle()
+        support = (
+            [*group.supporting, *quoted(slug)] if group.findings else [*group.notes, *quoted(slug)]
+        )
         items.append(_result(slug, im.name, im.priority, group.findings, support, weak_side=side))
 
     return AssessmentResult(

@@ -137,8 +137,12 @@ def plan_context(
     trainer = version.created_by or client.primary_trainer
     findings, weak, overactive = [], [], []
     targets = list(draft.targets)
+    # The client's map stripes "to loosen" only what a test found tight: a muscle merely
+    # commonly paired with the imbalance (the lower back, say) is never one to release.
+    tight: set[str] = set()
     if program.assessment is not None:
         result = result_from_dict(program.assessment.result)
+        tight = {m.muscle for m in result.muscles if m.claim == "tight" and m.status == "found"}
         chosen = program.assessment.confirmed_imbalances or targets
         for item in result.imbalances:
             if item.slug in chosen and audience == CLINICIAN_COPY:
@@ -160,7 +164,9 @@ def plan_context(
         if imbalance is None:
             continue
         weak += [m for m in imbalance.weak_muscles if m not in weak]
-        overactive += [m for m in imbalance.overactive_muscles if m not in overactive]
+        overactive += [
+            m for m in imbalance.overactive_muscles if m in tight and m not in overactive
+        ]
     pictures = pictures or {}
     items = []
     for item in draft.items:
