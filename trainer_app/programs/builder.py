@@ -499,9 +499,16 @@ def _candidates(
     return out
 
 
+def _asymmetry_regions(target: Target) -> tuple[str, ...]:
+    """The body regions of the measured differences (from the findings if not stored)."""
+    found = tuple(dict.fromkeys(e.region for e in target.evidence if e.region))
+    return target.regions or found
+
+
 def _matches_asymmetry(ex: Exercise, target: Target) -> bool:
     """Single-side work in a body region where a difference was measured."""
-    return ex.unilateral and (not target.regions or ex.region in target.regions)
+    regions = _asymmetry_regions(target)
+    return ex.unilateral and (not regions or ex.region in regions)
 
 
 # --------------------------------------------------------------------------- dosing
@@ -686,8 +693,9 @@ def _evidence_for(ex: Exercise, target: Target, catalog: Catalog) -> Evidence | 
 
     by_family = [e for e in target.evidence if any(family(s) == ex.family for s in e.exercises)]
     if target.slug == ASYMMETRY:
-        by_region = [e for e in target.evidence if e.region == ex.region]
-        return (by_family or by_region or list(target.evidence) or [None])[0]
+        # only a difference measured in this exercise's region is its reason
+        by_region = [e for e in target.evidence if e.region in (ex.region, None)]
+        return ([e for e in by_family if e in by_region] or by_region or [None])[0]
     by_muscle = [e for e in target.evidence if set(e.muscles) & set(ex.target_muscles)]
     return (by_family or by_muscle or list(target.evidence) or [None])[0]
 
@@ -696,7 +704,7 @@ def _strength_reason(ex: Exercise, target: Target, im: Imbalance, catalog: Catal
     evidence = _evidence_for(ex, target, catalog)
     if evidence is not None:
         return f"{ex.name} addresses: {_lower_first(evidence.text)}"
-    if target.reasons:
+    if target.reasons and target.slug != ASYMMETRY:
         return f"{ex.name}: {_lower_first(target.reasons[0])}"
     if im.weak_muscles:
         return (
@@ -788,6 +796,7 @@ def build_program(
         )
     asymmetric = any(t.slug == ASYMMETRY for t in wanted)
     asym_side = next((t.weak_side for t in wanted if t.slug == ASYMMETRY), None)
+    asym_regions = next((_asymmetry_regions(t) for t in wanted if t.slug == ASYMMETRY), ())
     state = _State()
     pools = {t.slug: _candidates(t, catalog, options, measured) for t in wanted}
 
@@ -883,10 +892,19 @@ def build_program(
         if pick:
             items.append(_item(pick, catalog, options, measured, asymmetric=False, weak_side=None))
     for target in covered:
-        side = target.weak_side or asym_side
         for pick in state.strength.get(target.slug, []):
+            # the asymmetry's side and "weaker side first" only for its own body region
+            in_region = not asym_regions or pick.exercise.region in asym_regions
+            side = target.weak_side or (asym_side if in_region else None)
             items.append(
-                _item(pick, catalog, options, measured, asymmetric=asymmetric, weak_side=side)
+                _item(
+                    pick,
+                    catalog,
+                    options,
+                    measured,
+                    asymmetric=asymmetric and in_region,
+                    weak_side=side,
+                )
             )
 
     return ProgramDraft(
