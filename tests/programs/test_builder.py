@@ -413,6 +413,25 @@ def test_every_observation_an_exercise_is_tested_by_is_in_the_questionnaire():
         assert set(exercise.tested_by) <= known, exercise.slug
 
 
+@pytest.mark.parametrize("level", ["intermediate", "advanced"])
+def test_a_weak_hamstring_bridge_count_keeps_the_harder_hamstring_exercises_out(level):
+    # the bridge test's finding stands for the Romanian deadlift and the Nordic curl: 8 reps
+    # (a marked shortfall) is no basis for Nordics or single-leg deadlifts at any level
+    result = score(Q, {"hamstring_bridge_reps_left": 8, "hamstring_bridge_reps_right": 8})
+    targets = targets_from_scores(result.imbalances, ["weak_hamstrings"])
+    options = BuildOptions(level=level, max_exercises=10)
+    draft = build_program(targets, CAT, options, measured_from_result(result))
+    chosen = set(slugs(draft))
+    assert not chosen & {
+        "nordic_curl",
+        "band_assisted_nordic_curl",
+        "glute_ham_raise",
+        "single_leg_romanian_deadlift",
+    }
+    assert {"romanian_deadlift", "single_leg_hamstring_bridge"} <= chosen
+    assert "left 8 reps, right 8 reps" in item(draft, "romanian_deadlift").dose_reason
+
+
 def test_unmeasured_exercises_keep_the_library_dose_and_say_so():
     bug = item(build_program(["weak_core"], CAT), "dead_bug")
     assert (bug.sets, bug.reps) == (3, 8)

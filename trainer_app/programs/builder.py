@@ -16,7 +16,10 @@ measurements always give the same draft. Rules, in priority order:
 
 Each item's "why" quotes the finding it addresses; the starting dose comes from the
 measured capacity where the assessment measured one (about 60-70% of the measured hold
-or reps, within the exercise's bounds), else the library's dose stands and says so.
+or reps, within the exercise's bounds), else the library's dose stands and says so. A test
+stands for its movement family and for the exercises its finding names: a harder version
+than the one tested is not chosen until the tested one reached its highest starting dose.
+Doses grow gradually: a rep or a fifth of a hold a week, one set mid-way from three sets.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class Capacity:
     amount: int
     unit: str  # seconds | reps
     text: str
+    indicator: str = ""  # the questionnaire test that measured it
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ class Measured:
     # exercise -> a positive observation made while doing it (the lower back lifts in the
     # dead bug): its harder versions wait; filled by the builder from the targets' findings
     failed: Mapping[str, str] = field(default_factory=dict)
+    # exercise -> the exercise a test measured, for the other exercises that test's finding
+    # stands for (a hamstring bridge count for Nordic curls): filled by the builder
+    related: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -252,7 +259,8 @@ def measured_from_result(
     :param painful: test label -> the exercises it stands for, for tests stopped by pain.
     """
     capacities = {
-        c.exercise: Capacity(c.amount, c.unit, c.text) for c in getattr(result, "capacities", ())
+        c.exercise: Capacity(c.amount, c.unit, c.text, str(getattr(c, "indicator", "") or ""))
+        for c in getattr(result, "capacities", ())
     }
     tight: dict[str, str] = {}
     for status in getattr(result, "muscles", ()):
@@ -407,20 +415,32 @@ def _basis(ex: Exercise, catalog: Catalog, measured: Measured) -> _Basis | None:
     return min(found, key=lambda pair: pair[0])[1] if found else None
 
 
-def _capacity_fits(ex: Exercise, catalog: Catalog, measured: Measured) -> bool:
-    """False when the measurement rules this exercise out: below its lowest starting dose,
-    a harder version than the one tested before the tested one is mastered, or a harder
-    version of one the client was observed not to control."""
+def _related_basis(ex: Exercise, catalog: Catalog, measured: Measured) -> _Basis | None:
+    """The measurement of another exercise that this one's finding stands for: it only
+    decides whether a harder exercise (a higher level than the one tested) may be chosen."""
+    tested = catalog.exercises.get(measured.related.get(ex.slug, ""))
+    capacity = measured.capacities.get(tested.slug) if tested else None
+    if tested is None or capacity is None:
+        return None
+    gap = LEVELS.index(ex.level) - LEVELS.index(tested.level)
+    return _Basis(capacity, tested, "harder" if gap > 0 else "peer")
+
+
+def _too_hard(ex: Exercise, catalog: Catalog, measured: Measured) -> bool:
+    """True for a harder version than the one tested before the tested one is mastered, or
+    a harder version of one the client was observed not to control: never chosen."""
     if measured.failed and ex.slug in catalog.exercises:
         for member in catalog.family(ex.slug):
             if member.slug in measured.failed and _relation(ex, member, catalog) == "harder":
-                return False
+                return True
+    basis = _basis(ex, catalog, measured) or _related_basis(ex, catalog, measured)
+    return basis is not None and basis.relation == "harder" and not basis.mastered()
+
+
+def _capacity_fits(ex: Exercise, catalog: Catalog, measured: Measured) -> bool:
+    """False when the measured capacity is below this exercise's lowest starting dose."""
     basis = _basis(ex, catalog, measured)
-    if basis is None:
-        return True
-    if basis.relation == "harder" and not basis.mastered():
-        return False
-    if not _same_unit(ex, basis.capacity):
+    if basis is None or not _same_unit(ex, basis.capacity):
         return True
     return start_amount(basis.capacity.amount, measured.low, measured.high) >= _bounds(ex)[0]
 
@@ -445,10 +465,11 @@ def _variants(
         for i, m in enumerate(_family(ex, catalog))
         if _fits(m, kind, options)
         and (imbalance is None or m.slug == ex.slug or imbalance in m.imbalances)
+        and not _too_hard(m, catalog, measured)
     ]
     capable = [(i, m) for i, m in fitting if _capacity_fits(m, catalog, measured)]
     if not capable:
-        # the measurement rules out every version: the easiest first, dosed at its lowest
+        # every version is under its lowest dose: the easiest first, dosed at its lowest
         easiest = sorted(
             fitting,
             key=lambda t: (LEVELS.index(t[1].level), len(_chain(t[1], "easier", catalog)), t[0]),
@@ -547,6 +568,17 @@ def _start_dose(
             ),
         )
     basis = _basis(ex, catalog, measured)
+    related = None if basis else _related_basis(ex, catalog, measured)
+    if related is not None:
+        name = _lower_first(related.tested.name)
+        because = (
+            f"it is a harder exercise than the {name} measured ({related.capacity.text}), "
+            "chosen only because that one reached its highest starting dose"
+            if related.relation == "harder" and related.mastered()
+            else f"the {name} measured ({related.capacity.text}) is another exercise, so it "
+            "sets no number here"
+        )
+        return sets, reps, hold, rest, f"The library's starting dose ({library}): {because}."
     if basis is None:
         return (
             sets,
@@ -789,6 +821,9 @@ def build_program(
     }
     if failed:
         measured = replace(measured, failed={**failed, **measured.failed})
+    related = _related(wanted, catalog, measured)
+    if related:
+        measured = replace(measured, related={**related, **measured.related})
     if len(wanted) > options.max_exercises:
         raise ValueError(
             f"{len(wanted)} imbalances need at least {len(wanted)} exercises; "
@@ -1005,6 +1040,25 @@ def _and(words: Sequence[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     words = list(words)
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
+def _related(wanted: Sequence[Target], catalog: Catalog, measured: Measured) -> dict[str, str]:
+    """Exercise -> the exercise measured by the test whose finding names it (with its family),
+    outside the measured exercise's own family."""
+    tested_by = {c.indicator: slug for slug, c in measured.capacities.items() if c.indicator}
+    out: dict[str, str] = {}
+    for target in wanted:
+        for evidence in target.evidence:
+            tested = tested_by.get(evidence.indicator)
+            if tested is None or tested not in catalog.exercises:
+                continue
+            own = {m.slug for m in catalog.family(tested)}
+            for slug in evidence.exercises:
+                if slug in catalog.exercises:
+                    for member in catalog.family(slug):
+                        if member.slug not in own:
+                            out.setdefault(member.slug, tested)
+    return out
 
 
 def _blocked_by_cautions(target: Target, catalog: Catalog, options: BuildOptions) -> list[str]:
