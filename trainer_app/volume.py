@@ -161,6 +161,7 @@ def seed_clients(
                 "program_id": pid,
                 "number": 1,
                 "content": version.content,
+                "weeks": version.weeks,
                 "catalog_version": version.catalog_version,
                 "change_note": "",
                 "created_by_id": owner.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, select
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
@@ -54,6 +54,9 @@ class ProgramVersion(db.Model):
     number: Mapped[int]
     # builder.draft_to_dict(): items with reasons and weekly doses, sessions, weeks, tips.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # content["weeks"] as a column (kept by the event below): lists over many programs (the
+    # dashboard's attention list) read a program's length without reading its content.
+    weeks: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     catalog_version: Mapped[str] = mapped_column(String(80))
     change_note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -61,6 +64,19 @@ class ProgramVersion(db.Model):
 
     program: Mapped[Program] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship()
+
+
+@event.listens_for(ProgramVersion, "before_insert")
+def _keep_weeks(_mapper, _connection, version: ProgramVersion) -> None:
+    version.weeks = weeks_of(version.content)
+
+
+def weeks_of(content: dict | None) -> int:
+    """A saved version's length in weeks (at least 1), as its content says."""
+    try:
+        return max(int((content or {}).get("weeks") or 1), 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 @event.listens_for(ProgramVersion, "after_insert")

@@ -376,8 +376,7 @@ def needs_attention(
             Program.title,
             Program.created_at,
             Program.retest_on,
-            ProgramVersion.id,
-            ProgramVersion.created_at,
+            ProgramVersion.weeks,
             Client.last_assessed_at,
         )
         .join(current, current.c.client_id == Client.id)
@@ -393,11 +392,9 @@ def needs_attention(
     if not rows:
         return []
     by_program = _attention_entries(clinic_id, current, today)
-    weeks_of = _version_weeks([(row[6], row[7]) for row in rows])
     flags = _open_red_flags(clinic_id)
     out = []
-    for client_id, name, program_id, title, created_at, retest_on, vid, v_at, last in rows:
-        weeks = weeks_of[(vid, v_at)]
+    for client_id, name, program_id, title, created_at, retest_on, weeks, last in rows:
         start = local_today(zone, created_at)
         state = rules.ClientState(
             today=today,
@@ -469,11 +466,10 @@ def _attention_entries(clinic_id: int, current, today: date) -> dict[int, list[r
     }
 
 
-# Versions and scored assessment results are never changed once written, so what the
-# attention list reads from their JSON is kept per process: a dashboard view then reads only
-# plain columns, and parses a document once, not on every view.
+# Scored assessment results are never changed once written, so the red flags the attention
+# list reads from their JSON (only for the clinic's open holds) are kept per process. A
+# program's length is a column of its version.
 _CACHE_MAX = 200_000
-_weeks_cache: dict[tuple[int, datetime], int] = {}
 _flags_cache: dict[tuple[int, datetime], tuple[str, ...]] = {}
 Key = tuple[int, datetime]  # a row's id and creation time: an id reused after a reset misses
 
@@ -482,21 +478,6 @@ def _remember(cache: dict, values: dict) -> None:
     if len(cache) + len(values) > _CACHE_MAX:
         cache.clear()
     cache.update(values)
-
-
-def _version_weeks(keys: Sequence[Key]) -> dict[Key, int]:
-    """Program length in weeks of each version (one query for those not read before)."""
-    missing = [vid for vid, at in set(keys) if (vid, at) not in _weeks_cache]
-    if missing:
-        found = db.session.execute(
-            select(
-                ProgramVersion.id,
-                ProgramVersion.created_at,
-                ProgramVersion.content["weeks"].as_integer(),
-            ).where(ProgramVersion.id.in_(missing))
-        )
-        _remember(_weeks_cache, {(vid, at): max(int(weeks or 1), 1) for vid, at, weeks in found})
-    return {key: _weeks_cache.get(key, 1) for key in keys}
 
 
 def _red_flag_texts(keys: Sequence[Key]) -> dict[Key, tuple[str, ...]]:
