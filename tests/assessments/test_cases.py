@@ -173,3 +173,5 @@ def test_clinician_case(client, trainer, factories, path):
     assert len(release) * 3 <= len(items)
     for phrase in wanted.get("page_contains", ()):
         assert phrase in program, phrase
+    for phrase in wanted.get("page_lacks", ()):
+        assert phrase not in program, phrase

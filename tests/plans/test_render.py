@@ -461,3 +461,11 @@ def test_fingerprint_depends_on_template_version(monkeypatch):
     before = fingerprint(ctx)
     monkeypatch.setattr(render, "TEMPLATE_VERSION", TEMPLATE_VERSION + "-next")
     assert fingerprint(ctx) != before
+
+
+def test_the_map_key_says_loosen_only_when_a_test_found_a_muscle_tight():
+    # physiotherapist review: the client is never told to loosen a region no test found tight
+    untested = plan_html(samples.sample_context(body_map={"weak": ["glutes"], "overactive": []}))
+    assert "loosen" not in untested
+    tight = {"weak": ["glutes"], "overactive": ["hip_flexors"]}
+    assert "loosen" in plan_html(samples.sample_context(body_map=tight))

@@ -43,7 +43,7 @@ from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
 from trainer_app.text import one_line, printable
 
-TEMPLATE_VERSION = "plan-6"
+TEMPLATE_VERSION = "plan-7"
 # Tagged PDF (headings, lists, reading order for screen readers), title shown, language set.
 PDF_VARIANT = "pdf/ua-1"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -260,6 +260,8 @@ def _view_model(context: dict) -> dict:
         "program": {**program, "week_numbers": list(range(1, weeks + 1))},
         "sessions": range(max(int(program.get("sessions_per_week") or 0), 0)),
         "items": items,
+        # "loosen" only when a test found a muscle tight (the context marks no other)
+        "map_loosen": bool(_regions(body_map.get("overactive"))),
         "cover_map_svg": Markup(  # noqa: S704 - our own SVG, no user text
             body_map_svg(
                 weak=_regions(body_map.get("weak")),
@@ -267,8 +269,8 @@ def _view_model(context: dict) -> dict:
                 width=300 if large else 200,
                 legend=False,
                 id_prefix="cover",
-                title="Body map, front and back: muscles to strengthen are dark, "
-                "muscles to loosen striped",
+                title="Body map, front and back: muscles to strengthen are dark"
+                + (", muscles to loosen striped" if _regions(body_map.get("overactive")) else ""),
             )
         ),
         "template_version": TEMPLATE_VERSION,
