@@ -13,9 +13,11 @@ from trainer_app.assessments.scoring import score
 from trainer_app.library.catalog import EQUIPMENT as EQUIPMENT_LABELS
 from trainer_app.library.catalog import default_catalog
 from trainer_app.programs.builder import (
+    LEVELS,
     MAX_HOLD,
     MAX_REPS,
     MAX_SETS,
+    MIN_HOLD,
     MIN_REPS,
     MIN_SETS,
     BuildOptions,
@@ -403,6 +405,10 @@ def test_a_dead_bug_the_client_cannot_control_keeps_the_hollow_holds_out():
         return slugs(build_program(targets, CAT, options, measured_from_result(result)))
 
     assert "dead_bug" in core(True)
+    result = score(Q, {"front_plank_hold": 40, "dead_bug_back_lifts": True})
+    targets = targets_from_scores(result.imbalances, ["weak_core"])
+    draft = build_program(targets, CAT, BuildOptions(level="intermediate"))
+    assert "Observed: lower back lifts off the floor" in item(draft, "dead_bug").dose_reason
     assert not {"tuck_hollow_hold", "hollow_body_hold"} & set(core(True))
     assert "hollow_body_hold" in core(False)
 
@@ -430,6 +436,57 @@ def test_a_weak_hamstring_bridge_count_keeps_the_harder_hamstring_exercises_out(
     }
     assert {"romanian_deadlift", "single_leg_hamstring_bridge"} <= chosen
     assert "left 8 reps, right 8 reps" in item(draft, "romanian_deadlift").dose_reason
+
+
+MEASURABLE = sorted(
+    (ex.family, ex.slug)
+    for ex in CAT.exercises.values()
+    if ex.kind == "strength" and len(CAT.family(ex.slug)) > 1 and ex.imbalances
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(MEASURABLE),
+    st.integers(1, 300),
+    st.sampled_from(["beginner", "intermediate", "advanced"]),
+)
+def test_a_measured_exercise_doses_and_gates_its_whole_family(measured_pair, amount, level):
+    family, tested = measured_pair
+    tested_ex = CAT.exercise(tested)
+    unit = "seconds" if tested_ex.dose.hold_seconds is not None else "reps"
+    text = f"{tested_ex.name} test: {amount} {'s' if unit == 'seconds' else 'reps'}"
+    measured = Measured(capacities={tested: Capacity(amount, unit, text)})
+    options = BuildOptions(level=level, max_exercises=10)
+    for slug in tested_ex.imbalances:
+        target = Target(slug, regions=(tested_ex.region,)) if slug == "asymmetry" else slug
+        draft = build_program([target], CAT, options, measured)
+        for entry in draft.items:
+            exercise = CAT.exercise(entry.exercise_slug)
+            if exercise.family != family:
+                continue
+            assert text in entry.dose_reason  # "why this dose" quotes the measurement
+            unbounded = MAX_HOLD if unit == "seconds" else MAX_REPS
+            top = tested_ex.dose.bounds[1] if tested_ex.dose.bounds else unbounded
+            harder = entry.exercise_slug in _harder_chain(tested) or (
+                LEVELS.index(exercise.level) > LEVELS.index(tested_ex.level)
+            )
+            if harder and entry.exercise_slug != tested:
+                assert amount >= top, (entry.exercise_slug, amount)
+            start = entry.hold_seconds if unit == "seconds" else entry.reps
+            if (exercise.dose.hold_seconds is not None) == (unit == "seconds"):
+                default = (MIN_HOLD, MAX_HOLD) if unit == "seconds" else (MIN_REPS, MAX_REPS)
+                low, high = exercise.dose.bounds or default
+                assert low <= start <= high
+                assert start <= max(low, 0.7 * amount + 0.5)
+
+
+def _harder_chain(slug):
+    out, current = [], CAT.exercise(slug)
+    while current.harder and current.harder not in out:
+        out.append(current.harder)
+        current = CAT.exercise(current.harder)
+    return out
 
 
 def test_unmeasured_exercises_keep_the_library_dose_and_say_so():

@@ -580,16 +580,17 @@ def _start_dose(
         )
         return sets, reps, hold, rest, f"The library's starting dose ({library}): {because}."
     if basis is None:
-        return (
-            sets,
-            reps,
-            hold,
-            rest,
-            (
-                f"The library's starting dose ({library}): nothing in the assessment measured "
-                "this exercise's capacity or that of its movement family."
-            ),
+        observed = measured.failed.get(ex.slug)
+        why = (
+            f"The library's starting dose ({library}): nothing in the assessment measured "
+            "this exercise's capacity or that of its movement family."
         )
+        if observed:
+            why += (
+                f" Observed: {_lower_first(observed)}; its harder versions wait until it is "
+                "done with control."
+            )
+        return sets, reps, hold, rest, why
     capacity = basis.capacity
     tested = _lower_first(basis.tested.name)
     if not _same_unit(ex, capacity):
