@@ -381,11 +381,11 @@ def bare_pdf(html: str) -> tuple[float, bytes]:
     from trainer_app.plans import render
     from trainer_app.plans.fetcher import STATIC_DIR
 
+    # As the product: the shared FontConfiguration, the tagged PDF/UA output, the drawings
+    # parsed once a process and the plan's stylesheet parsed once (no fork, no URL fetcher).
+    html, options = render.pdf_arguments(html)
     started = time.perf_counter()
-    pdf = weasyprint.HTML(string=html, base_url=str(STATIC_DIR) + os.sep).write_pdf(
-        font_config=render._font_config(),  # the one shared FontConfiguration, as the product
-        pdf_variant=render.PDF_VARIANT,  # the product's tagged PDF/UA output
-    )
+    pdf = weasyprint.HTML(string=html, base_url=str(STATIC_DIR) + os.sep).write_pdf(**options)
     elapsed = time.perf_counter() - started
     assert pdf.startswith(b"%PDF")
     return elapsed, pdf
