@@ -8,11 +8,10 @@ from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from trainer_app.accounts.models import User
 from trainer_app.accounts.roles import CLINICAL
-from trainer_app.assessments.models import Assessment
 from trainer_app.clients.models import Client
 from trainer_app.clients.search import fold
 from trainer_app.extensions import db
@@ -105,7 +104,7 @@ class ClientPage(Pagination):
     the clinic, the sort column and the id, so a deep page reads index entries only, never
     the rows it skips), from at most two runs: the clients with a value in the sort column and
     those without, each in its own order, so no database sorts the whole clinic. The page's
-    primary trainers come in one more query (joining them here would widen every row).
+    primary trainers are joined to its rows.
     """
 
     def _query_items(self) -> list[Client]:
@@ -138,7 +137,7 @@ class ClientPage(Pagination):
         clients = db.session.scalars(
             select(Client)
             .where(Client.id.in_(page_ids))
-            .options(selectinload(Client.primary_trainer))
+            .options(joinedload(Client.primary_trainer))  # twenty rows: join, no extra query
             .order_by(*_order_by(key))  # the page's rows only, in the database's collation
         ).all()
         return list(clients)
@@ -187,17 +186,11 @@ class ClientRow:
 
 
 def list_rows(clinic_id: int, clients: Sequence[Client]) -> list[ClientRow]:
-    """Last assessment and current program for a page of clients, in two queries in all."""
+    """Last assessment (the client's own column) and current program for a page of clients, in
+    one query in all."""
     ids = [c.id for c in clients]
     if not ids:
         return []
-    assessed = dict(
-        db.session.execute(
-            select(Assessment.client_id, func.max(Assessment.created_at))
-            .where(Assessment.clinic_id == clinic_id, Assessment.client_id.in_(ids))
-            .group_by(Assessment.client_id)
-        ).all()
-    )
     programs: dict[int, CurrentProgram] = {}
     rows = db.session.execute(
         select(
@@ -214,7 +207,7 @@ def list_rows(clinic_id: int, clients: Sequence[Client]) -> list[ClientRow]:
     ).all()
     for client_id, program_id, title, number, changed_at in rows:
         programs.setdefault(client_id, CurrentProgram(program_id, title, number, changed_at))
-    return [ClientRow(c, assessed.get(c.id), programs.get(c.id)) for c in clients]
+    return [ClientRow(c, c.last_assessed_at, programs.get(c.id)) for c in clients]
 
 
 def trainer_choices(clinic_id: int) -> list[tuple[int, str]]:
