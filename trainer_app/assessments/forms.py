@@ -254,8 +254,9 @@ def questionnaire_sections(
             "red_flags",
             "Red flags",
             "Ask at every assessment, re-assessments included. Any yes stops programming "
-            "until a doctor or physiotherapist has seen the client and you have recorded "
-            "their clearance; the results page says how urgently.",
+            "until the client has been seen (an emergency sign by a doctor; otherwise a "
+            "doctor or physiotherapist) and you have recorded their clearance; the results "
+            "page says how urgently.",
             tuple(
                 _question_item(s, raw, errors, _URGENCY_WORDS[s.urgency])
                 for s in q.red_flags.questions

@@ -188,6 +188,15 @@ class AssessmentResult:
         untested = ", ".join(m.evidence for m in missing if m.test in {n.test for n in normal})
         return MuscleStatus(muscle, claim, "partly", f"not tested: {untested}", normal[0].test)
 
+    @property
+    def sides_tested(self) -> bool:
+        """True when a test was measured on both sides, so a left/right gap can be judged."""
+        return any(
+            len(pair) == 2
+            and all(_measured(m) and _number_value(m) is not None for m in pair.values())
+            for pair in _sides(self).values()
+        )
+
     def tests(self, slug: str) -> TestState:
         """How this imbalance's tests went: stopped by pain, measured, or not done."""
         mine = [m for m in self.measurements if m.imbalance == slug]

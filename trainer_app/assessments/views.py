@@ -222,8 +222,11 @@ def confirm(assessment_id: int):
 def compare(assessment_id: int):
     assessment = get_or_404(Assessment, assessment_id)
     previous = service.previous_assessment(assessment)
+    result = service.result_of(assessment)
+    # an uncleared red flag comes first: no change is interpreted until it is cleared
+    blocked = service.is_blocked(assessment)
     changes = ()
-    if previous is not None:
+    if previous is not None and not blocked:
         changes = compare_results(
             service.result_of(previous), service.result_of(assessment), default_questionnaire()
         )
@@ -233,4 +236,7 @@ def compare(assessment_id: int):
         client=assessment.client,
         previous=previous,
         changes=changes,
+        blocked=blocked,
+        red_flags=result.red_flags if blocked else (),
+        levels=default_questionnaire().red_flags.levels,
     )

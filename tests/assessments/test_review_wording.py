@@ -1,0 +1,69 @@
+"""What a physiotherapist's review found on the results and compare pages (issue 10)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.assessments.test_views import record, text
+
+
+@pytest.fixture
+def signed_in(client, auth, factories):
+    """A signed-in trainer and one of their clients."""
+    auth.login()
+    return auth.user, factories.client_record(auth.user, name="Maria Jensen")
+
+
+NOT_TESTED = {
+    "single_leg_bridge_hold_left": None,
+    "single_leg_bridge_hold_left__status": "not_tested",
+    "single_leg_bridge_hold_right": None,
+    "single_leg_bridge_hold_right__status": "not_tested",
+    "hamstring_bridge_reps_left": None,
+    "hamstring_bridge_reps_left__status": "not_tested",
+    "hamstring_bridge_reps_right": None,
+    "hamstring_bridge_reps_right__status": "not_tested",
+}
+
+
+def _line(page: str, element_id: str, end: str = "</li>") -> str:
+    found = page[page.index(f'id="{element_id}"') :]
+    return found[: found.index(end)]
+
+
+def test_compare_leads_with_an_uncleared_red_flag_and_interprets_nothing(client, signed_in):
+    _, person = signed_in
+    record(client, person.id, forward_head_shoulders="marked")
+    second = record(client, person.id, forward_head_shoulders="mild", saddle_numbness="yes")
+    page = text(client.get(f"/assessments/{second}/compare"))
+    section = _line(page, "compare-red-flags", "</section>")
+    assert "Emergency: same-day emergency care" in section
+    assert "emergency department" in section
+    assert f'href="/assessments/{second}#clearance"' in section
+    # nothing is read as better or worse while the red flag stands
+    assert "Improved" not in page and "Worse" not in page
+    assert 'id="change-' not in page and "Marked" not in page
+
+
+def test_results_say_left_right_not_tested_when_no_side_was_measured(client, signed_in):
+    _, person = signed_in
+    none = record(client, person.id, **NOT_TESTED)
+    line = _line(text(client.get(f"/assessments/{none}")), "finding-asymmetry")
+    assert "left/right not tested" in line
+    assert "no left/right difference of 15% or more was measured" not in line
+
+    measured = record(client, person.id, single_leg_bridge_hold_left="38")
+    line = _line(text(client.get(f"/assessments/{measured}")), "finding-asymmetry")
+    assert "no left/right difference of 15% or more was measured" in line
+
+
+def test_the_blocked_text_names_who_may_clear_by_urgency(client, signed_in):
+    _, person = signed_in
+    emergency = record(client, person.id, saddle_numbness="yes")
+    card = _line(text(client.get(f"/assessments/{emergency}")), "clearance", "</form>")
+    assert "seen by a doctor (an emergency sign is cleared by a doctor only)" in card
+    assert "doctor or physiotherapist" not in card
+
+    urgent = record(client, person.id, cancer_history="yes")
+    card = _line(text(client.get(f"/assessments/{urgent}")), "clearance", "</form>")
+    assert "seen by a doctor or physiotherapist" in card
