@@ -169,7 +169,8 @@ def test_jobs_queued_before_the_flag_are_refused_by_the_worker(app, held, tmp_pa
         assert delivery.sent_at is None and "reported a red flag" in delivery.last_error
 
 
-def test_clearance_lifts_the_hold_and_is_printed_on_the_plan(app, client, held):
+def _clear(client, held, restrictions: str) -> str:
+    """Record a GP's clearance on the flagged assessment; returns the line the plan prints."""
     today = local_today(None)
     response = client.post(
         f"/assessments/{held['flagged']}/clearance",
@@ -177,29 +178,109 @@ def test_clearance_lifts_the_hold_and_is_printed_on_the_plan(app, client, held):
             "name": "Dr Anna Patel",
             "profession": "gp",
             "cleared_on": today.isoformat(),
-            "restrictions": "No running until reviewed",
+            "restrictions": restrictions,
         },
     )
     assert response.status_code == 302
-    line = (
+    return (
         f"Cleared by Dr Anna Patel (GP) on {format_local(today, None, 'date')} — "
-        "restrictions: No running until reviewed"
+        f"restrictions: {restrictions}"
     )
+
+
+def test_a_program_saved_before_the_red_flag_waits_for_review_after_clearance(app, client, held):
+    """Clearance lifts the client's hold, but a program written before the red flag was never
+    checked against the restrictions: no PDF, download or email until the trainer reviews it."""
+    restrictions = "No loaded single-leg work for 2 weeks"
+    line = _clear(client, held, restrictions)
+    today = format_local(local_today(None), None, "date")
+    review = f'href="/programs/{held["program"]}#review"'
+
     page = text(client.get(f"/programs/{held['program']}"))
-    assert 'id="clinical-hold"' not in page
-    assert line in page and f"recorded by {held['owner'].name}" in page
+    assert 'id="clinical-hold"' not in page and line in page
+    assert 'id="review"' in page
+    assert f"the client was cleared on {today} with restrictions: {restrictions}" in page
+    assert "Reviewed — keep this program" in page
+    # Make PDF, Download and Email are drawn disabled with the reason, not offered
+    assert 'type="submit">Make PDF</button>' not in page
+    assert f'href="/plans/{held["ready"]}/download"' not in page
+    assert "disabled" in page and review in page
+
+    documents, deliveries = rows(app, PlanDocument), rows(app, Delivery)
     response = client.post(
         f"/plans/versions/{held['version']}/make",
-        data={"paper": "A4", "request_key": "after-clearance-0001"},
+        data={"paper": "A4", "request_key": "before-review-0001"},
+        follow_redirects=True,
+    )
+    assert "No PDF was made." in text(response) and review in text(response)
+    assert rows(app, PlanDocument) == documents
+    response = client.get(f"/plans/{held['ready']}/download", follow_redirects=True)
+    assert response.mimetype == "text/html"
+    assert "The plan cannot be downloaded." in text(response)
+    page = text(client.get(f"/deliveries/documents/{held['ready']}/compose"))
+    assert "This program was saved before the red flag" in page and review in page
+    response = client.post(
+        f"/deliveries/documents/{held['ready']}/send",
+        data={"idempotency_key": "before-review-0002", "personal_note": ""},
+        follow_redirects=True,
+    )
+    assert "Nothing was sent." in text(response)
+    assert rows(app, Delivery) == deliveries
+    with app.app_context():  # a job queued before the review is not made by the worker either
+        assert plan_service.render_document(held["queued"], claim_id="worker-3") == "refused"
+        outcome = delivery_service.send_delivery(held["delivery"], claim_id="worker-4")
+        assert outcome.status == DELIVERY_FAILED
+
+    # the trainer reviews it: a new version records who and when; plans are made from it
+    response = client.post(
+        f"/programs/{held['program']}/reviewed", data={"base_number": 1}, follow_redirects=True
+    )
+    page = text(response)
+    assert "Reviewed: kept unchanged as version 2." in page
+    assert 'id="review"' not in page and 'type="submit">Make PDF</button>' in page
+    with app.app_context():
+        program = db.session.get(Program, held["program"])
+        reviewed = program.latest
+        assert reviewed.number == 2 and reviewed.created_by_id == held["owner"].id
+        assert reviewed.change_note.startswith("Reviewed after the red flag and kept unchanged.")
+        assert restrictions in reviewed.change_note
+        assert reviewed.content["items"] == program.versions[0].content["items"]
+        reviewed_id = reviewed.id
+    # the PDF made before the red flag stays held; a new one prints the clearance
+    response = client.get(f"/plans/{held['ready']}/download", follow_redirects=True)
+    assert response.mimetype == "text/html"
+    response = client.post(
+        f"/plans/versions/{reviewed_id}/make",
+        data={"paper": "A4", "request_key": "after-review-0001"},
     )
     assert response.status_code == 302
-    assert rows(app, PlanDocument) == 3
     with app.app_context():
         document = db.session.scalar(select(PlanDocument).order_by(PlanDocument.id.desc()))
+        assert document.program_version_id == reviewed_id
         assert document.status == "ready", document.error
         pdf = plan_service.pdf_bytes(document)
     printed = " ".join(pdf_text(pdf).split())
     assert line in printed
+
+
+def test_a_program_saved_after_the_clearance_needs_no_review(app, client, held):
+    """A new saved version counts as the review."""
+    _clear(client, held, "No running until reviewed")
+    with app.app_context():
+        program = db.session.get(Program, held["program"])
+        version = ProgramVersion(
+            clinic_id=program.clinic_id,
+            program_id=program.id,
+            number=2,
+            content=dict(program.latest.content),
+            catalog_version=program.latest.catalog_version,
+            created_by_id=held["owner"].id,
+            change_note="Edited after the clearance",
+        )
+        db.session.add(version)
+        db.session.commit()
+    page = text(client.get(f"/programs/{held['program']}"))
+    assert 'id="review"' not in page and 'type="submit">Make PDF</button>' in page
 
 
 def test_the_clients_own_page_pauses_the_exercises(app, client, factories):

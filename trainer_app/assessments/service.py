@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -100,6 +100,9 @@ class ClinicalHold:
 
     assessment_id: int
     reason: str
+    # Set when the red flag is cleared but this program, saved before it, awaits the trainer's
+    # review (its restrictions may rule exercises out): the way on is the program, not clearance.
+    review_program_id: int | None = None
 
 
 def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
@@ -128,6 +131,59 @@ def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
             "flag. Until a medical clearance is recorded on it, no program is built and no plan "
             "is printed or emailed for this client."
         ),
+    )
+
+
+def review_hold(
+    clinic_id: int, client_id: int, program_id: int, saved_at: datetime
+) -> ClinicalHold | None:
+    """The review a program version saved before the client's latest red flag awaits, or None.
+
+    Clearance lifts the client's hold, yet a program written before the red flag was never
+    checked against what the doctor found or restricted: it is printed or emailed only from a
+    version saved after the red flag (the trainer's "Reviewed — keep" saves one).
+    """
+    flagged = db.session.execute(
+        select(
+            Assessment.id,
+            Assessment.created_at,
+            Assessment.cleared_at,
+            Assessment.cleared_on,
+            Assessment.clearance_restrictions,
+        )
+        .where(
+            Assessment.clinic_id == clinic_id,
+            Assessment.client_id == client_id,
+            Assessment.blocked.is_(True),
+        )
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    ).first()
+    if flagged is None or saved_at >= flagged.created_at:
+        return None
+    zone = db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))
+    reason = (
+        "This program was saved before the red flag of "
+        f"{format_local(flagged.created_at, zone, 'date')}"
+    )
+    if flagged.cleared_at is not None:
+        cleared_on = flagged.cleared_on or local_today(zone, flagged.cleared_at)
+        restrictions = _one_line(flagged.clearance_restrictions)
+        reason += f"; the client was cleared on {format_local(cleared_on, zone, 'date')}"
+        reason += f" with restrictions: {restrictions}" if restrictions else " without restrictions"
+    reason += (
+        ". Review it before it is printed or emailed: keep it as it is, or edit and save a new "
+        "version."
+    )
+    return ClinicalHold(assessment_id=flagged.id, reason=reason, review_program_id=program_id)
+
+
+def plan_hold(version: Any) -> ClinicalHold | None:
+    """What stops a program version being printed or emailed: the client's open red flag, or
+    the review a version saved before the latest red flag awaits."""
+    program = version.program
+    return clinical_hold(version.clinic_id, program.client_id) or review_hold(
+        version.clinic_id, program.client_id, program.id, version.created_at
     )
 
 

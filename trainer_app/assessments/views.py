@@ -45,6 +45,12 @@ def client_hold(client: Client) -> service.ClinicalHold | None:
 
 
 @bp.app_template_global()
+def version_hold(version) -> service.ClinicalHold | None:
+    """What stops this program version being printed or emailed (red flag or review), if any."""
+    return service.plan_hold(version)
+
+
+@bp.app_template_global()
 def client_clearance(client: Client) -> service.Clearance | None:
     """The client's latest medical clearance (shown on program pages, printed on plans)."""
     return service.current_clearance(client.clinic_id, client.id)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from trainer_app.accounts.models import DEFAULT_ACCENT, Clinic, User
 from trainer_app.assessments.questionnaire import default_questionnaire
-from trainer_app.assessments.service import clinical_hold
+from trainer_app.assessments.service import clinical_hold, plan_hold
 from trainer_app.clients.models import Client
 from trainer_app.delivery.mailer import (
     Address,
@@ -94,7 +94,13 @@ def cannot_email_reason(
         return "Add the client's email address first."
     if not client.email_consent:
         return "The client has not agreed to receive email."
-    hold = clinical_hold(client.clinic_id, client.id) if plan else None
+    hold = None
+    if plan:  # a plan saved before the latest red flag waits for the trainer's review too
+        hold = (
+            plan_hold(document.program_version)
+            if document is not None
+            else clinical_hold(client.clinic_id, client.id)
+        )
     if hold is not None:
         return hold.reason
     if document is not None and document.status != READY:
@@ -404,7 +410,9 @@ def send_delivery(delivery_id: int, claim_id: str) -> SendOutcome:
         delivery = _load_for_send(delivery_id)
         try:
             # a plan queued before a red flag is not sent; the referral letter is
-            reason = cannot_email_reason(delivery.client, plan=delivery.letter is None)
+            reason = cannot_email_reason(
+                delivery.client, delivery.document, plan=delivery.letter is None
+            )
             if reason:
                 raise PermanentMailError(reason)
             message = build_message(_message(delivery))

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from trainer_app.assessments.hold import flash_hold
-from trainer_app.assessments.service import clinical_hold
+from trainer_app.assessments.service import plan_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.delivery import outbox_files, service
 from trainer_app.delivery.forms import SendPlanForm
@@ -45,7 +45,7 @@ def email_plan_state(document: PlanDocument) -> dict:
     client = document.program_version.program.client
     return {
         "reason": service.cannot_email_reason(client, document),
-        "hold": clinical_hold(client.clinic_id, client.id),
+        "hold": plan_hold(document.program_version),
         "form": SendPlanForm.fresh(),
         "client": client,
     }
@@ -139,8 +139,7 @@ def preview(document_id: int):
 def send(document_id: int):
     document = get_or_404(PlanDocument, document_id)
     check_may_email(document)
-    client = document.program_version.program.client
-    hold = clinical_hold(client.clinic_id, client.id)
+    hold = plan_hold(document.program_version)
     if hold is not None:
         flash_hold(hold, "Nothing was sent.")
         return _back_to(document)

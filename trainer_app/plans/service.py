@@ -16,7 +16,7 @@ from pypdf.errors import PdfReadError
 from sqlalchemy import case, delete, func, select, update
 
 from trainer_app.accounts.models import Clinic, User
-from trainer_app.assessments.service import clinical_hold, current_clearance
+from trainer_app.assessments.service import current_clearance, plan_hold
 from trainer_app.extensions import db
 from trainer_app.jobs import (
     URGENT,
@@ -356,7 +356,7 @@ def render_document(document_id: int, claim_id: str) -> str:
         return "skipped"
     with Heartbeat(PlanDocument, document_id, claim_id, RENDERING):
         document = db.session.get(PlanDocument, document_id)
-        hold = clinical_hold(document.clinic_id, document.program_version.program.client_id)
+        hold = plan_hold(document.program_version)
         if hold is not None:
             # requested before a red flag was reported: it is not made until the clearance
             db.session.commit()

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from trainer_app.accounts import roles
 from trainer_app.assessments.hold import flash_hold
-from trainer_app.assessments.service import clinical_hold
+from trainer_app.assessments.service import plan_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.delivery.service import attachment_name
 from trainer_app.extensions import db
@@ -68,7 +68,7 @@ def plan_next_check_ms(document: PlanDocument) -> int | None:
 @roles.allowed(*roles.CLINICAL)
 def make(version_id: int):
     version = get_or_404(ProgramVersion, version_id)
-    hold = clinical_hold(version.clinic_id, version.program.client_id)
+    hold = plan_hold(version)
     if hold is not None:
         flash_hold(hold, "No PDF was made.")
         return redirect(url_for("programs.detail", program_id=version.program_id))
@@ -134,7 +134,7 @@ def download(document_id: int):
     document = get_or_404(PlanDocument, document_id)
     check_may_open(document)
     program = document.program_version.program
-    hold = clinical_hold(document.clinic_id, program.client_id)
+    hold = plan_hold(document.program_version)
     if hold is not None:
         # a plan already made is not handed out either while the red flag is open
         flash_hold(hold, "The plan cannot be downloaded.")

@@ -642,6 +642,33 @@ def copy_program(
     )
 
 
+def keep_after_review(
+    program: Program, base_number: int, *, user_id: int | None, cleared: str
+) -> ProgramVersion:
+    """Save the latest version unchanged as the next one: the trainer's review after a red flag.
+
+    The new version records who reviewed the program and when; plans are made from it.
+
+    :raise StaleVersion: `base_number` is not the latest version any more.
+    """
+    latest = latest_number(program)
+    if base_number != latest:
+        raise StaleVersion()
+    current = program.latest
+    version = ProgramVersion(
+        clinic_id=program.clinic_id,
+        program_id=program.id,
+        number=latest + 1,
+        content=dict(current.content),
+        catalog_version=current.catalog_version,
+        created_by_id=user_id,
+        change_note=f"Reviewed after the red flag and kept unchanged. {cleared}"[:NOTE_MAX],
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
 def restore_version(program: Program, number: int, *, user_id: int | None) -> ProgramVersion:
     """Save an older version's content as the next version (history is never rewritten).
 
