@@ -67,3 +67,22 @@ def test_the_blocked_text_names_who_may_clear_by_urgency(client, signed_in):
     urgent = record(client, person.id, cancer_history="yes")
     card = _line(text(client.get(f"/assessments/{urgent}")), "clearance", "</form>")
     assert "seen by a doctor or physiotherapist" in card
+
+
+def test_a_gap_closed_by_the_stronger_side_falling_is_not_improved(client, signed_in):
+    _, person = signed_in
+    record(client, person.id, side_plank_hold_left="25", side_plank_hold_right="30")
+    second = record(client, person.id, side_plank_hold_left="25", side_plank_hold_right="26")
+    page = text(client.get(f"/assessments/{second}/compare"))
+    section = _line(page, "change-asymmetry", "</section>")
+    row = _line(section, "test-side_plank_hold_sides", "</tr>")
+    assert "left 25 s, right 30 s" in row and "left 25 s, right 26 s" in row
+    assert "Difference smaller, but the stronger side fell" in row
+    assert "Improved" not in section
+
+    # the weaker side gaining beyond the noise is what improves the difference
+    record(client, person.id, side_plank_hold_left="20", side_plank_hold_right="30")
+    fourth = record(client, person.id, side_plank_hold_left="27", side_plank_hold_right="30")
+    page = text(client.get(f"/assessments/{fourth}/compare"))
+    row = _line(page, "test-side_plank_hold_sides", "</tr>")
+    assert "Improved" in row

@@ -228,7 +228,8 @@ class TestState:
 
 # How one test compares between two assessments: a change is computed only when it was
 # measured both times; otherwise the page says why there is none.
-COMPARABLE = ("improved", "worse", "same")
+# stronger_fell: a left/right gap that closed only because the stronger side got weaker
+COMPARABLE = ("improved", "worse", "same", "stronger_fell")
 NOT_COMPARED = ("not_retested", "new", "pain", "not_tested")
 
 
@@ -830,6 +831,27 @@ def _gap_text(pair: dict[str, Measurement]) -> str | None:
     return ", ".join(f"{side} {pair[side].text}" for side in SIDES if side in pair)
 
 
+def _gap_direction(before: dict[str, float], after: dict[str, float], noise: float) -> str:
+    """How a left/right gap changed, judged by the sides (higher is better on each side).
+
+    A narrower gap is improved only when the weaker side gained more than the test's noise;
+    one that closed because the stronger side fell is said so, never called improved.
+    """
+    gap_b = abs(before["left"] - before["right"])
+    gap_a = abs(after["left"] - after["right"])
+    if abs(gap_a - gap_b) <= noise:
+        return "same"
+    if gap_a > gap_b:
+        return "worse"
+    weaker = "left" if before["left"] < before["right"] else "right"
+    stronger = "right" if weaker == "left" else "left"
+    if after[weaker] - before[weaker] > noise:
+        return "improved"
+    if before[stronger] - after[stronger] > noise:
+        return "stronger_fell"
+    return "same"  # neither side changed by more than the noise
+
+
 def _asymmetry_changes(
     previous: AssessmentResult, current: AssessmentResult, q: Questionnaire | None
 ) -> list[IndicatorChange]:
@@ -853,10 +875,8 @@ def _asymmetry_changes(
         if any(m.status == UNABLE_PAIN for m in (*b.values(), *a.values())):
             direction = "pain"
         elif full_b and full_a:
-            gap_b = abs(numbers_b["left"] - numbers_b["right"])  # type: ignore[operator]
-            gap_a = abs(numbers_a["left"] - numbers_a["right"])  # type: ignore[operator]
             noise = _noise(q, indicator)
-            direction = "same" if abs(gap_a - gap_b) <= noise else _direction(gap_b, gap_a, False)
+            direction = _gap_direction(numbers_b, numbers_a, noise)  # type: ignore[arg-type]
         else:
             direction = "not_retested" if full_b else "new"
         label = ref.label.rsplit(" (", 1)[0]
@@ -879,6 +899,11 @@ def _overall(indicators: list[IndicatorChange]) -> str:
         return "not_retested"
     if {"improved", "worse"} <= directions:
         return "mixed"
+    if "stronger_fell" in directions:
+        # a gap closed by a weaker stronger side is never read as improved overall
+        if "improved" in directions:
+            return "mixed"
+        return "worse" if "worse" in directions else "stronger_fell"
     for word in ("improved", "worse"):
         if word in directions:
             return word
