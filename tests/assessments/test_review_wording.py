@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.assessments.test_views import record, text
+from tests.assessments.test_views import _build, record, text
 
 
 @pytest.fixture
@@ -86,3 +86,22 @@ def test_a_gap_closed_by_the_stronger_side_falling_is_not_improved(client, signe
     page = text(client.get(f"/assessments/{fourth}/compare"))
     row = _line(page, "test-side_plank_hold_sides", "</tr>")
     assert "Improved" in row
+
+
+def test_a_sign_positive_on_both_sides_cites_both(client, signed_in):
+    _, person = signed_in
+    both = {
+        "thomas_test_left": "yes",
+        "thomas_test_right": "yes",
+        "pec_minor_short_left": "yes",
+        "pec_minor_short_right": "yes",
+    }
+    assessment_id = record(client, person.id, **both)
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    for test in ("thigh stays above the table", "shoulder stays off the table"):
+        for side in ("Left", "Right"):
+            assert f"{side} {test}" in page[page.index('id="h-findings"') :]
+    program = _build(client, assessment_id, ["weak_glutes", "weak_core"])
+    release = "releases the hip flexors, measured tight: left thigh stays above the table"
+    assert release in program
+    assert "(short hip flexors); right thigh stays above the table" in program

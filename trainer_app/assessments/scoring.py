@@ -174,6 +174,11 @@ class AssessmentResult:
         another test) not done is "partly" tested, never plain normal.
         """
         found = [m for m in self.muscles if m.muscle == muscle and m.claim == claim]
+        positive = [m for m in found if m.status == "found"]
+        if len(positive) > 1:
+            # found on both sides (or by two tests): cite each, not the first alone
+            evidence = "; ".join(dict.fromkeys(m.evidence for m in positive))
+            return MuscleStatus(muscle, claim, "found", evidence, positive[0].test)
         statuses = {m.status for m in found}
         for status in ("found", "unable_pain"):
             if status in statuses:

@@ -265,7 +265,12 @@ def measured_from_result(
     tight: dict[str, str] = {}
     for status in getattr(result, "muscles", ()):
         if status.claim == "tight" and status.status == "found":
-            tight.setdefault(status.muscle, status.evidence)
+            # positive on both sides: the reason cites both, not the first side alone
+            known = tight.get(status.muscle)
+            evidence = status.evidence
+            tight[status.muscle] = (
+                f"{known}; {evidence[:1].lower()}{evidence[1:]}" if known else evidence
+            )
     return Measured(
         capacities=capacities, tight=tight, low=low, high=high, painful=dict(painful or {})
     )
