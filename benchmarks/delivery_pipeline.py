@@ -375,6 +375,7 @@ class Web:
                     id=f"plain-{n + 1}",
                     message_id=make_message_id(f"plain-{n + 1}", "bench.example"),
                     document=document,
+                    letter=None,  # a plan, not a referral letter
                     clinic_id=document.clinic_id,
                     client=client,
                     to_name=client.name,
@@ -418,6 +419,7 @@ def plain_compose_and_send(web: Web, port: int, sender: str, recipient: str, cou
                 id=f"compose-{n + 1}",
                 message_id=make_message_id(f"compose-{n + 1}", "bench.example"),
                 document=document,
+                letter=None,
                 clinic_id=document.clinic_id,
                 client=client,
                 to_name=client.name,

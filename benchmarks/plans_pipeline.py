@@ -327,8 +327,14 @@ class Web:
         from trainer_app.plans import render, service
         from trainer_app.plans.models import PlanDocument
         from trainer_app.programs.models import ProgramVersion
+        from trainer_app.progress.service import ensure_link
 
         with self.app.app_context():
+            version = db.session.get(ProgramVersion, version_id)
+            # "Make PDF" gives the client a progress link before the worker renders (the plan
+            # prints it): give it now, as that request would, so both sides render the same.
+            ensure_link(version.program.client, version.program)
+            db.session.commit()
             version = db.session.get(ProgramVersion, version_id)
             # A transient row (never added to the session) to reuse the product's context code.
             document = PlanDocument(
