@@ -736,3 +736,27 @@ def test_a_test_stopped_by_pain_keeps_its_movement_family_out():
     assert not {"plank", "knee_plank", "plank_shoulder_taps"} & set(slugs(draft))
     assert "dead_bug" in slugs(draft)
     assert any("stopped by pain: Front plank hold" in line for line in draft.summary)
+
+
+def test_a_short_front_plank_caps_the_hollow_hold_and_goals_are_harder_exercises():
+    # physiotherapist review: hollow body hold 3 x 20 s for a 12 s front plank, with
+    # "Goal: Dead bug", an easier exercise
+    result = score(Q, {"front_plank_hold": 12})
+    targets = targets_from_scores(result.imbalances)
+    options = BuildOptions(level="intermediate")
+    draft = build_program(targets, CAT, options, measured_from_result(result))
+    hollow = item(draft, "hollow_body_hold")
+    assert hollow.hold_seconds <= 8 and "Front plank hold: 12 s" in hollow.dose_reason
+    for entry in draft.items:
+        if entry.hold_seconds is not None:
+            assert entry.hold_seconds <= 12, entry.exercise_slug
+    for level in LEVELS:
+        for slug in ARTICLE:
+            for entry in build_program([slug], CAT, BuildOptions(level=level)).items:
+                if entry.goal:
+                    goal = next(e for e in CAT.exercises.values() if entry.goal.startswith(e.name))
+                    chosen = CAT.exercise(entry.exercise_slug)
+                    harder = LEVELS.index(goal.level) > LEVELS.index(chosen.level) or (
+                        goal.family == chosen.family and goal.slug != chosen.slug
+                    )
+                    assert harder and goal.slug != "dead_bug", (entry.exercise_slug, entry.goal)

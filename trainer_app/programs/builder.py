@@ -100,6 +100,9 @@ class Measured:
     # exercise -> the exercise a test measured, for the other exercises that test's finding
     # stands for (a hamstring bridge count for Nordic curls): filled by the builder
     related: Mapping[str, str] = field(default_factory=dict)
+    # hold exercise -> a hold measured in another family for the same finding (a hollow
+    # hold for a short front plank): it never starts above that hold's starting dose
+    hold_caps: Mapping[str, Capacity] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -584,6 +587,16 @@ def _start_dose(
             "sets no number here"
         )
         return sets, reps, hold, rest, f"The library's starting dose ({library}): {because}."
+    cap = measured.hold_caps.get(ex.slug)
+    if basis is None and cap is not None and hold is not None:
+        limit = start_amount(cap.amount, measured.low, measured.high)
+        if hold > limit:
+            share = f"{round(100 * measured.low)}–{round(100 * measured.high)}%"
+            why = (
+                f"Starts at {limit} s, not the library's {hold} s: no hold starts above about "
+                f"{share} of the hold measured for this finding ({cap.text})."
+            )
+            return sets, reps, limit, rest, why
     if basis is None:
         observed = measured.failed.get(ex.slug)
         why = (
@@ -782,9 +795,12 @@ def _notes(pick: _Pick, weak_side: str | None, asymmetric: bool, options: BuildO
     return " ".join(notes)
 
 
-def _goal(pick: _Pick, im: Imbalance) -> str:
+def _goal(pick: _Pick, im: Imbalance, catalog: Catalog) -> str:
+    """The article's exercise as the goal, only when it is harder than the one chosen."""
     origin = pick.origin
     if origin is None or origin.slug == pick.exercise.slug or origin.slug not in im.exercises:
+        return ""
+    if _relation(origin, pick.exercise, catalog) != "harder":
         return ""
     if not im.from_article:
         return ""
@@ -830,6 +846,9 @@ def build_program(
     related = _related(wanted, catalog, measured)
     if related:
         measured = replace(measured, related={**related, **measured.related})
+    caps = _hold_caps(wanted, catalog, measured)
+    if caps:
+        measured = replace(measured, hold_caps={**caps, **measured.hold_caps})
     if len(wanted) > options.max_exercises:
         raise ValueError(
             f"{len(wanted)} imbalances need at least {len(wanted)} exercises; "
@@ -1067,6 +1086,32 @@ def _related(wanted: Sequence[Target], catalog: Catalog, measured: Measured) -> 
     return out
 
 
+def _hold_caps(
+    wanted: Sequence[Target], catalog: Catalog, measured: Measured
+) -> dict[str, Capacity]:
+    """Hold exercise -> the shortest hold measured for a finding of its target in its region,
+    for holds whose own movement family was not measured."""
+    by_test: dict[str, Capacity] = {}
+    for c in measured.capacities.values():
+        shorter = c.indicator not in by_test or c.amount < by_test[c.indicator].amount
+        if c.indicator and c.unit == "seconds" and shorter:
+            by_test[c.indicator] = c
+    out: dict[str, Capacity] = {}
+    for target in wanted:
+        im = catalog.imbalances[target.slug]
+        for evidence in target.evidence:
+            cap = by_test.get(evidence.indicator)
+            if cap is None:
+                continue
+            for ex in _pool(im, "strength", catalog):
+                if ex.dose.hold_seconds is None or ex.region != evidence.region:
+                    continue
+                shorter = ex.slug not in out or cap.amount < out[ex.slug].amount
+                if shorter and _basis(ex, catalog, measured) is None:
+                    out[ex.slug] = cap
+    return out
+
+
 def _blocked_by_cautions(target: Target, catalog: Catalog, options: BuildOptions) -> list[str]:
     """The client's cautions that rule out every exercise of this target (empty: not them)."""
     if not options.cautions:
@@ -1119,7 +1164,7 @@ def _item(
         notes=_notes(pick, weak_side, asymmetric, options),
         weekly=weekly_doses(sets, reps, hold, options.weeks, progress=strength),
         dose_reason=why_dose,
-        goal=_goal(pick, im),
+        goal=_goal(pick, im, catalog),
     )
 
 
