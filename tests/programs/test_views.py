@@ -822,3 +822,66 @@ def test_summary_lists_exercises_added_by_hand(app, client, program):
     data = edit_data(items, base=2, note="No face pulls", **{"face_pull": {"remove": True}})
     assert client.post(f"/programs/{program}/edit", data=data).status_code == 302
     assert "Face pull" not in _summary(client.get(f"/programs/{program}").text)
+
+
+def test_lying_along_a_roller_carries_the_osteoporosis_caution(app, client, setup):
+    """The health question promises that rolling on the spine is left out with osteoporosis:
+    the foam roller chest opener (lying along the roller) is one; adding it needs the warning."""
+    user, client_id, _ = setup
+    assessment_id = make_assessment(app, user, client_id, osteoporosis=True)
+    response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
+    program_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    for slug, query in (
+        ("foam_roller_chest_opener", "chest opener"),
+        ("thoracic_extension_foam_roller", "thoracic extension"),
+    ):
+        assert "osteoporosis" in CATALOG.exercise(slug).cautions
+        page = client.get(
+            f"/programs/{program_id}/edit", query_string={"find": "1", "q": query}
+        ).text
+        assert f'id="caution-{slug}"' in page, slug
+        assert "Osteoporosis or low bone density" in page
+    items = latest_items(app, program_id)
+    assert not any("osteoporosis" in CATALOG.exercise(i.exercise_slug).cautions for i in items)
+
+
+def test_a_pregnant_clients_plan_lists_the_pregnancy_warning_signs(app, client, setup):
+    """Long trunk holds and lying on the back are left out, and the stop-and-seek-help box on
+    page one adds the pregnancy warning signs in plain words."""
+    from tests.assessments.test_client_hold import pdf_text
+    from trainer_app.plans import service as plan_service
+    from trainer_app.plans.models import PlanDocument
+
+    user, client_id, _ = setup
+    assessment_id = make_assessment(app, user, client_id, pregnant=True)
+    response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
+    program_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    slugs = {i.exercise_slug for i in latest_items(app, program_id)}
+    assert not slugs & {"knee_plank", "side_plank_knees", "side_plank", "plank", "dead_bug"}
+    with app.app_context():
+        version_id = db.session.scalar(
+            select(ProgramVersion.id).where(ProgramVersion.program_id == program_id)
+        )
+    response = client.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "pregnant-plan-0001"},
+    )
+    assert response.status_code == 302
+    flashed = client.get(response.headers["Location"]).text
+    with app.app_context():
+        document = db.session.scalar(select(PlanDocument).order_by(PlanDocument.id.desc()))
+        assert document is not None, re.findall(r'class="alert[^"]*"[^>]*>(.*?)<', flashed, re.S)
+        assert document.status == "ready", document.error
+        pdf = plan_service.pdf_bytes(document)
+    page_one = " ".join(pdf_text(pdf, "-l", "1").split())
+    assert "As you are pregnant or have just had a baby" in page_one
+    for sign in (
+        "Bleeding from the vagina",
+        "Fluid leaking from the vagina",
+        "Feeling dizzy or faint",
+        "Pain or swelling in a calf",
+        "Regular painful contractions",
+        "Chest pain",
+        "A headache",
+    ):
+        assert sign in page_one, sign

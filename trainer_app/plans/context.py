@@ -98,12 +98,30 @@ def _item_context(item: ProgramItem, catalog: Catalog, pictures, audience: str) 
     return entry
 
 
-def stop_signs() -> dict:
-    """The red-flag symptoms in the client's words, most urgent first (the questionnaire's)."""
+# Warning signs to stop exercise in pregnancy and get help (ACOG Committee Opinion 804, 2020;
+# RCOG), in the client's words.
+PREGNANCY_SIGNS = (
+    "Bleeding from the vagina.",
+    "Fluid leaking from the vagina.",
+    "Feeling dizzy or faint.",
+    "Pain or swelling in a calf.",
+    "Regular painful contractions (tightening of the womb).",
+    "Chest pain.",
+    "A headache.",
+)
+
+
+def stop_signs(*, pregnant: bool = False) -> dict:
+    """The red-flag symptoms in the client's words, most urgent first (the questionnaire's),
+    with the pregnancy warning signs for a client who reported pregnancy or a recent birth."""
     flags = default_questionnaire().red_flags
     emergency = [q.client_text for q in flags.questions if q.urgency == "emergency"]
     doctor = [q.client_text for q in flags.questions if q.urgency == "urgent"]
-    return {"emergency": emergency, "doctor": doctor}
+    return {
+        "emergency": emergency,
+        "doctor": doctor,
+        "pregnancy": list(PREGNANCY_SIGNS) if pregnant else [],
+    }
 
 
 def _finding(finding) -> dict:
@@ -140,8 +158,10 @@ def plan_context(
     # The client's map stripes "to loosen" only what a test found tight: a muscle merely
     # commonly paired with the imbalance (the lower back, say) is never one to release.
     tight: set[str] = set()
+    cautions = set(draft.cautions)  # as reported when the program was built
     if program.assessment is not None:
         result = result_from_dict(program.assessment.result)
+        cautions |= {c.caution for c in result.cautions}
         tight = {m.muscle for m in result.muscles if m.claim == "tight" and m.status == "found"}
         chosen = program.assessment.confirmed_imbalances or targets
         for item in result.imbalances:
@@ -210,7 +230,7 @@ def plan_context(
         "tips": tips,
         "changes": changes,
         "safety_note": SAFETY_NOTE,
-        "stop_signs": stop_signs(),
+        "stop_signs": stop_signs(pregnant="pregnancy" in cautions),
         "not_medical_advice": NOT_MEDICAL_ADVICE,
         # The drawings come from the poses file: a new version is a new PDF.
         "drawings_version": default_poses().version,
