@@ -105,3 +105,37 @@ def test_a_sign_positive_on_both_sides_cites_both(client, signed_in):
     release = "releases the hip flexors, measured tight: left thigh stays above the table"
     assert release in program
     assert "(short hip flexors); right thigh stays above the table" in program
+
+
+def test_problem_areas_and_map_show_weak_only_where_a_test_says_so(client, signed_in):
+    _, person = signed_in
+    assessment_id = record(
+        client,
+        person.id,
+        front_plank_hold="12",  # weak core from the plank
+        side_plank_hold_left="60",  # obliques tested, not weak
+        side_plank_hold_right="60",
+        forward_head_shoulders="marked",  # upper back flagged by an observation
+        # left bridge 15 s, right 40 s (valid_answers): only the left glutes are weak
+    )
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    areas = _line(page, "h-map", "</p>")
+    weak = areas[areas.index("Weak (") : areas.index(";") if ";" in areas else None]
+    weak = weak.split("Commonly paired")[0]
+    assert "Glutes (left only)" in weak and "Abdominals" in weak
+    for muscle in ("Obliques", "Upper trapezius", "Rear deltoids"):
+        assert muscle not in weak
+    paired = _line(areas, "paired-regions", "</span>")
+    assert "Upper trapezius" in paired and "Rear deltoids" in paired
+    assert "Obliques" not in paired  # tested, not weak
+
+    svg = page[page.index('id="bm-result"') :]
+    svg = svg[: svg.index("</svg>")]
+    assert 'region--weak" data-region="obliques"' not in svg
+    assert 'region--weak" data-region="upper_trapezius"' not in svg
+    assert 'region--weak" data-region="rear_deltoids"' not in svg
+    glutes = [g for g in svg.split("<g ") if 'data-region="glutes"' in g]
+    # the left glute is shaded, the right one is drawn unmarked
+    assert len(glutes) == 2
+    assert "region--weak" in glutes[0] and "<title>Glutes (left)</title>" in glutes[0]
+    assert "region--weak" not in glutes[1]

@@ -393,20 +393,37 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
 def body_map_regions(
     result: AssessmentResult, catalog: Catalog | None = None
 ) -> tuple[list[str], list[str]]:
-    """(weak, overactive) body-map regions: weak muscles of the flagged imbalances, and only
-    the muscles a test or observation found tight (a commonly paired muscle is not marked)."""
-    catalog = catalog or default_catalog()
-    weak: list[str] = []
-    for item in result.imbalances:
-        imbalance = catalog.imbalances.get(item.slug)
-        if imbalance is None or not item.flagged:
-            continue
-        weak.extend(m for m in imbalance.weak_muscles if m not in weak)
+    """(weak, overactive) body-map regions: only the muscles a test or observation found weak
+    ("glutes:left" when found on one side only) or tight; a muscle merely commonly paired with
+    a flagged pattern, or tested and not weak, is not marked."""
+    sides: dict[str, set[str | None]] = {}
+    for item in result.flagged:
+        for finding in item.findings:
+            if finding.claim in ("weak", "asymmetry"):
+                for muscle in finding.muscles:
+                    sides.setdefault(muscle, set()).add(finding.side)
+    weak = [
+        f"{m}:{next(iter(s))}" if len(s) == 1 and None not in s else m for m, s in sides.items()
+    ]
     overactive: list[str] = []
     for status in result.muscles:
         if status.claim == "tight" and status.status == "found" and status.muscle not in overactive:
             overactive.append(status.muscle)
     return weak, overactive
+
+
+def paired_regions(result: AssessmentResult, catalog: Catalog | None = None) -> list[str]:
+    """Weak muscles commonly paired with a flagged imbalance that no test found weak."""
+    catalog = catalog or default_catalog()
+    found = {r.partition(":")[0] for r in body_map_regions(result, catalog)[0]}
+    paired: list[str] = []
+    for item in result.flagged:
+        imbalance = catalog.imbalances.get(item.slug)
+        for muscle in imbalance.weak_muscles if imbalance else ():
+            status = result.muscle(muscle, "weak")
+            if muscle not in found and muscle not in paired and status is None:
+                paired.append(muscle)
+    return paired
 
 
 def untested_regions(result: AssessmentResult, q: Questionnaire | None = None) -> list[str]:

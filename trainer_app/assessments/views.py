@@ -140,6 +140,7 @@ def _render_detail(
         catalog=catalog,
         region_names=REGION_NAMES,
         weak=weak,
+        paired=[m for m in service.paired_regions(result, catalog) if m in REGION_NAMES],
         overactive=overactive,
         untested=[m for m in service.untested_regions(result) if m in REGION_NAMES],
         blocked=service.is_blocked(assessment),

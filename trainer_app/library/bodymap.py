@@ -192,7 +192,9 @@ def _region_style(region: str, weak: set[str], over: set[str], prefix: str, unte
     return "region region--neutral", NEUTRAL_FILL, NEUTRAL_STROKE, 0.8
 
 
-def _figure(shapes, details, weak, over, prefix, view, show_face, untested=()) -> list[str]:
+def _figure(
+    shapes, details, weak, over, prefix, view, show_face, untested=(), weak_sides=None
+) -> list[str]:
     out = [f'<g id="{prefix}-{view}" class="figure figure--{view}">']
     out.append(
         f'<path class="silhouette" d="{_silhouette_path()}" fill="{SKIN}" '
@@ -207,23 +209,39 @@ def _figure(shapes, details, weak, over, prefix, view, show_face, untested=()) -
             f'<path d="M94 44 Q100 47 106 44" fill="none" stroke="{NEUTRAL_STROKE}" '
             'stroke-width="0.9"/>'
         )
-    by_region: dict[str, list[str]] = {}
+    # the unmirrored half is on the viewer's right: the client's left seen from the front,
+    # their right seen from the back
+    near = "left" if view == "front" else "right"
+    by_region: dict[str, list[tuple[str, str]]] = {}
     for region, points, mirrored in shapes:
         paths = by_region.setdefault(region, [])
-        paths.append(_smooth_closed(_place(points)))
+        paths.append((_smooth_closed(_place(points)), near if mirrored else ""))
         if mirrored:
-            paths.append(_smooth_closed(_place(points, mirror=True)))
+            far = "right" if near == "left" else "left"
+            paths.append((_smooth_closed(_place(points, mirror=True)), far))
+    sides = weak_sides or {}
     for region, paths in by_region.items():
-        cls, fill, stroke, width = _region_style(region, weak, over, prefix, untested)
-        dashed = ' stroke-dasharray="3 2"' if region in untested else ""
-        name = REGION_NAMES[region] + (" (not tested)" if region in untested else "")
-        out.append(
-            f'<g class="{cls}" data-region="{region}" fill="{fill}" stroke="{stroke}" '
-            f'stroke-width="{width}" stroke-linejoin="round"{dashed}>'
-            f"<title>{escape(name)}</title>"
-        )
-        out.extend(f'<path d="{d}"/>' for d in paths)
-        out.append("</g>")
+        side = sides.get(region) if region not in over else None
+        groups = [(weak if side is None else set(weak) - {region}, paths, "")]
+        if side is not None:  # weak on one side only: that side is shaded, the other not
+            groups = [
+                (weak, [p for p in paths if p[1] in (side, "")], f" ({side})"),
+                (set(weak) - {region}, [p for p in paths if p[1] not in (side, "")], ""),
+            ]
+        for marked, group_paths, suffix in groups:
+            if not group_paths:
+                continue
+            cls, fill, stroke, width = _region_style(region, marked, over, prefix, untested)
+            dashed = ' stroke-dasharray="3 2"' if region in untested else ""
+            name = REGION_NAMES[region] + suffix
+            name += " (not tested)" if region in untested else ""
+            out.append(
+                f'<g class="{cls}" data-region="{region}" fill="{fill}" stroke="{stroke}" '
+                f'stroke-width="{width}" stroke-linejoin="round"{dashed}>'
+                f"<title>{escape(name)}</title>"
+            )
+            out.extend(f'<path d="{d}"/>' for d, _ in group_paths)
+            out.append("</g>")
     for line in details:
         (x1, y1), (x2, y2) = _place(line)
         out.append(
@@ -313,7 +331,15 @@ def body_map_svg(
 
     :raise ValueError: on an unknown region id, a bad ``id_prefix`` or a non-positive width.
     """
-    weak_set = _check_regions("weak", weak)
+    # "glutes:left": weak on that side only (both sides, or the whole region, shade both)
+    named: dict[str, set[str]] = {}
+    for entry in [weak] if isinstance(weak, str) else weak:
+        region, _, side = entry.partition(":")
+        named.setdefault(region, set()).add(side)
+    weak_sides = {
+        r: next(iter(s)) for r, s in named.items() if len(s) == 1 and s <= {"left", "right"}
+    }
+    weak_set = _check_regions("weak", named)
     over_set = _check_regions("overactive", overactive)
     untested_set = _check_regions("untested", untested) - weak_set - over_set
     if not _ID_PREFIX_RE.match(id_prefix):
@@ -334,11 +360,27 @@ def body_map_svg(
         _defs(id_prefix),
     ]
     out += _figure(
-        _FRONT_SHAPES, _FRONT_DETAIL, weak_set, over_set, id_prefix, "front", True, untested_set
+        _FRONT_SHAPES,
+        _FRONT_DETAIL,
+        weak_set,
+        over_set,
+        id_prefix,
+        "front",
+        True,
+        untested_set,
+        weak_sides,
     )
     out.append(f'<g transform="translate({_FIG_W + _GAP} 0)">')
     out += _figure(
-        _BACK_SHAPES, _BACK_DETAIL, weak_set, over_set, id_prefix, "back", False, untested_set
+        _BACK_SHAPES,
+        _BACK_DETAIL,
+        weak_set,
+        over_set,
+        id_prefix,
+        "back",
+        False,
+        untested_set,
+        weak_sides,
     )
     out.append("</g>")
     out.append(
