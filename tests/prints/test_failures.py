@@ -49,3 +49,31 @@ def test_a_failed_render_leaves_that_client_out_and_the_others_print(
         reader = PdfReader(io.BytesIO(batch.pdf))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Ada One" in text and "Cy Three" in text and "Bea Two" not in text
+
+
+def test_when_every_client_is_left_out_the_status_says_nothing_printed(
+    app, client, auth, factories, monkeypatch
+):
+    auth.login()
+    owner = auth.user
+    person = factories.client_record(owner, name="Bea Two")
+    factories.program_version(owner, person)
+
+    def fails(context, **limits):
+        raise RenderError("The PDF renderer stopped unexpectedly (signal 9)")
+
+    monkeypatch.setattr(plans, "render_session", fails)
+    response = client.post(
+        "/prints/",
+        data={
+            "client_ids": [str(person.id)],
+            "what": "sessions",
+            "day": date(2026, 12, 1).isoformat(),
+            "request_key": "all-clients-failing-01",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No sheet printed: 1 left out" in page
+    assert "client done" not in page and "clients done" not in page
+    assert "Bea Two" in page and "render failed: The PDF renderer stopped unexpectedly" in page
