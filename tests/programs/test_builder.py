@@ -761,3 +761,55 @@ def test_a_short_front_plank_caps_the_hollow_hold_and_goals_are_harder_exercises
                         goal.family == chosen.family and goal.slug != chosen.slug
                     )
                     assert harder and goal.slug != "dead_bug", (entry.exercise_slug, entry.goal)
+
+
+# --------------------------------------------------------------------------- matching the finding
+
+
+def build_from(answers, level="beginner"):
+    result = score(Q, answers)
+    targets = targets_from_scores(result.imbalances)
+    return build_program(targets, CAT, BuildOptions(level=level), measured_from_result(result))
+
+
+NORMAL = {
+    "front_plank_hold": 60,
+    "side_plank_hold_left": 30,
+    "side_plank_hold_right": 30,
+    "single_leg_bridge_hold_left": 30,
+    "single_leg_bridge_hold_right": 30,
+    "hamstring_bridge_reps_left": 25,
+    "hamstring_bridge_reps_right": 25,
+}
+
+
+@pytest.mark.parametrize("level", ["beginner", "intermediate", "advanced"])
+def test_a_glute_bridge_difference_gets_glute_work_never_a_test_measured_symmetric(level):
+    # physiotherapist review: 10 s against 30 s on the single-leg glute bridge added
+    # hamstring bridges (measured 25/25) and the Copenhagen plank (side plank 30/30)
+    answers = {**NORMAL, "single_leg_bridge_hold_left": 10}
+    draft = build_from(answers, level)
+    chosen = set(slugs(draft))
+    assert not chosen & {"single_leg_hamstring_bridge", "copenhagen_plank", "side_plank"}
+    for entry in draft.items:
+        if "glute bridge hold: left 10 s, right 30 s" in entry.reason:
+            exercise = CAT.exercise(entry.exercise_slug)
+            assert exercise.unilateral and "glutes" in exercise.target_muscles
+
+
+def test_a_weak_side_plank_gets_lateral_trunk_work_not_plank_or_hollow_holds():
+    draft = build_from({**NORMAL, "side_plank_hold_left": 25})
+    chosen = set(slugs(draft))
+    assert CAT.exercise(draft.items[0].exercise_slug).family in {"side_plank", "hollow"}
+    assert "side_plank" in {CAT.exercise(s).family for s in chosen}
+    assert not chosen & {"plank", "knee_plank", "plank_shoulder_taps", "hollow_body_hold"}
+    assert not chosen & {"tuck_hollow_hold", "bird_dog"}
+
+
+def test_a_weak_front_plank_never_gets_a_side_plank_measured_normal():
+    # side plank 60/60 is normal: it is no work for the front plank, and its 60 s sets no dose
+    answers = {**NORMAL, "front_plank_hold": 20, "side_plank_hold_left": 60}
+    answers["side_plank_hold_right"] = 60
+    chosen = slugs(build_from(answers))
+    assert "plank" in chosen
+    assert not {CAT.exercise(s).family for s in chosen} & {"side_plank"}

@@ -509,15 +509,18 @@ def _candidates(
     im = catalog.imbalances[target.slug]
     asymmetry = target.slug == ASYMMETRY
     prefer_one_side = bool(target.weak_side) and not asymmetry
-    ranked: list[tuple[tuple[int, int, int, int], bool, Exercise, Exercise]] = []
+    ranked: list[tuple[tuple[int, int, int, int, int], bool, Exercise, Exercise]] = []
     for pool_index, origin in enumerate(_pool(im, "strength", catalog)):
         for pref, (over, variant) in enumerate(
             _variants(origin, "strength", catalog, options, measured, target.slug)
         ):
             if asymmetry and not _matches_asymmetry(variant, target):
                 continue
+            fit = finding_fit(variant, target, catalog, measured)
+            if fit is None:
+                continue
             two_sided = int(prefer_one_side and not variant.unilateral)
-            ranked.append(((int(over), two_sided, pool_index, pref), over, variant, origin))
+            ranked.append(((int(over), fit, two_sided, pool_index, pref), over, variant, origin))
     ranked.sort(key=lambda t: t[0])
     out: list[tuple[bool, Exercise, Exercise]] = []
     seen: set[str] = set()
@@ -526,6 +529,40 @@ def _candidates(
             seen.add(ex.slug)
             out.append((over, ex, origin))
     return out
+
+
+def _family_of(ex: Exercise) -> str:
+    return ex.family or ex.slug
+
+
+def finding_fit(ex: Exercise, target: Target, catalog: Catalog, measured: Measured) -> int | None:
+    """How well an exercise trains what the target's findings measured, best first.
+
+    0: the movement family a finding's test measured (a weak side plank: side planks);
+    1: an unmeasured movement for the muscles a finding names; None: not for these
+    findings, because another test measured its movement and found it fine (a symmetric
+    hamstring bridge is no work for a glute-bridge difference) or it trains other muscles.
+    A target confirmed without a finding takes any of its exercises (0).
+    """
+    evidence = [e for e in target.evidence if e.exercises or e.muscles]
+    if not evidence:
+        return 0
+    family = _family_of(ex)
+    found = {
+        _family_of(catalog.exercises[slug])
+        for e in evidence
+        for slug in e.exercises
+        if slug in catalog.exercises
+    }
+    if family in found:
+        return 0
+    tested = {
+        _family_of(catalog.exercises[s]) for s in measured.capacities if s in catalog.exercises
+    }
+    if family in tested:
+        return None
+    muscles = {m for e in evidence for m in e.muscles}
+    return 1 if muscles & set(ex.target_muscles) else None
 
 
 def _asymmetry_regions(target: Target) -> tuple[str, ...]:
@@ -867,8 +904,9 @@ def build_program(
         if coverage:
             # within the level, the article's exercise (or its family's easier version)
             # first; above the level only as a last resort; never a drill alone
-            def rank(c: tuple[bool, Exercise, Exercise]) -> tuple[bool, bool]:
-                return (c[0], c[2].slug not in article)
+            def rank(c: tuple[bool, Exercise, Exercise]) -> tuple[bool, int, bool]:
+                fit = finding_fit(c[1], target, catalog, measured) or 0
+                return (c[0], fit, c[2].slug not in article)
 
             options_in_order = sorted((c for c in options_in_order if not c[1].drill), key=rank)
         for over, ex, origin in options_in_order:
@@ -884,7 +922,14 @@ def build_program(
     # 1. coverage: one strengthening exercise per target, most important first
     covered: list[Target] = []
     gaps: list[str] = []
-    for target in wanted:
+
+    def choice(target: Target) -> bool:
+        """More than one movement family could cover it (else it chooses first)."""
+        return len({_family_of(ex) for _, ex, _ in pools[target.slug]}) > 1
+
+    # a target only one movement family can cover chooses first (a side-plank difference
+    # and a weak side plank: the difference takes the side plank, the core other work)
+    for target in sorted(wanted, key=choice):
         if take(target, allow_over=True, coverage=True):
             covered.append(target)
             continue
@@ -906,6 +951,7 @@ def build_program(
         raise NotCovered(gaps, names if not options.skip_uncovered else [])
     if not covered:
         raise ValueError(" ".join(state.skipped))
+    covered.sort(key=wanted.index)
 
     # 2. release wanted: one per target with a muscle measured tight
     release_wanted: list[tuple[Target, Exercise]] = []
