@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import NullPool
 
 import worker.tasks  # noqa: F401  (registers the tasks that eager mode runs inside requests)
 from tests.support import mailbox, services
@@ -89,6 +90,11 @@ def make_app(database_url, tmp_path):
     built = []
 
     def build(**overrides):
+        # No connection pool: a connection closes when it is handed back. An extra app may be
+        # reached after its test (a task bound to the newest app, a request thread finishing
+        # late); a pooled connection it opened then would stay open until the garbage
+        # collector found it, and the unclosed-connection warning would fail a later test.
+        overrides.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"poolclass": NullPool})
         built.append(_make_app(database_url, tmp_path / "instance", **overrides))
         return built[-1]
 
