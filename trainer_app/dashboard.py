@@ -98,8 +98,7 @@ def red_flag_holds(clinic_id: int) -> list[RedFlagHold]:
         .where(
             Client.clinic_id == clinic_id,
             Client.archived_at.is_(None),
-            Assessment.cleared_at.is_(None),
-            Assessment.blocked.is_(True),
+            Assessment.uncleared_red_flag,
         )
         .order_by(Assessment.created_at, Assessment.id)
     ).all()
@@ -276,7 +275,7 @@ def assessed_without_program(clinic_id: int) -> list[AssessedNoProgram]:
             Client.archived_at.is_(None),
             ~programmed,
             # a held client is on the red-flag list instead
-            ~and_(Assessment.blocked.is_(True), Assessment.cleared_at.is_(None)),
+            ~Assessment.uncleared_red_flag,
         )
         .order_by(Assessment.created_at, Client.id)
         .limit(LIMIT)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, event, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer_app.accounts.models import User
@@ -54,6 +55,16 @@ class Assessment(db.Model):
     cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @hybrid_property
+    def uncleared_red_flag(self) -> bool:
+        """A red flag no clearance was recorded for (what the partial index above serves)."""
+        return self.blocked and self.cleared_at is None
+
+    @uncleared_red_flag.inplace.expression
+    @classmethod
+    def _uncleared_red_flag_expression(cls):
+        return and_(cls.blocked.is_(True), cls.cleared_at.is_(None))
 
     client: Mapped[Client] = relationship()
     trainer: Mapped[User | None] = relationship(foreign_keys=[trainer_id])

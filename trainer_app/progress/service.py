@@ -511,8 +511,7 @@ def _open_red_flags(clinic_id: int) -> dict[int, list[str]]:
     rows = db.session.execute(
         select(Assessment.id, Assessment.client_id, Assessment.created_at).where(
             Assessment.clinic_id == clinic_id,
-            Assessment.blocked.is_(True),
-            Assessment.cleared_at.is_(None),
+            Assessment.uncleared_red_flag,
             ~exists().where(later.client_id == Assessment.client_id, later.id > Assessment.id),
         )
     ).all()
