@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support.factories import Factories, baseline_answers
+from tests.support.world import bounced_letter_email
 from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.service import record_assessment
 from trainer_app.clients.models import Client
@@ -169,19 +170,8 @@ def _failed_letter_email(app, owner, person) -> tuple[int, int]:
         )
         db.session.commit()
         assert referrals.render_letter(letter.id, claim_id="test") == "ready"
-        bounced = Delivery(
-            clinic_id=owner.clinic_id,
-            client_id=person.id,
-            referral_letter_id=letter.id,
-            idempotency_key=f"{owner.clinic_id}:bounced-letter",
-            to_name=person.name,
-            to_email=person.email,
-            status="failed",
-            last_error="The mail server refused the recipient address: 550 mailbox unavailable",
-        )
-        db.session.add(bounced)
-        db.session.commit()
-        return letter.id, bounced.id
+        error = "The mail server refused the recipient address: 550 mailbox unavailable"
+        return letter.id, bounced_letter_email(person, letter.id, error)
 
 
 def _deliveries(app) -> list[tuple[int, str]]:

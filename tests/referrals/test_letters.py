@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.assessments.test_views import valid_answers
+from tests.support.world import bounced_letter_email
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.delivery.models import Delivery
 from trainer_app.extensions import db
@@ -229,19 +230,7 @@ def test_send_again_is_recorded_before_it_is_enqueued_and_sends_once(
     )
     (letter,) = letters(app)
     with app.app_context():
-        bounced = Delivery(
-            clinic_id=person.clinic_id,
-            client_id=person.id,
-            referral_letter_id=letter.id,
-            idempotency_key=f"{person.clinic_id}:bounced-letter",
-            to_name=person.name,
-            to_email=person.email,
-            status="failed",
-            last_error="550 mailbox unavailable",
-        )
-        db.session.add(bounced)
-        db.session.commit()
-        bounced_id = bounced.id
+        bounced_id = bounced_letter_email(person, letter.id, "550 mailbox unavailable")
     page = client.get(f"/clients/{person.id}").get_data(as_text=True)
     row = page[page.index(f'id="delivery-{bounced_id}"') :]
     row = row[: row.index("</tr>")]

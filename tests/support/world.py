@@ -104,6 +104,26 @@ class ClinicWorld:
         return values
 
 
+def bounced_letter_email(person, letter_id: int, error: str) -> int:
+    """A referral letter's email to ``person`` that failed with ``error``; call inside an app
+    context. Returns the delivery id."""
+    from trainer_app.delivery.models import Delivery
+
+    bounced = Delivery(
+        clinic_id=person.clinic_id,
+        client_id=person.id,
+        referral_letter_id=letter_id,
+        idempotency_key=f"{person.clinic_id}:bounced-letter",
+        to_name=person.name,
+        to_email=person.email,
+        status="failed",
+        last_error=error,
+    )
+    db.session.add(bounced)
+    db.session.commit()
+    return bounced.id
+
+
 def build_world(app, factories: Factories) -> ClinicWorld:
     """A clinic with an owner, a team member and one row of each kind."""
     from tests.library.test_service import exercise_data
