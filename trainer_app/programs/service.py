@@ -17,7 +17,12 @@ from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import AssessmentResult, result_from_dict
-from trainer_app.assessments.service import clinical_hold
+from trainer_app.assessments.service import (
+    ClinicalHold,
+    clinical_hold,
+    current_clearance,
+    plan_hold,
+)
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.library.catalog import Catalog, Exercise
@@ -44,6 +49,17 @@ class StaleVersion(ProgramError):
 
     def __init__(self) -> None:
         super().__init__("Someone saved a newer version of this program; reload to see it.")
+
+
+class NoReviewAwaited(ProgramError):
+    """Marking a program reviewed when no review is awaited (``hold``: the client's open red
+    flag, or None when nothing holds the program)."""
+
+    def __init__(self, hold: ClinicalHold | None) -> None:
+        self.hold = hold
+        super().__init__(
+            hold.reason if hold is not None else "This program needs no review; nothing was saved."
+        )
 
 
 class NothingChanged(ProgramError):
@@ -434,12 +450,32 @@ def save_version(
     content: dict[str, Any] = builder.draft_to_dict(draft)
     if content["items"] == builder.draft_to_dict(draft_of(current))["items"]:
         raise NothingChanged()
+    return _append_version(
+        program,
+        latest,
+        content,
+        catalog_version=draft.catalog_version or current.catalog_version,
+        user_id=user_id,
+        note=note,
+    )
+
+
+def _append_version(
+    program: Program,
+    latest: int,
+    content: dict[str, Any],
+    *,
+    catalog_version: str | None,
+    user_id: int | None,
+    note: str,
+) -> ProgramVersion:
+    """Add ``content`` as version ``latest + 1`` (the unique number refuses a concurrent save)."""
     version = ProgramVersion(
         clinic_id=program.clinic_id,
         program_id=program.id,
         number=latest + 1,
         content=content,
-        catalog_version=draft.catalog_version or current.catalog_version,
+        catalog_version=catalog_version,
         created_by_id=user_id,
         change_note=note.strip()[:NOTE_MAX],
     )
@@ -642,31 +678,33 @@ def copy_program(
     )
 
 
-def keep_after_review(
-    program: Program, base_number: int, *, user_id: int | None, cleared: str
-) -> ProgramVersion:
+def keep_after_review(program: Program, base_number: int, *, user_id: int | None) -> ProgramVersion:
     """Save the latest version unchanged as the next one: the trainer's review after a red flag.
 
-    The new version records who reviewed the program and when; plans are made from it.
+    The new version records who reviewed the program and when, with the clearance; plans are
+    made from it.
 
+    :raise NoReviewAwaited: the program awaits no review, or the client's red flag is still
+        open (the hold says why).
     :raise StaleVersion: `base_number` is not the latest version any more.
     """
+    current = program.latest
+    hold = plan_hold(current)
+    if hold is None or hold.review_program_id is None:
+        raise NoReviewAwaited(hold)
     latest = latest_number(program)
     if base_number != latest:
         raise StaleVersion()
-    current = program.latest
-    version = ProgramVersion(
-        clinic_id=program.clinic_id,
-        program_id=program.id,
-        number=latest + 1,
-        content=dict(current.content),
+    clearance = current_clearance(program.clinic_id, program.client_id)
+    cleared = clearance.line if clearance else ""
+    return _append_version(
+        program,
+        latest,
+        dict(current.content),
         catalog_version=current.catalog_version,
-        created_by_id=user_id,
-        change_note=f"Reviewed after the red flag and kept unchanged. {cleared}"[:NOTE_MAX],
+        user_id=user_id,
+        note=f"Reviewed after the red flag and kept unchanged. {cleared}",
     )
-    db.session.add(version)
-    db.session.flush()
-    return version
 
 
 def restore_version(program: Program, number: int, *, user_id: int | None) -> ProgramVersion:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from trainer_app.accounts import roles
 from trainer_app.assessments.hold import flash_hold
 from trainer_app.assessments.models import Assessment
-from trainer_app.assessments.service import clinical_hold, current_clearance, plan_hold
+from trainer_app.assessments.service import clinical_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.clients.models import Client
 from trainer_app.clients.service import client_query
@@ -601,20 +601,16 @@ def restore(program_id: int, number: int):
 @audited()
 def keep_reviewed(program_id: int):
     program = get_or_404(Program, program_id)
-    hold = plan_hold(program.latest)
-    if hold is None or hold.review_program_id is None:
-        if hold is not None:
-            flash_hold(hold, "The program was not marked as reviewed.")
-        else:
-            flash("This program needs no review; nothing was saved.", "info")
-        return redirect(url_for("programs.detail", program_id=program.id))
     base = id_or_none(request.form.get("base_number"))
-    clearance = current_clearance(program.clinic_id, program.client_id)
     try:
-        saved = service.keep_after_review(
-            program, base or 0, user_id=current_user.id, cleared=clearance.line if clearance else ""
-        )
+        saved = service.keep_after_review(program, base or 0, user_id=current_user.id)
         db.session.commit()
+    except service.NoReviewAwaited as refused:
+        if refused.hold is not None:
+            flash_hold(refused.hold, "The program was not marked as reviewed.")
+        else:
+            flash(str(refused), "info")
+        return redirect(url_for("programs.detail", program_id=program.id))
     except (service.StaleVersion, IntegrityError):
         db.session.rollback()
         flash(f"{service.StaleVersion()} Nothing was saved.", "danger")
