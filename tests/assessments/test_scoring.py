@@ -401,6 +401,36 @@ def test_the_left_right_difference_is_compared_side_by_side():
     assert row.direction == "same"
 
 
+def _one_side_only(**overrides):
+    """Every left/right test measured on the left only: no side can be compared."""
+    sides = {
+        key: NOT_TESTED
+        for group in Q.indicators.values()
+        for ind in group
+        if ind.bilateral
+        for key in ind.answer_keys()
+        if key.endswith("_right")
+    }
+    return healthy(**{**sides, **overrides})
+
+
+def test_left_right_reads_not_measured_when_no_test_had_both_sides():
+    # physiotherapist review: "Not flagged" claimed the sides were equal when neither the
+    # earlier nor the later assessment measured any test on both sides
+    measured = score(Q, healthy(single_leg_bridge_hold_left=12, single_leg_bridge_hold_right=30))
+    unmeasured = score(Q, _one_side_only())
+    later = next(c for c in compare(measured, unmeasured, Q) if c.slug == "asymmetry")
+    assert (later.before, later.after) == ("marked", "not measured")
+    earlier = next(c for c in compare(unmeasured, measured, Q) if c.slug == "asymmetry")
+    assert (earlier.before, earlier.after) == ("not measured", "marked")
+    neither = next(c for c in compare(unmeasured, unmeasured, Q) if c.slug == "asymmetry")
+    assert (neither.before, neither.after) == ("not measured", "not measured")
+    # measured on both sides and equal: that is "not flagged"
+    equal = score(Q, healthy())
+    same = next(c for c in compare(equal, equal, Q) if c.slug == "asymmetry")
+    assert (same.before, same.after) == ("not flagged", "not flagged")
+
+
 def test_each_side_is_compared_on_its_own_within_the_noise():
     # noise of the single-leg bridge hold: 3 s
     before = score(Q, healthy(single_leg_bridge_hold_left=10, single_leg_bridge_hold_right=30))

@@ -827,3 +827,32 @@ def test_the_client_map_marks_nothing_to_loosen_when_no_test_found_tightness(
     body_map = _client_map(app)
     assert body_map["overactive"] == []
     assert "glutes" in body_map["weak"] and "abdominals" in body_map["weak"]
+
+
+def test_compare_says_left_right_not_measured_when_no_test_had_both_sides(client, signed_in):
+    # physiotherapist review: "Not flagged" read as "the sides were equal" when the later
+    # assessment measured no test on both sides
+    _, person = signed_in
+    record(client, person.id)  # left bridge 15 s, right 40 s: a marked difference
+    right_not_tested: dict[str, str | None] = {}
+    for group in Q.indicators.values():
+        for ind in (i for i in group if i.bilateral):
+            key = f"{ind.id}_right"
+            if ind.measured:
+                right_not_tested.update({key: None, f"{key}__status": "not_tested"})
+            else:
+                right_not_tested[key] = "not_tested"
+    second = record(client, person.id, **right_not_tested)
+    page = text(client.get(f"/assessments/{second}/compare"))
+    sides = page[page.index('id="change-asymmetry"') :]
+    sides = sides[: sides.index("</section>")]
+    header = sides[: sides.index("</h2>") + 300]
+    assert "Marked" in header and "Not measured" in header and "Not flagged" not in header
+    assert "No test was measured on both sides in this assessment" in sides
+
+    third = record(client, person.id, **right_not_tested)
+    page = text(client.get(f"/assessments/{third}/compare"))
+    sides = page[page.index('id="change-asymmetry"') :]
+    sides = sides[: sides.index("</section>")]
+    assert sides.count("Not measured</span>") == 2 and "Not flagged" not in sides
+    assert "No test was measured on both sides in either assessment" in sides

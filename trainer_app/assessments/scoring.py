@@ -257,8 +257,9 @@ class IndicatorChange:
 class Change:
     slug: str
     name: str
-    # severity word, "not flagged", "unable (pain)", "not tested" (none of its tests done)
-    # or, after, "not retested" (none of the tests measured before was measured again)
+    # severity word, "not flagged", "unable (pain)", "not tested" (none of its tests done),
+    # "not measured" (left/right: no test measured on both sides) or, after, "not retested"
+    # (none of the tests measured before was measured again)
     before: str
     after: str
     # improved | worse | same | mixed, from the tests measured both times only;
@@ -808,10 +809,13 @@ def _word(item: ImbalanceResult | None, result: AssessmentResult, slug: str) -> 
     """The level of an imbalance in one assessment, as the compare page shows it.
 
     A test stopped by pain reads "unable (pain)" and an imbalance none of whose tests was
-    done reads "not tested": neither is "not flagged".
+    done reads "not tested": neither is "not flagged". A left/right difference is judged
+    only from a test measured on both sides: without one it reads "not measured".
     """
     if item is not None and item.flagged:
         return _level(item)[0]
+    if slug == ASYMMETRY and not result.sides_tested:
+        return "not measured"
     state = result.tests(slug).state
     if state == "pain":
         return "unable (pain)"
