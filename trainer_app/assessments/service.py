@@ -391,13 +391,24 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
 
 
 def body_map_regions(
-    result: AssessmentResult, catalog: Catalog | None = None
+    result: AssessmentResult,
+    catalog: Catalog | None = None,
+    slugs: Iterable[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(weak, overactive) body-map regions: only the muscles a test or observation found weak
     ("glutes:left" when found on one side only) or tight; a muscle merely commonly paired with
-    a flagged pattern, or tested and not weak, is not marked."""
+    a flagged pattern, or tested and not weak, is not marked.
+
+    The results page, the program page and the plan all shade the map with this function.
+
+    :param slugs: only these imbalances (a program's targets): their findings, and the
+        muscles a test found tight among their overactive muscles. None: every flagged one.
+    """
+    wanted = None if slugs is None else set(slugs)
     sides: dict[str, set[str | None]] = {}
     for item in result.flagged:
+        if wanted is not None and item.slug not in wanted:
+            continue
         for finding in item.findings:
             if finding.claim in ("weak", "asymmetry"):
                 for muscle in finding.muscles:
@@ -405,9 +416,20 @@ def body_map_regions(
     weak = [
         f"{m}:{next(iter(s))}" if len(s) == 1 and None not in s else m for m, s in sides.items()
     ]
+    releasable = None
+    if wanted is not None:
+        catalog = catalog or default_catalog()
+        releasable = {
+            m
+            for slug in wanted
+            if slug in catalog.imbalances
+            for m in catalog.imbalances[slug].overactive_muscles
+        }
     overactive: list[str] = []
     for status in result.muscles:
-        if status.claim == "tight" and status.status == "found" and status.muscle not in overactive:
+        if status.claim != "tight" or status.status != "found" or status.muscle in overactive:
+            continue
+        if releasable is None or status.muscle in releasable:
             overactive.append(status.muscle)
     return weak, overactive
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import result_from_dict
+from trainer_app.assessments.service import body_map_regions
 from trainer_app.library.catalog import REGIONS, Catalog, dose_text
 from trainer_app.library.poses import default_poses
 from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
@@ -153,16 +154,17 @@ def plan_context(
     client = program.client
     draft = draft_from_dict(version.content)
     trainer = version.created_by or client.primary_trainer
-    findings, weak, overactive = [], [], []
+    findings: list[dict] = []
     targets = list(draft.targets)
-    # The client's map stripes "to loosen" only what a test found tight: a muscle merely
-    # commonly paired with the imbalance (the lower back, say) is never one to release.
-    tight: set[str] = set()
+    # The map shades what the results page and the program page shade (one function): weak
+    # only where a test or observation found it (one side when only that side was weak), "to
+    # loosen" only what a test found tight; without an assessment nothing is shaded.
+    weak: list[str] = []
+    overactive: list[str] = []
     cautions = set(draft.cautions)  # as reported when the program was built
     if program.assessment is not None:
         result = result_from_dict(program.assessment.result)
         cautions |= {c.caution for c in result.cautions}
-        tight = {m.muscle for m in result.muscles if m.claim == "tight" and m.status == "found"}
         chosen = program.assessment.confirmed_imbalances or targets
         for item in result.imbalances:
             if item.slug in chosen and audience == CLINICIAN_COPY:
@@ -174,19 +176,12 @@ def plan_context(
                     }
                 )
         targets = list(chosen)
+        weak, overactive = body_map_regions(result, catalog, targets)
     focus = [
         {"name": catalog.imbalances[slug].name, "why": catalog.imbalances[slug].client_why or ""}
         for slug in targets
         if slug in catalog.imbalances
     ]
-    for slug in targets:
-        imbalance = catalog.imbalances.get(slug)
-        if imbalance is None:
-            continue
-        weak += [m for m in imbalance.weak_muscles if m not in weak]
-        overactive += [
-            m for m in imbalance.overactive_muscles if m in tight and m not in overactive
-        ]
     pictures = pictures or {}
     items = []
     for item in draft.items:

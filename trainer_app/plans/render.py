@@ -43,7 +43,7 @@ from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
 from trainer_app.text import one_line, printable
 
-TEMPLATE_VERSION = "plan-7"
+TEMPLATE_VERSION = "plan-8"
 # Tagged PDF (headings, lists, reading order for screen readers), title shown, language set.
 PDF_VARIANT = "pdf/ua-1"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -120,7 +120,13 @@ def _printable(value):
 
 
 def _regions(ids) -> list[str]:
-    return [r for r in (ids or []) if r in REGION_NAMES]
+    """Known body-map regions, each whole or on one side ("glutes:left")."""
+    out = []
+    for entry in ids or []:
+        region, sep, side = str(entry).partition(":")
+        if region in REGION_NAMES and (not sep or side in ("left", "right")):
+            out.append(f"{region}:{side}" if sep else region)
+    return out
 
 
 def _short_dose(text: object) -> str:
@@ -264,6 +270,9 @@ def _view_model(context: dict) -> dict:
         "items": items,
         # "loosen" only when a test found a muscle tight (the context marks no other)
         "map_loosen": bool(_regions(body_map.get("overactive"))),
+        # "strengthen" only when a test found a muscle weak (a plan built without an
+        # assessment shades nothing)
+        "map_strengthen": bool(_regions(body_map.get("weak"))),
         "cover_map_svg": Markup(  # noqa: S704 - our own SVG, no user text
             body_map_svg(
                 weak=_regions(body_map.get("weak")),

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from trainer_app.accounts import roles
 from trainer_app.assessments.hold import flash_hold
 from trainer_app.assessments.models import Assessment
-from trainer_app.assessments.service import clinical_hold
+from trainer_app.assessments.service import body_map_regions, clinical_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.clients.models import Client
 from trainer_app.clients.service import client_query
@@ -143,9 +143,13 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
     catalog = clinic_catalog(current_clinic_id())
     draft = service.draft_of(version)
     imbalances = [catalog.imbalances[s] for s in draft.targets if s in catalog.imbalances]
-    weak = {m for im in imbalances for m in im.weak_muscles}
-    # only muscles a test found tight are shown as overactive; the rest read as the tests
-    # said (tested, no finding; unable (pain)) or "commonly paired with this pattern, not tested"
+    # The map shades what the results page shades (one function): a muscle weak only where a
+    # test or observation of a targeted imbalance found it, on that side only when only that
+    # side was weak, and tight only where a test found it; the list beside it reads as the
+    # tests said (tested, no finding; unable (pain)) or "commonly paired with this pattern,
+    # not tested". Without an assessment nothing was measured, so nothing is shaded.
+    weak: list[str] = []
+    overactive: list[str] = []
     tight: dict[str, str] = {}
     status: dict[tuple[str, str], object] = {}
     pain: tuple = ()
@@ -160,7 +164,7 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
             for m in im.overactive_muscles:
                 status[(m, "tight")] = result.muscle(m, "tight")
         pain = result.pain
-    overactive = {m for im in imbalances for m in im.overactive_muscles if m in tight}
+        weak, overactive = body_map_regions(result, catalog, draft.targets)
     tips = {tip.slug: tip for tip in catalog.tips}
     return {
         "program": program,
@@ -169,8 +173,8 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
         "summary": service.summary_lines(draft, catalog),
         "catalog": catalog,
         "imbalances": imbalances,
-        "weak": sorted(weak),
-        "overactive": sorted(overactive),
+        "weak": weak,
+        "overactive": overactive,
         "tips": [tips[slug] for slug in draft.tips if slug in tips],
         "dose_reasons": [
             service.dose_reason(item, draft.weeks, catalog.exercises.get(item.exercise_slug))
