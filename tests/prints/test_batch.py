@@ -98,7 +98,9 @@ def test_front_desk_prints_the_day_in_appointment_order_with_reasons(app, client
     batch = _batch(app)
     assert batch.status == "ready"
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
-    assert "4 of 4" in page
+    # Counted as printed or left out, never "4 of 4 done" with two clients left out.
+    assert "2 clients printed, 2 left out</strong> (why is listed below)" in page
+    assert " of 4" not in page and "clients done" not in page
     assert "No Program Nora" in page and "no current program" in page
     assert "Flagged Frank" in page and "red flag not cleared" in page
     printed = [i for i in batch.items if i.status == "printed"]

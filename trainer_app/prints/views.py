@@ -10,7 +10,7 @@ from trainer_app.extensions import db
 from trainer_app.jobs import enqueue
 from trainer_app.prints import service
 from trainer_app.prints.forms import PrintForm, chosen_ids
-from trainer_app.prints.models import PrintBatch
+from trainer_app.prints.models import LEFT_OUT, PrintBatch
 from trainer_app.tenancy import get_or_404
 from trainer_app.timeutil import local_today
 
@@ -56,8 +56,16 @@ def create():
 
 
 def _view(batch: PrintBatch) -> dict:
+    """The page's figures: clients left out are neither printed nor still to print."""
     done, total = service.counts(batch)
-    return {"batch": batch, "done": done, "total": total}
+    left_out = [item for item in batch.items if item.status == LEFT_OUT]
+    return {
+        "batch": batch,
+        "left": left_out,
+        "printed": done - len(left_out),  # settled and not left out: rendered or merged
+        "to_print": total - len(left_out),
+        "total": total,
+    }
 
 
 @bp.get("/<int:batch_id>")
