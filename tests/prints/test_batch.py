@@ -107,23 +107,38 @@ def test_front_desk_prints_the_day_in_appointment_order_with_reasons(app, client
     assert [i.client_id for i in printed] == [early.id, late.id]  # 09:00 before 15:00
     with app.app_context():
         documents = db.session.scalars(select(PlanDocument).order_by(PlanDocument.id)).all()
-        parts = {}
-        for item in printed:
-            for doc_id in (item.session_document_id, item.plan_document_id):
-                doc = db.session.get(PlanDocument, doc_id)
-                parts.setdefault(item.client_id, 0)
-                parts[item.client_id] += doc.page_count
+        # Each printed client's documents in stapling order: (kind, pages).
+        parts = [
+            (doc.kind, doc.page_count)
+            for item in printed
+            for doc in (
+                db.session.get(PlanDocument, item.session_document_id),
+                db.session.get(PlanDocument, item.plan_document_id),
+            )
+        ]
         assert {d.kind for d in documents} == {"plan", "session"}
-    blanks = sum(n % 2 for n in parts.values())
+    # Two-sided: every document (each session sheet, each plan) starts on a fresh sheet, so the
+    # plan is never printed on the back of the trainer's session sheet.
+    blanks = sum(pages % 2 for _, pages in parts)
+    assert any(pages % 2 for kind, pages in parts if kind == "session")  # a blank is needed
     download = browser.get(f"/prints/{batch.id}/download")
     reader = PdfReader(io.BytesIO(download.data))
-    assert len(reader.pages) == sum(parts.values()) + blanks == batch.page_count
+    assert len(reader.pages) == sum(pages for _, pages in parts) + blanks == batch.page_count
     assert batch.blank_pages == blanks
-    # Each client starts on a fresh sheet: the first page of the second client is odd-numbered.
-    first_of_second = parts[early.id] + (parts[early.id] % 2)
-    text = reader.pages[first_of_second].extract_text()
-    assert "Late Lena" in text and "Session sheet" in text
-    assert "slow eccentric squats" in text  # the trainer's focus note from the diary
+    texts = [page.extract_text() for page in reader.pages]
+    first_pages, index = [], 0
+    for _, pages in parts:
+        first_pages.append(index)
+        assert index % 2 == 0, "a document starts on the back of a sheet"
+        if pages % 2:
+            assert texts[index + pages].strip() == ""  # the added blank back
+        index += pages + pages % 2
+    (early_sheet, early_plan, late_sheet, late_plan) = (texts[i] for i in first_pages)
+    assert "Session sheet" in early_sheet and "Early Emil" in early_sheet
+    assert "Session sheet" not in early_plan and "Early Emil" in early_plan
+    assert "Late Lena" in late_sheet and "Session sheet" in late_sheet
+    assert "slow eccentric squats" in late_sheet  # the trainer's focus note from the diary
+    assert "Session sheet" not in late_plan and "Late Lena" in late_plan
 
     # The same day again: every document is reused, none is rendered twice.
     with app.app_context():

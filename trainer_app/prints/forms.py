@@ -18,7 +18,7 @@ class PrintForm(SafeForm):
         ),
         default=SESSIONS,
     )
-    duplex = BooleanField("Two-sided printing (each client starts on a new sheet)")
+    duplex = BooleanField("Two-sided printing (each sheet and plan starts on a new sheet of paper)")
     day = DateField(
         "Session day",
         validators=[InputRequired("Choose the day of the sessions."), PlausibleDay()],

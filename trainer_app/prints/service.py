@@ -293,6 +293,16 @@ def waiting_on(document_id: int) -> list[int]:
     )
 
 
+def blanks_after(pages: int, duplex: bool) -> int:
+    """Blank pages to add after one document (a session sheet, a plan) of ``pages`` pages.
+
+    Printed two-sided, every document starts on a fresh sheet: the client's plan is handed to
+    the client on its own, so its first page must not be on the back of the trainer's session
+    sheet (nor one client's last page on the back of the next client's first).
+    """
+    return pages % 2 if duplex else 0
+
+
 def _blank_like(writer: PdfWriter) -> None:
     last = writer.pages[-1]
     writer.add_blank_page(width=float(last.mediabox.width), height=float(last.mediabox.height))
@@ -302,7 +312,8 @@ def merge(batch_id: int, claim_id: str) -> str:
     """Worker body: one PDF of every printable client, in order, each on a fresh sheet. Commits.
 
     A client whose render failed is left out with the reason; the others print. With duplex a
-    blank page follows a client who ends on a front page, so two clients never share a sheet.
+    blank page follows each document that ends on a front page (``blanks_after``), so no two
+    documents share a sheet: not two clients, nor a client's session sheet and plan.
     """
     if not _claim(batch_id, MERGING, claim_id):
         log.info("print batch %s is not waiting to be merged; nothing to do", batch_id)
@@ -325,16 +336,19 @@ def merge(batch_id: int, claim_id: str) -> str:
                 continue
             try:
                 readers = [PdfReader(io.BytesIO(plans.pdf_bytes(d) or b"")) for d in documents]
-                pages = [page for reader in readers for page in reader.pages]
+                parts = [list(reader.pages) for reader in readers]
             except (PdfReadError, ValueError, OSError) as exc:
                 outcomes[item.id] = (LEFT_OUT, f"render failed: unreadable PDF ({exc})", None)
                 continue
-            for page in pages:
-                writer.add_page(page)
-            if batch.duplex and len(pages) % 2 == 1:
-                _blank_like(writer)
-                blanks += 1
-            outcomes[item.id] = (PRINTED, None, len(pages))
+            pages = 0
+            for part in parts:
+                for page in part:
+                    writer.add_page(page)
+                pages += len(part)
+                for _ in range(blanks_after(len(part), batch.duplex)):
+                    _blank_like(writer)
+                    blanks += 1
+            outcomes[item.id] = (PRINTED, None, pages)
         out = io.BytesIO()
         if writer.pages:
             writer.write(out)
