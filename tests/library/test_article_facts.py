@@ -312,3 +312,18 @@ def test_cautions_cover_the_issue_examples():
     assert "anticoagulants" in CATALOG.exercise("foam_roll_quadriceps").cautions
     assert "neck_pain" in CATALOG.exercise("shrug").cautions
     assert "pregnancy" in CATALOG.exercise("hollow_body_hold").cautions
+
+
+def test_an_exercise_held_lying_on_the_back_carries_the_pregnancy_caution():
+    # ACOG 2020 / RCOG: no lying flat on the back for long after about 16-20 weeks. A supine
+    # hold (the time is spent on the back) carries the caution; short sets of supine reps with
+    # the hips lifted (the glute bridge) are kept with a note on the pregnant client's plan.
+    supine = {slug for slug, ex in CATALOG.exercises.items() if ex.supine}
+    assert {"glute_bridge", "single_leg_glute_bridge", "dead_bug", "hollow_body_hold"} <= supine
+    assert "hip_thrust" not in supine  # upper back on a bench: not lying flat
+    for slug in supine:
+        exercise = CATALOG.exercise(slug)
+        if exercise.dose.hold_seconds is not None:
+            assert "pregnancy" in exercise.cautions, slug
+    assert "pregnancy" in CATALOG.exercise("single_leg_glute_bridge").cautions
+    assert "pregnancy" not in CATALOG.exercise("glute_bridge").cautions

@@ -229,6 +229,22 @@ def test_an_exercise_with_a_client_caution_is_never_chosen():
     assert draft.cautions == ("pregnancy",)
 
 
+def test_a_pregnant_client_with_weak_glutes_gets_glute_work_off_the_back():
+    # physiotherapist review: no single-leg bridge held on the back, but glute work still
+    # comes (standing and side-lying), and a short two-leg bridge is kept with a note
+    pregnant = BuildOptions(cautions=frozenset({"pregnancy"}))
+    draft = build_program(["weak_glutes"], CAT, pregnant)
+    chosen = slugs(draft)
+    assert "single_leg_glute_bridge" not in chosen
+    assert {"split_squat", "clamshell"} <= set(chosen)
+    for item in draft.items:
+        exercise = CAT.exercise(item.exercise_slug)
+        assert "pregnancy" not in exercise.cautions
+        assert ("rest lying on your side" in item.notes) == exercise.supine, item.exercise_slug
+    not_pregnant = build_program(["weak_glutes"], CAT)
+    assert not any("rest lying on your side" in item.notes for item in not_pregnant.items)
+
+
 def test_a_target_with_nothing_safe_left_is_skipped_with_a_reason():
     draft = build_program(
         ["weak_hamstrings", "weak_core"],

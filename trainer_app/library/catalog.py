@@ -308,6 +308,9 @@ class Exercise(Strict):
     ] = ()
     # A movement-learning drill never stands alone as an imbalance's strengthening work.
     drill: Flag = False
+    # Done lying flat on the back: held there for long it carries the pregnancy caution;
+    # short sets are kept for a pregnant client with a note (see the exercises file).
+    supine: Flag = False
     # Questionnaire observations made while the client does this exercise: a positive one
     # (e.g. the lower back lifts in the dead bug) keeps its harder versions out.
     tested_by: Annotated[tuple[Slug, ...], AfterValidator(unique)] = ()

@@ -50,6 +50,13 @@ MIN_SETS_TO_ADD = 3  # a set is added only from 3 sets up: +1 set is then at mos
 SECONDS_PER_REP = 4
 SETUP_SECONDS = 30
 TRACK_PROGRESS_TIP = "track_progress"
+PREGNANCY = "pregnancy"
+# A short exercise on the back kept for a pregnant client (ACOG Committee Opinion 804, 2020:
+# avoid lying flat on the back for long after the first trimester): in the client's words.
+SUPINE_PREGNANCY_NOTE = (
+    "Keep each set short and rest lying on your side between sets; if lying on your back "
+    "makes you feel dizzy, sick or short of breath, roll onto your side and tell your trainer."
+)
 DRAFT_SCHEMA = 2
 
 
@@ -824,6 +831,8 @@ def _notes(pick: _Pick, weak_side: str | None, asymmetric: bool, options: BuildO
             )
         else:
             notes.append(f"Start with the weaker side and match its {what} on the other side.")
+    if PREGNANCY in options.cautions and ex.supine and PREGNANCY not in ex.cautions:
+        notes.append(SUPINE_PREGNANCY_NOTE)
     if pick.over_level:
         notes.append(
             f"Rated {ex.level}, above the {options.level} level: no easier variant fits the "
