@@ -62,7 +62,7 @@ def complete_raw(q, **overrides):
 
 
 def test_default_questionnaire_is_versioned_and_cached(q):
-    assert q.version == "2026.12.4"
+    assert q.version == "2026.12.5"
     assert default_questionnaire() is q
 
 

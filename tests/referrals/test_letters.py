@@ -255,3 +255,64 @@ def test_send_again_is_recorded_before_it_is_enqueued_and_sends_once(
         again = db.session.scalars(select(Delivery).where(Delivery.id != bounced_id)).all()
     assert len(again) == 1 and again[0].referral_letter_id == letter.id
     assert enqueued == [("delivery.send", again[0].id, "queued")]
+
+
+def test_letter_gives_the_relevant_negatives_and_the_programme_on_hold(
+    app, client, auth, factories
+):
+    # physiotherapist review: a doctor wants the red-flag questions answered no as well (the
+    # relevant negatives, in clinical terms) and whether the client exercises with us now
+    auth.login(name="Tess Trainer", clinic_name="Harbour Physio")
+    person = factories.client_record(auth.user, name="Jon Berg")
+    response = client.post(f"/assessments/new/{person.id}", data=valid_answers())
+    first = int(response.headers["Location"].partition("#")[0].rsplit("/", 1)[1])
+    client.post(f"/assessments/{first}/confirm", data={"imbalances": ["weak_glutes"]})
+    built = client.post(
+        f"/programs/new/{first}",
+        data={
+            "level": "beginner",
+            "sessions_per_week": 3,
+            "weeks": 4,
+            "max_exercises": 8,
+            "equipment": ["mat", "none"],
+            "title": "Glutes block one",
+        },
+    )
+    assert built.status_code == 302, text(built)
+    response = client.post(
+        f"/assessments/new/{person.id}", data=valid_answers(saddle_numbness="yes")
+    )
+    flagged = int(response.headers["Location"].partition("#")[0].rsplit("/", 1)[1])
+    client.post(f"/referrals/assessments/{flagged}", data={"request_key": "letter-key-000020"})
+    (letter,) = letters(app)
+    assert letter.status == "ready", letter.error
+    pdf = client.get(f"/referrals/{letter.id}/download").get_data()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    words = pdf_text(pdf)
+    negatives = words[words.index("Relevant negatives") :]
+    for term in (
+        "No bladder or bowel dysfunction",
+        "No progressive or bilateral lower-limb neurological deficit",
+        "No history of cancer",
+        "No unexplained weight loss",
+        "No constant non-mechanical night or rest pain",
+        "No fever, night sweats or systemic malaise",
+        "First onset of back pain between 20 and 50 years of age",
+    ):
+        assert term in negatives, term
+    assert "No saddle anaesthesia" not in words  # answered yes: a red flag, not a negative
+    assert "Saddle anaesthesia reported" in words
+    started = format_local(utcnow(), None, "long_date")
+    assert f"Exercise programme with us: “Glutes block one”, started {started}" in words
+    assert "It is on hold, and no plan is printed or sent, until clearance is recorded" in words
+
+
+def test_letter_says_when_the_client_has_no_programme_yet(app, client, flagged):
+    _, assessment_id = flagged
+    client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000030"}
+    )
+    (letter,) = letters(app)
+    words = pdf_text(client.get(f"/referrals/{letter.id}/download").get_data())
+    assert "Maria Jensen has no exercise programme with us yet" in words
+    assert "No history of cancer" not in words and "No bladder or bowel dysfunction" in words

@@ -95,6 +95,8 @@ class RedFlagQuestion(Question):
     client_text: Short
     # The finding in the clinical terms a doctor reads on the referral letter.
     clinical_text: Short
+    # The same question answered no, as a relevant negative on the referral letter.
+    negative_text: Short
 
 
 class HealthQuestion(Question):

@@ -21,6 +21,7 @@ from trainer_app.extensions import db
 from trainer_app.jobs import Heartbeat, claim, finish, record_once, take_due
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING
 from trainer_app.plans.render import RenderError, fingerprint, render_referral
+from trainer_app.programs.models import Program
 from trainer_app.referrals.models import ReferralLetter
 from trainer_app.tenancy import clinic_key
 from trainer_app.timeutil import format_local, utcnow
@@ -39,7 +40,9 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
 
     The letter is read by a doctor: each red flag in clinical terms, with the question the
     client answered "yes" to quoted, grouped by urgency (most urgent first) with what is asked
-    of the doctor; no scores, thresholds or exercise findings.
+    of the doctor; the relevant negatives (the red-flag questions answered no); whether the
+    client has an exercise program with us (on hold until cleared); no scores, thresholds or
+    exercise findings.
     """
     questionnaire = default_questionnaire()
     levels = questionnaire.red_flags.levels
@@ -66,6 +69,13 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
                 "findings": findings,
             }
         )
+    # relevant negatives: the red-flag questions asked at this assessment and answered no
+    answers = assessment.answers or {}
+    negatives = [
+        q.negative_text
+        for q in questionnaire.red_flags.questions
+        if answers.get(q.id) is False or str(answers.get(q.id)).strip().lower() == "no"
+    ]
     zone = clinic.time_zone
     client = assessment.client
     return {
@@ -81,7 +91,23 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
         "assessed_on": format_local(assessment.created_at, zone, "long_date"),
         "urgency": groups[0]["urgency"] if groups else "unknown",
         "groups": groups,
+        "negatives": negatives,
+        "program": current_program(assessment, zone),
     }
+
+
+def current_program(assessment: Assessment, zone: str | None) -> dict | None:
+    """The client's exercise program with us (the newest), for the doctor: its name and the
+    day it started; it is on hold until the clearance is recorded. None if they have none."""
+    program = db.session.scalar(
+        select(Program)
+        .where(Program.clinic_id == assessment.clinic_id, Program.client_id == assessment.client_id)
+        .order_by(Program.created_at.desc(), Program.id.desc())
+        .limit(1)
+    )
+    if program is None:
+        return None
+    return {"title": program.title, "started": format_local(program.created_at, zone, "long_date")}
 
 
 def _context_for(letter: ReferralLetter) -> dict:
