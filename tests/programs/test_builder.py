@@ -25,6 +25,7 @@ from trainer_app.programs.builder import (
     Evidence,
     Measured,
     NotCovered,
+    PainTest,
     ProgramDraft,
     Target,
     build_program,
@@ -753,6 +754,51 @@ def test_a_test_stopped_by_pain_keeps_its_movement_family_out():
     assert not {"plank", "knee_plank", "plank_shoulder_taps"} & set(slugs(draft))
     assert "dead_bug" in slugs(draft)
     assert any("stopped by pain: Front plank hold" in line for line in draft.summary)
+
+
+TRUNK_HOLDS = {
+    "plank",
+    "knee_plank",
+    "side_plank",
+    "side_plank_knees",
+    "hollow_body_hold",
+    "tuck_hollow_hold",
+}
+
+
+def test_a_hold_stopped_by_pain_holds_back_every_hold_loading_that_region():
+    # physiotherapist review: a front plank stopped by pain holds back the other trunk holds
+    # (side planks, hollow holds) even when the trainer confirms a weak core anyway, pending a
+    # clinician's look; trunk work moved with control (dead bug, bird dog) stays
+    measured = Measured(
+        painful={"Front plank hold": ("plank", "knee_plank")},
+        pain_tests={"Front plank hold": PainTest("trunk", "seconds", ("abdominals",))},
+    )
+    side = Evidence("Left side plank held 12 s (marked; threshold under 30 s)", ("obliques",))
+    draft = build_program(
+        [Target("weak_core", evidence=(side,))], CAT, BuildOptions(max_exercises=10), measured
+    )
+    chosen = set(slugs(draft))
+    assert not chosen & TRUNK_HOLDS and "plank_shoulder_taps" not in chosen
+    assert chosen & {"dead_bug", "bird_dog"}
+    line = next(line for line in draft.summary if "Front plank hold" in line)
+    assert "Holds loading the trunk (" in line and "Side plank" in line
+    assert "pending a clinician's look" in line
+
+
+def test_repetitions_stopped_by_pain_hold_back_work_for_the_muscles_tested():
+    measured = Measured(
+        painful={"Single-leg hamstring bridge repetitions": ("single_leg_hamstring_bridge",)},
+        pain_tests={
+            "Single-leg hamstring bridge repetitions": PainTest(
+                "lower_body", "reps", ("hamstrings",)
+            )
+        },
+    )
+    draft = build_program(["weak_glutes"], CAT, BuildOptions(max_exercises=10), measured)
+    for slug in slugs(draft):
+        assert "hamstrings" not in CAT.exercise(slug).target_muscles, slug
+    assert {"clamshell", "split_squat"} <= set(slugs(draft))
 
 
 def test_a_short_front_plank_caps_the_hollow_hold_and_goals_are_harder_exercises():

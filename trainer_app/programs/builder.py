@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trainer_app.library.catalog import (
+    BODY_REGIONS,
     EQUIPMENT,
     REGIONS,
     Catalog,
@@ -91,6 +92,15 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class PainTest:
+    """How a test stopped by pain loaded the body: where, and with a hold or repetitions."""
+
+    region: str | None = None  # lower_body | trunk | upper_body
+    unit: str = ""  # seconds (a timed hold) | reps | "" (an observation)
+    muscles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Measured:
     """What the assessment measured beyond the findings: capacities and tight muscles."""
 
@@ -101,6 +111,8 @@ class Measured:
     # test label -> exercises it stands for: a test stopped by pain keeps their movement
     # families out of the automatic choice until the cause is known
     painful: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # test label -> how it loaded the body: work loading that region the same way waits too
+    pain_tests: Mapping[str, PainTest] = field(default_factory=dict)
     # exercise -> a positive observation made while doing it (the lower back lifts in the
     # dead bug): its harder versions wait; filled by the builder from the targets' findings
     failed: Mapping[str, str] = field(default_factory=dict)
@@ -263,10 +275,12 @@ def measured_from_result(
     low: float = 0.6,
     high: float = 0.7,
     painful: Mapping[str, tuple[str, ...]] | None = None,
+    pain_tests: Mapping[str, PainTest] | None = None,
 ) -> Measured:
     """Capacities and tight muscles from a scored assessment result.
 
     :param painful: test label -> the exercises it stands for, for tests stopped by pain.
+    :param pain_tests: test label -> the region and kind of load of those tests.
     """
     capacities = {
         c.exercise: Capacity(c.amount, c.unit, c.text, str(getattr(c, "indicator", "") or ""))
@@ -282,8 +296,45 @@ def measured_from_result(
                 f"{known}; {evidence[:1].lower()}{evidence[1:]}" if known else evidence
             )
     return Measured(
-        capacities=capacities, tight=tight, low=low, high=high, painful=dict(painful or {})
+        capacities=capacities,
+        tight=tight,
+        low=low,
+        high=high,
+        painful=dict(painful or {}),
+        pain_tests=dict(pain_tests or {}),
     )
+
+
+def held_by_pain(label: str, catalog: Catalog, measured: Measured) -> tuple[str, ...]:
+    """Strengthening exercises a test stopped by pain keeps out of the automatic choice until
+    a clinician has looked at that pain (library order).
+
+    The movement families the test stands for, and work loading the test's body region the
+    way the test did: after a painful timed hold every hold of that region (a plank stopped
+    by pain holds back the knee plank, side planks and hollow holds; dead bugs and bird dogs,
+    moved with control rather than held, stay), after painful repetitions every exercise of
+    that region for the muscles tested. Physiotherapist review; field rule of thumb.
+    """
+    held = {
+        member.slug
+        for slug in measured.painful.get(label, ())
+        if slug in catalog.exercises
+        for member in catalog.family(slug)
+    }
+    test = measured.pain_tests.get(label)
+    for ex in catalog.exercises.values():
+        if test is None or ex.kind != "strength" or not test.region or ex.region != test.region:
+            continue
+        hold = test.unit == "seconds" and ex.dose.hold_seconds is not None
+        reps = test.unit == "reps" and bool(set(test.muscles) & set(ex.target_muscles))
+        if hold or reps:
+            held.add(ex.slug)
+    return tuple(slug for slug in catalog.exercises if slug in held)
+
+
+def pain_labels(measured: Measured) -> tuple[str, ...]:
+    """The tests stopped by pain, in the order the assessment recorded them."""
+    return tuple(dict.fromkeys([*measured.painful, *measured.pain_tests]))
 
 
 # --------------------------------------------------------------------------- choosing
@@ -873,11 +924,7 @@ def build_program(
     _check_options(options)
     wanted = _targets(targets, catalog)
     painful = {
-        member.slug
-        for slugs in measured.painful.values()
-        for slug in slugs
-        if slug in catalog.exercises
-        for member in catalog.family(slug)
+        slug for label in pain_labels(measured) for slug in held_by_pain(label, catalog, measured)
     }
     options = replace(options, exclude=options.exclude | painful)
     observed = {e.indicator: e.text for t in wanted for e in t.evidence if e.indicator}
@@ -1090,9 +1137,8 @@ def _uncovered(
     if by_pain:
         tests = [
             label
-            for label, slugs in measured.painful.items()
-            if {m.slug for s in slugs if s in catalog.exercises for m in catalog.family(s)}
-            & set(by_pain)
+            for label in pain_labels(measured)
+            if set(held_by_pain(label, catalog, measured)) & set(by_pain)
         ] or ["test"]
         ruled_out = _and(sorted({_lower_first(n) for n in by_pain.values()}))
         pain = (
@@ -1114,6 +1160,24 @@ def _uncovered(
     if pain:
         text += f" {pain}"
     return text
+
+
+def pain_hold_text(label: str, catalog: Catalog, measured: Measured) -> str:
+    """The trainer's line about a test stopped by pain: the test, the region, what waits."""
+    test = measured.pain_tests.get(label) or PainTest()
+    names = _and([catalog.exercises[s].name for s in held_by_pain(label, catalog, measured)])
+    region = BODY_REGIONS.get(test.region or "", "").lower()
+    if region and test.unit == "seconds":
+        what = f"Holds loading the {region}"
+    elif region and test.unit == "reps":
+        what = f"Work loading the {_regions(test.muscles)} ({region})"
+    else:
+        what = "Its movements"
+    return (
+        f"Left out because the test was stopped by pain: {label}. {what}"
+        f"{f' ({names})' if names else ''} were held back pending a clinician's look at that "
+        "pain; they are not chosen automatically."
+    )
 
 
 def _and(words: Sequence[str]) -> str:
@@ -1255,12 +1319,8 @@ def _summary(
             else "a third of the session"
         )
         lines.append(f"Some release work was left out to keep it to {share}.")
-    if measured.painful:
-        lines.append(
-            "Left out because the test was stopped by pain: "
-            + "; ".join(measured.painful)
-            + ". Find the cause before loading these movements."
-        )
+    for label in pain_labels(measured):
+        lines.append(pain_hold_text(label, catalog, measured))
     if options.cautions:
         labels = [
             catalog.cautions[c].label.lower() if c in catalog.cautions else c

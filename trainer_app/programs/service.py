@@ -25,7 +25,7 @@ from trainer_app.assessments.service import (
 )
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
-from trainer_app.library.catalog import Catalog, Exercise
+from trainer_app.library.catalog import BODY_REGIONS, Catalog, Exercise
 from trainer_app.programs import builder
 from trainer_app.programs.builder import BuildOptions, ProgramDraft, ProgramItem
 from trainer_app.programs.models import Program, ProgramTemplate, ProgramVersion
@@ -140,6 +140,30 @@ def client_cautions(assessment: Assessment | None) -> frozenset[str]:
     return frozenset(c.caution for c in assessment_result(assessment).cautions)
 
 
+def pain_tests(result: AssessmentResult) -> dict[str, builder.PainTest]:
+    """Tests stopped by pain, each with the region and the kind of load it put there."""
+    q = default_questionnaire()
+    out: dict[str, builder.PainTest] = {}
+    for m in result.measurements:
+        if m.status != "unable_pain":
+            continue
+        try:
+            ind = q.indicator(m.indicator)
+        except KeyError:
+            continue  # a test of an older questionnaire
+        unit = {"seconds": "seconds", "reps": "reps"}.get(ind.type, "")
+        out.setdefault(ind.label, builder.PainTest(ind.region, unit, tuple(ind.muscles)))
+    return out
+
+
+def measured_of(result: AssessmentResult) -> builder.Measured:
+    """What the builder reads from an assessment: capacities, tight muscles, pain."""
+    q = default_questionnaire()
+    return builder.measured_from_result(
+        result, q.dosing.low, q.dosing.high, painful_tests(result), pain_tests(result)
+    )
+
+
 def painful_tests(result: AssessmentResult) -> dict[str, tuple[str, ...]]:
     """Tests stopped by pain, each with the exercises it stands for (from the questionnaire)."""
     q = default_questionnaire()
@@ -166,10 +190,7 @@ def draft_for(assessment: Assessment, catalog: Catalog, options: BuildOptions) -
     """
     result = assessment_result(assessment)
     targets = builder.targets_from_scores(result.imbalances, assessment.confirmed_imbalances or [])
-    q = default_questionnaire()
-    measured = builder.measured_from_result(
-        result, q.dosing.low, q.dosing.high, painful_tests(result)
-    )
+    measured = measured_of(result)
     options = replace(options, cautions=options.cautions | client_cautions(assessment))
     return builder.build_program(targets, catalog, options, measured)
 
@@ -331,15 +352,49 @@ def apply_edits(draft: ProgramDraft, edits: Sequence[ItemEdit]) -> ProgramDraft:
     return replace(draft, items=items, session_minutes=builder.estimate_minutes(items))
 
 
-def caution_conflicts(exercise: Exercise, cautions: frozenset[str] | set[str]) -> tuple[str, ...]:
-    """The client's cautions this exercise carries (slugs, in the exercise's order)."""
-    return tuple(c for c in exercise.cautions if c in cautions)
+# An exercise held back because a test loading its region was stopped by pain is
+# acknowledged like a caution; its item records this pseudo-caution: "pain:<region>".
+PAIN_PREFIX = "pain:"
 
 
-def program_cautions(program: Program) -> frozenset[str]:
-    """The client's cautions for a program: from its assessment, else the client's latest
-    assessment (a program started from a template or a copy), else as recorded at build."""
-    assessment = program.assessment or db.session.scalar(
+@dataclass(frozen=True)
+class PainHold:
+    """A test stopped by pain and the work it holds back until a clinician has looked."""
+
+    test: str
+    region: str | None
+    text: str  # the trainer's line: the test, the region, the exercises held back
+    exercises: tuple[str, ...]  # slugs
+
+    @property
+    def slug(self) -> str:
+        return f"{PAIN_PREFIX}{self.region or 'movement'}"
+
+
+def caution_label(slug: str, catalog: Catalog) -> str:
+    """A caution's label, including the pain pseudo-caution of an exercise held back."""
+    if slug in catalog.cautions:
+        return catalog.cautions[slug].label
+    if slug.startswith(PAIN_PREFIX):
+        region = BODY_REGIONS.get(slug[len(PAIN_PREFIX) :], "its movement").lower()
+        return f"A test loading the {region} was stopped by pain (held back for a clinician's look)"
+    return slug
+
+
+def caution_conflicts(
+    exercise: Exercise,
+    cautions: frozenset[str] | set[str],
+    pain: Sequence[PainHold] = (),
+) -> tuple[str, ...]:
+    """The client's cautions this exercise carries (slugs, in the exercise's order), then the
+    pain holds that hold it back."""
+    held = tuple(dict.fromkeys(h.slug for h in pain if exercise.slug in h.exercises))
+    return tuple(c for c in exercise.cautions if c in cautions) + held
+
+
+def _program_assessment(program: Program) -> Assessment | None:
+    """The program's assessment, else the client's latest (a template or a copy)."""
+    return program.assessment or db.session.scalar(
         select(Assessment)
         .where(
             Assessment.clinic_id == program.clinic_id,
@@ -348,9 +403,37 @@ def program_cautions(program: Program) -> frozenset[str]:
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())
         .limit(1)
     )
+
+
+def program_cautions(program: Program) -> frozenset[str]:
+    """The client's cautions for a program: from its assessment, else the client's latest
+    assessment (a program started from a template or a copy), else as recorded at build."""
+    assessment = _program_assessment(program)
     if assessment is not None:
         return client_cautions(assessment)
     return frozenset(draft_of(program.latest).cautions)
+
+
+def pain_holds_of(result: AssessmentResult, catalog: Catalog) -> list[PainHold]:
+    """The assessment's tests stopped by pain, each with the work it holds back."""
+    measured = measured_of(result)
+    return [
+        PainHold(
+            test=label,
+            region=(measured.pain_tests.get(label) or builder.PainTest()).region,
+            text=builder.pain_hold_text(label, catalog, measured),
+            exercises=builder.held_by_pain(label, catalog, measured),
+        )
+        for label in builder.pain_labels(measured)
+    ]
+
+
+def program_pain_holds(program: Program, catalog: Catalog) -> list[PainHold]:
+    """The pain holds of the program's assessment (else the client's latest)."""
+    assessment = _program_assessment(program)
+    if assessment is None:
+        return []
+    return pain_holds_of(assessment_result(assessment), catalog)
 
 
 def item_for_exercise(
@@ -401,17 +484,19 @@ def add_exercise(
     cautions: frozenset[str] = frozenset(),
     acknowledged: bool = False,
     labels: dict[str, str] | None = None,
+    pain: Sequence[PainHold] = (),
 ) -> ProgramDraft:
     """The draft with the exercise added at the end (release work goes after the other release).
 
     :param cautions: the client's reported cautions; an exercise carrying one needs
         ``acknowledged`` and keeps the acknowledged cautions on its item.
+    :param pain: the tests stopped by pain: an exercise one holds back is acknowledged too.
     :raise ProgramError: the exercise is already in the program.
     :raise CautionNotAcknowledged: it carries a client caution and was not acknowledged.
     """
     if any(item.exercise_slug == exercise.slug for item in draft.items):
         raise ProgramError(f"{exercise.name} is already in this program.")
-    conflicts = caution_conflicts(exercise, cautions)
+    conflicts = caution_conflicts(exercise, cautions, pain)
     if conflicts and not acknowledged:
         names = labels or {}
         raise CautionNotAcknowledged(exercise, [names.get(c, c) for c in conflicts])

@@ -190,6 +190,7 @@ def _page_context(program: Program, version: ProgramVersion) -> dict:
         "assessed": program.assessment is not None,
         "pain": pain,
         "caution_labels": {slug: c.label for slug, c in catalog.cautions.items()},
+        "pain_holds": service.program_pain_holds(program, catalog),
     }
 
 
@@ -272,12 +273,29 @@ def _renumber(entries: list) -> None:
         entry.form.position.raw_data = [str(position)]
 
 
+def _labels(catalog: Catalog, pain) -> dict[str, str]:
+    """Caution slug -> label for the warnings, with the tests stopped by pain."""
+    labels = {slug: c.label for slug, c in catalog.cautions.items()}
+    for hold in pain:
+        labels.setdefault(
+            hold.slug,
+            f"{hold.test} was stopped by pain: this work is held back pending a clinician's look",
+        )
+    return labels
+
+
+@bp.app_template_global()
+def caution_label(slug: str) -> str:
+    """A caution acknowledged on an item, as words (tests stopped by pain included)."""
+    return service.caution_label(slug, clinic_catalog(current_clinic_id()))
+
+
 def _added_by() -> str:
     return f"Added by {current_user.name}"
 
 
 def _working_draft(
-    base: ProgramDraft, form: EditForm, catalog: Catalog, cautions: frozenset[str]
+    base: ProgramDraft, form: EditForm, catalog: Catalog, cautions: frozenset[str], pain=()
 ) -> ProgramDraft:
     """The base version's draft plus the exercises added in this edit (nothing is stored).
 
@@ -285,7 +303,7 @@ def _working_draft(
 
     :raise service.ProgramError: an added exercise's caution was not acknowledged.
     """
-    labels = {slug: c.label for slug, c in catalog.cautions.items()}
+    labels = _labels(catalog, pain)
     draft = base
     present = {item.exercise_slug for item in base.items}
     for entry in list(form.items.entries):
@@ -304,13 +322,19 @@ def _working_draft(
             cautions=cautions,
             acknowledged=bool(sub.acknowledged.data),
             labels=labels,
+            pain=pain,
         )
         present.add(slug)
     return draft
 
 
 def _add_to_form(
-    form: EditForm, draft: ProgramDraft, catalog: Catalog, cautions: frozenset[str], slug: str
+    form: EditForm,
+    draft: ProgramDraft,
+    catalog: Catalog,
+    cautions: frozenset[str],
+    slug: str,
+    pain=(),
 ) -> str:
     """Append a library exercise to the unsaved form; returns what to tell the trainer.
 
@@ -329,14 +353,14 @@ def _add_to_form(
             raise service.ProgramError(f"{exercise.name} is already in this program.")
     reason = request.form.get(f"add_reason-{slug}", "").strip()[:NOTE_MAX]
     acknowledged = bool(request.form.get(f"add_ack-{slug}"))
-    labels = {s: c.label for s, c in catalog.cautions.items()}
     grown = service.add_exercise(
         draft,
         exercise,
         reason or _added_by(),
         cautions=cautions,
         acknowledged=acknowledged,
-        labels=labels,
+        labels=_labels(catalog, pain),
+        pain=pain,
     )
     item = next(i for i in grown.items if i.exercise_slug == slug)
     form.items.append_entry(
@@ -410,15 +434,16 @@ def _render_edit(
     catalog = clinic_catalog(current_clinic_id())
     search, results = _search(catalog, request.form if request.method == "POST" else request.args)
     cautions = service.program_cautions(program)
+    pain = service.program_pain_holds(program, catalog)
     try:
-        draft = _working_draft(base, form, catalog, cautions)
+        draft = _working_draft(base, form, catalog, cautions, pain)
     except service.ProgramError:
         # a forged form: show the saved version again rather than guess
         form.fill(base.items, form.base_version.data)
         draft = base
-    labels = {slug: c.label for slug, c in catalog.cautions.items()}
+    labels = _labels(catalog, pain)
     conflicts = {
-        ex.slug: [labels.get(c, c) for c in service.caution_conflicts(ex, cautions)]
+        ex.slug: [labels.get(c, c) for c in service.caution_conflicts(ex, cautions, pain)]
         for ex in (results or [])
     }
     in_program = {
@@ -464,6 +489,7 @@ def edit(program_id: int):
     base = service.draft_of(_version(program, base_number))
     catalog = clinic_catalog(current_clinic_id())
     cautions = service.program_cautions(program)
+    pain = service.program_pain_holds(program, catalog)
 
     if request.form.get("find") or request.form.get("add") or request.form.get("move"):
         # work on the unsaved form only: nothing is validated or stored here
@@ -473,9 +499,9 @@ def edit(program_id: int):
             flash("Order changed. Save to keep it.", "info")
         elif request.form.get("add"):
             try:
-                draft = _working_draft(base, form, catalog, cautions)
+                draft = _working_draft(base, form, catalog, cautions, pain)
                 slug = request.form["add"]
-                panel = ("success", _add_to_form(form, draft, catalog, cautions, slug))
+                panel = ("success", _add_to_form(form, draft, catalog, cautions, slug, pain))
             except service.CautionNotAcknowledged as exc:
                 panel = ("danger", str(exc))
             except service.ProgramError as exc:
@@ -484,7 +510,7 @@ def edit(program_id: int):
 
     valid = form.validate()
     try:
-        draft = _working_draft(base, form, catalog, cautions)
+        draft = _working_draft(base, form, catalog, cautions, pain)
     except service.ProgramError as exc:
         flash(str(exc), "danger")
         return _render_edit(program, form, base, 409, unsaved=True)
@@ -514,7 +540,7 @@ def edit(program_id: int):
             program,
             expected,
             new_draft,
-            note=_change_note(form.change_note.data, new_draft, base, labels=catalog.cautions),
+            note=_change_note(form.change_note.data, new_draft, base, catalog=catalog),
             user_id=current_user.id,
         )
     except service.StaleVersion:
@@ -534,14 +560,14 @@ def edit(program_id: int):
     return redirect(url_for("programs.detail", program_id=program.id))
 
 
-def _change_note(note: str, new: ProgramDraft, base: ProgramDraft, *, labels) -> str:
+def _change_note(note: str, new: ProgramDraft, base: ProgramDraft, *, catalog: Catalog) -> str:
     """The trainer's note, plus who acknowledged a caution on an exercise added by hand."""
     before = {item.exercise_slug for item in base.items}
     acknowledged = [
         item for item in new.items if item.exercise_slug not in before and item.cautions
     ]
     for item in acknowledged:
-        names = "; ".join((labels[c].label if c in labels else c).lower() for c in item.cautions)
+        names = "; ".join(service.caution_label(c, catalog).lower() for c in item.cautions)
         note += f" ({item.name}: caution acknowledged by {current_user.name}: {names})"
     return note
 
