@@ -17,8 +17,16 @@ from trainer_app.assessments.service import body_map_regions
 from trainer_app.library.catalog import REGIONS, Catalog, dose_text
 from trainer_app.library.poses import default_poses
 from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
-from trainer_app.programs.builder import ProgramItem, diff_items, draft_from_dict, item_dose_text
+from trainer_app.programs.builder import (
+    ProgramDraft,
+    ProgramItem,
+    diff_items,
+    draft_from_dict,
+    item_dose_text,
+    left_out_by_cautions,
+)
 from trainer_app.programs.models import ProgramVersion
+from trainer_app.programs.service import pain_holds_of
 from trainer_app.timeutil import format_local
 
 SAFETY_NOTE = (
@@ -135,6 +143,52 @@ def _finding(finding) -> dict:
     }
 
 
+def _not_covered_why(name: str, draft: ProgramDraft) -> str:
+    """Why a finding has no exercise in the plan: the builder's line about it, else the edit."""
+    for line in draft.summary[1:]:
+        if line.startswith(name) and ("not covered" in line or "no exercise was chosen" in line):
+            return line
+    return "No exercise for it is in this version of the program (taken out when it was edited)."
+
+
+def clinician_notes(
+    draft: ProgramDraft,
+    catalog: Catalog,
+    *,
+    cautions: set[str],
+    confirmed: list[str],
+    flagged: list[str],
+) -> dict:
+    """The clinician copy's health cautions (with the exercises they kept out) and the findings
+    the plan does not cover, each with why; nothing of this reaches the client copy."""
+    worked_on = {item.imbalance for item in draft.items}
+    in_plan = {item.exercise_slug for item in draft.items}
+    consider = list(dict.fromkeys([*confirmed, *flagged]))
+    left_out = left_out_by_cautions(consider, catalog, cautions)
+    caution_rows = [
+        {
+            "label": catalog.cautions[c].label if c in catalog.cautions else c,
+            "left_out": [
+                catalog.exercises[slug].name for slug in left_out.get(c, ()) if slug not in in_plan
+            ],
+            "acknowledged": [item.name for item in draft.items if c in item.cautions],
+        }
+        for c in sorted(cautions)
+    ]
+    not_covered = []
+    for slug in consider:
+        im = catalog.imbalances.get(slug)
+        if im is None or slug in worked_on:
+            continue
+        why = (
+            _not_covered_why(im.name, draft)
+            if slug in confirmed
+            else "Flagged by the assessment, but not chosen by the trainer for this program."
+        )
+        not_covered.append({"name": im.name, "why": why})
+    return {"cautions": caution_rows, "not_covered": not_covered}
+
+
 def plan_context(
     version: ProgramVersion,
     *,
@@ -162,10 +216,15 @@ def plan_context(
     weak: list[str] = []
     overactive: list[str] = []
     cautions = set(draft.cautions)  # as reported when the program was built
+    flagged: list[str] = []
+    pain: list[str] = []
     if program.assessment is not None:
         result = result_from_dict(program.assessment.result)
         cautions |= {c.caution for c in result.cautions}
         chosen = program.assessment.confirmed_imbalances or targets
+        flagged = [item.slug for item in result.imbalances if item.flagged]
+        if audience == CLINICIAN_COPY:
+            pain = [hold.text for hold in pain_holds_of(result, catalog)]
         for item in result.imbalances:
             if item.slug in chosen and audience == CLINICIAN_COPY:
                 findings.append(
@@ -177,11 +236,20 @@ def plan_context(
                 )
         targets = list(chosen)
         weak, overactive = body_map_regions(result, catalog, targets)
+    # "What we work on" names only what the plan's exercises work on: a finding left
+    # uncovered (every exercise ruled out by a caution or by pain) is not promised to the client
+    worked_on = {item.imbalance for item in draft.items}
     focus = [
         {"name": catalog.imbalances[slug].name, "why": catalog.imbalances[slug].client_why or ""}
         for slug in targets
-        if slug in catalog.imbalances
+        if slug in catalog.imbalances and slug in worked_on
     ]
+    clinical = (
+        clinician_notes(draft, catalog, cautions=cautions, confirmed=targets, flagged=flagged)
+        if audience == CLINICIAN_COPY
+        else {"cautions": [], "not_covered": []}
+    )
+    clinical["pain"] = pain
     pictures = pictures or {}
     items = []
     for item in draft.items:
@@ -220,6 +288,7 @@ def plan_context(
         },
         "focus": focus,
         "findings": findings,
+        "clinical": clinical,
         "body_map": {"weak": weak, "overactive": overactive},
         "items": items,
         "tips": tips,

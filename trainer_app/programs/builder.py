@@ -1231,6 +1231,29 @@ def _hold_caps(
     return out
 
 
+def left_out_by_cautions(
+    targets: Iterable[str], catalog: Catalog, cautions: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """Caution slug -> the exercises for these imbalances that carry it (library order):
+    what the client's cautions kept out of the automatic choice, for the clinician."""
+    wanted = set(cautions)
+    slugs: list[str] = []
+    for slug in targets:
+        im = catalog.imbalances.get(slug)
+        if im is not None:
+            slugs += [
+                ex.slug for kind in ("strength", "release") for ex in _pool(im, kind, catalog)
+            ]
+    out: dict[str, tuple[str, ...]] = {}
+    for caution in sorted(wanted):
+        out[caution] = tuple(
+            ex.slug
+            for ex in catalog.exercises.values()
+            if ex.slug in slugs and caution in ex.cautions
+        )
+    return out
+
+
 def _blocked_by_cautions(target: Target, catalog: Catalog, options: BuildOptions) -> list[str]:
     """The client's cautions that rule out every exercise of this target (empty: not them)."""
     if not options.cautions:
