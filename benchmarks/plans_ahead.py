@@ -62,6 +62,7 @@ QUIET_SECONDS = "0.5"
 ROW = re.compile(r'<tr id="document-(\d+)"([^>]*)>')
 POLL_URL = re.compile(r'data-poll-url="([^"]+)"')
 POLL_IN = re.compile(r'data-poll-in="(\d+)"')
+MAKE_IN_PLACE = re.compile(r"<form [^>]*data-make-in-place")
 
 
 class Browser:
@@ -84,19 +85,40 @@ class Browser:
         if self.client.post(f"/programs/{program_id}/edit", data=data).status_code != 302:
             raise BenchError("the edit was not saved")
 
-    def make_pdf(self, version_id: int, key: str) -> bytes:
-        """POST "Make PDF", follow to the page, poll as app.js does, download; the PDF."""
+    def program_page(self, program_id: int) -> str:
+        """The program page the trainer is on before the click (not timed)."""
+        page = self.client.get(f"/programs/{program_id}")
+        if page.status_code != 200:
+            raise BenchError(f"program {program_id} did not show")
+        return page.get_data(as_text=True)
+
+    def make_pdf(self, version_id: int, key: str, page: str) -> bytes:
+        """Press "Make PDF" on ``page`` as the browser does, poll as app.js does, download.
+
+        A form with ``data-make-in-place`` (the version was rendered ahead) is sent by app.js with
+        ``X-Requested-With: fetch``; it puts the row it gets back into the page (or loads the
+        page the answer names). Any other form posts and the browser follows the redirect to the
+        program page.
+        """
         started = time.perf_counter()
-        page = self.client.post(
-            f"/plans/versions/{version_id}/make",
-            data={"paper": "A4", "request_key": key},
-            follow_redirects=True,
-        )
-        html = page.get_data(as_text=True)
+        data = {"paper": "A4", "request_key": key}
+        url = f"/plans/versions/{version_id}/make"
+        html = None
+        if MAKE_IN_PLACE.search(page) is not None:
+            answer = self.client.post(url, data=data, headers={"X-Requested-With": "fetch"})
+            if answer.status_code != 200:
+                raise BenchError(f"Make PDF answered {answer.status_code}")
+            body = answer.get_json()
+            if "row" in body:
+                html = body["row"]
+            else:  # app.js loads the page the answer names
+                html = self.client.get(body["location"]).get_data(as_text=True)
+        else:
+            html = self.client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
         self.page_seconds.append(time.perf_counter() - started)
         row = ROW.search(html)  # the newest document is the first row
         if row is None:
-            raise BenchError("the program page lists no document after Make PDF")
+            raise BenchError("neither the answer nor the program page has the document's row")
         document_id, attributes = row.group(1), row.group(2)
         polls = 0
         while (url := POLL_URL.search(attributes)) is not None:
@@ -183,6 +205,7 @@ def run(args, stack: contextlib.ExitStack) -> dict:
         from trainer_app.programs.models import ProgramVersion
 
         ahead_programs = [db.session.get(ProgramVersion, v).program_id for v in ahead_versions]
+        program_of = {v: db.session.get(ProgramVersion, v).program_id for v in fresh_versions}
         db.session.remove()
     worker.wait_ready(timeout=120)
     browser = Browser(web_app, user.email, Factories.PASSWORD)
@@ -196,10 +219,13 @@ def run(args, stack: contextlib.ExitStack) -> dict:
     fresh_polls: list[int] = []  # status checks after a fresh click's page
     fresh_page: list[float] = []  # a fresh click's POST -> its program page
 
-    def save_and_wait(program_id: int) -> int:
+    def save_and_wait(program_id: int) -> tuple[int, str]:
+        """Save a version with the edit form, show the program page the save redirects to,
+        wait until the worker has rendered the version ahead; the version and that page."""
         version_id, number, items = _versions(web_app, program_id)
         started = time.perf_counter()
         browser.save_version(program_id, items, number, reps=5 + number)
+        page = browser.program_page(program_id)
         version_id, _, _ = _versions(web_app, program_id)
         deadline = time.monotonic() + args.timeout
         while not _ahead_ready(web_app, version_id):
@@ -207,18 +233,22 @@ def run(args, stack: contextlib.ExitStack) -> dict:
                 raise BenchError(f"version {version_id} was not rendered ahead")
             time.sleep(0.02)
         prerender_wait.append(time.perf_counter() - started)
-        return version_id
+        return version_id, page
 
-    def timed_click(version_id: int) -> float:
+    def timed_click(version_id: int, page: str) -> float:
         started = time.perf_counter()
-        browser.make_pdf(version_id, next(keys))
+        browser.make_pdf(version_id, next(keys), page)
         return time.perf_counter() - started
+
+    def fresh_page_of(version_id: int) -> str:
+        return browser.program_page(program_of[version_id])
 
     say("warming up ...")
     html, *_ = html_web.plan_html(fresh_versions[-1])
     bare_render(html)
-    timed_click(fresh_versions.pop())
-    timed_click(save_and_wait(ahead_programs.pop()))
+    warm_fresh = fresh_versions.pop()
+    timed_click(warm_fresh, fresh_page_of(warm_fresh))
+    timed_click(*save_and_wait(ahead_programs.pop()))
     browser.polls.clear()
     browser.status_seconds.clear()
 
@@ -232,10 +262,10 @@ def run(args, stack: contextlib.ExitStack) -> dict:
             bare.append(bare_render(html))
 
         def do_ahead(program_id=ahead_program):
-            ahead.append(timed_click(save_and_wait(program_id)))
+            ahead.append(timed_click(*save_and_wait(program_id)))
 
         def do_fresh(version_id=fresh_id):
-            fresh.append(timed_click(version_id))
+            fresh.append(timed_click(version_id, fresh_page_of(version_id)))
             fresh_polls.append(browser.polls[-1])
             fresh_page.append(browser.page_seconds[-1])
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import worker.tasks  # noqa: F401  (email is sent inline by the test app)
 from tests.support.factories import Factories
 from trainer_app.extensions import db
+from trainer_app.jobs import PRERENDER
+from trainer_app.plans import prerender
 from trainer_app.plans import service as plans
-from trainer_app.plans.models import PlanDocument
+from trainer_app.plans.models import CLICK, READY, PlanDocument
 from trainer_app.programs.models import ProgramVersion
 
 pytestmark = pytest.mark.browser
@@ -77,4 +80,45 @@ def test_pdf_status_updates_without_reload_then_email(
     page.get_by_role("link", name="Your exercise plan from").click()
     assert page.get_by_text("Maria Jensen - Back-care program.pdf").is_visible()
     assert page.get_by_text("Start gently, Maria.").first.is_visible()
+    assert page.console_errors == [], page.console_errors
+
+
+def test_make_pdf_of_a_version_rendered_ahead_shows_its_link_without_reload(
+    app, live_server, page, factories
+):
+    trainer = factories.user(name="Ana Trainer")
+    client = factories.client_record(trainer, name="Maria Jensen")
+    version_id = factories.program_version(trainer, client, title="Back-care program")
+    with app.app_context():
+        # What the worker leaves after a save: the default print, rendered ahead, not listed.
+        version = db.session.get(ProgramVersion, version_id)
+        program_id = version.program_id
+        ahead_id = prerender.record_version(version, PRERENDER)
+        document = db.session.get(PlanDocument, ahead_id)
+        document.status, document.pdf = READY, b"%PDF-1.7\n% rendered ahead\n%%EOF\n"
+        document.size_bytes, document.page_count = len(document.pdf), 1
+        db.session.commit()
+
+    page.goto(live_server + "/account/sign-in")
+    page.get_by_label("Email", exact=True).fill(trainer.email)
+    page.get_by_label("Password").fill(Factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server}/programs/{program_id}")
+    assert page.get_by_text("No PDF yet").is_visible()
+    page.evaluate("window.notReloaded = true")  # gone if the page loads again
+    page.get_by_role("button", name="Make PDF").click()
+    link = page.get_by_role("link", name="Download PDF")
+    link.wait_for(timeout=15_000)
+    assert page.evaluate("window.notReloaded === true")
+    assert page.get_by_role("status").inner_text() == "The PDF is ready."
+    assert page.get_by_text("No PDF yet").count() == 0
+    assert page.locator(f"#document-{ahead_id}").get_by_text("Ready").is_visible()
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "Maria Jensen - Back-care program.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    with app.app_context():
+        document = db.session.get(PlanDocument, ahead_id)
+        assert (document.origin, document.status) == (CLICK, READY)  # adopted, not re-rendered
+        assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == 1
     assert page.console_errors == [], page.console_errors

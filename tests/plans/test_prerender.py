@@ -3,6 +3,7 @@ later saves, re-recorded on a branding change. (The renders themselves: tests/wo
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -10,14 +11,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.assessments.test_views import valid_answers
 from tests.clinics.test_settings import post_settings
 from tests.programs.test_views import edit_data
 from tests.support.factories import Factories
 from trainer_app.accounts.models import User
+from trainer_app.audit.models import AuditEvent
 from trainer_app.extensions import db
 from trainer_app.jobs import BULK, PRERENDER, URGENT
 from trainer_app.plans import prerender, service
-from trainer_app.plans.models import CLICK, FAILED, QUEUED, PlanDocument
+from trainer_app.plans.models import CLICK, FAILED, QUEUED, READY, PlanDocument
 from trainer_app.plans.models import PRERENDER as AHEAD
 from trainer_app.programs import builder
 from trainer_app.programs import service as programs
@@ -220,3 +223,133 @@ def test_the_page_asks_again_when_the_render_should_be_done(app, factories, clie
         document_id = document.id
     row = client.get(f"/plans/{document_id}/status").get_data(as_text=True)
     assert re.search(r'data-poll-in="\d+"', row) and "<noscript>" in row
+
+
+# --------------------------------------------------------------------- answered in place
+
+FETCH = {"X-Requested-With": "fetch"}  # what static/js/app.js sends with the form
+
+
+def _ready_ahead(app, browser, factories, user) -> tuple[int, int, int]:
+    """A saved version whose pre-render is ready: (version id, pre-render id, program id)."""
+    version_id = _save(app, browser, factories.program_version(user))
+    [(ahead_id, *_)] = _rows(app)
+    with app.app_context():
+        document = db.session.get(PlanDocument, ahead_id)
+        document.status, document.pdf = READY, b"%PDF-1.7\n% rendered ahead\n%%EOF\n"
+        document.size_bytes, document.page_count = len(document.pdf), 1
+        db.session.commit()
+    program_id, _ = _program_of(app, version_id)
+    return version_id, ahead_id, program_id
+
+
+def _audited(app, what: str) -> list[str]:
+    with app.app_context():
+        found = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.what == what).order_by(AuditEvent.id)
+        ).all()
+        db.session.remove()
+        return found
+
+
+def test_make_pdf_from_the_page_script_answers_with_the_ready_row(ahead_app, tmp_path):
+    factories, user, browser = _signed_in(ahead_app)
+    version_id, ahead_id, program_id = _ready_ahead(ahead_app, browser, factories, user)
+    page = browser.get(f"/programs/{program_id}").get_data(as_text=True)
+    assert re.search(r"<form [^>]*data-make-in-place", page)  # app.js sends this form itself
+    published = _queued_messages(tmp_path)
+
+    answer = browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "in-place-click-0001"},
+        headers=FETCH,
+    )
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    body = answer.get_json()
+    assert body["message"] == "The PDF is ready."
+    assert f'<tr id="document-{ahead_id}"' in body["row"] and "Ready" in body["row"]
+    assert f'href="/plans/{ahead_id}/download"' in body["row"]
+    assert "data-poll-url" not in body["row"]
+    # a fresh key for the form's next click (this one is spent)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16,64}", body["request_key"])
+    assert body["request_key"] != "in-place-click-0001"
+    # The pre-render became the trainer's document: no new row, nothing rendered or published.
+    assert _rows(ahead_app) == [(ahead_id, 2, CLICK, READY, URGENT, "A4")]
+    assert _queued_messages(tmp_path) == published
+    assert _audited(ahead_app, "plans.make") == ["change"]
+    download = browser.get(f"/plans/{ahead_id}/download")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert download.headers["Cache-Control"] == "no-store"
+    assert _audited(ahead_app, "plans.download") == ["download"]
+    # the page loaded later lists it as any clicked PDF
+    page = browser.get(f"/programs/{program_id}").get_data(as_text=True)
+    assert f'id="document-{ahead_id}"' in page and "No PDF yet" not in page
+
+
+def test_the_same_click_without_javascript_still_reloads_the_page(ahead_app):
+    factories, user, browser = _signed_in(ahead_app)
+    version_id, ahead_id, program_id = _ready_ahead(ahead_app, browser, factories, user)
+    response = browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "no-script-click-0001"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/programs/{program_id}#documents"
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The PDF is ready." in page and f'href="/plans/{ahead_id}/download"' in page
+    assert _rows(ahead_app) == [(ahead_id, 2, CLICK, READY, URGENT, "A4")]
+
+    # Asked again with nothing changed: counted on the row, and said so on the page, with or
+    # without the page's script (which loads the page it is told to).
+    again = browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "no-script-click-0002"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Nothing changed since the PDF of version 2 requested" in again
+    assert "Asked for again 1 time" in again
+    answer = browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "in-place-click-0003"},
+        headers=FETCH,
+    ).get_json()
+    assert answer == {"location": f"/programs/{program_id}#document-{ahead_id}"}
+    page = browser.get(answer["location"]).get_data(as_text=True)
+    assert "Nothing changed since the PDF of version 2 requested" in page
+    assert "Asked for again 2 times" in page
+    assert [row[0] for row in _rows(ahead_app)][0] == ahead_id and len(_rows(ahead_app)) == 3
+
+
+def test_a_held_client_is_refused_with_the_reason_when_asked_in_place(ahead_app):
+    factories, user, browser = _signed_in(ahead_app)
+    version_id, ahead_id, program_id = _ready_ahead(ahead_app, browser, factories, user)
+    with ahead_app.app_context():
+        client_id = db.session.get(ProgramVersion, version_id).program.client_id
+        db.session.remove()
+    flagged = browser.post(
+        f"/assessments/new/{client_id}", data=valid_answers(saddle_numbness="yes")
+    )
+    assert flagged.status_code == 302
+    answer = browser.post(
+        f"/plans/versions/{version_id}/make",
+        data={"paper": "A4", "request_key": "held-in-place-0001"},
+        headers=FETCH,
+    )
+    assert answer.status_code == 200
+    assert answer.get_json() == {"location": f"/programs/{program_id}"}
+    page = html.unescape(browser.get(f"/programs/{program_id}").get_data(as_text=True))
+    assert "No PDF was made." in page and "reported a red flag" in page
+    # nothing adopted, nothing to download
+    assert _rows(ahead_app) == [(ahead_id, 2, AHEAD, READY, PRERENDER, "A4")]
+    assert browser.get(f"/plans/{ahead_id}/download").status_code == 302
+
+
+def test_the_page_sends_make_pdf_itself_only_for_a_version_rendered_ahead(ahead_app):
+    factories, user, browser = _signed_in(ahead_app)
+    version_id = factories.program_version(user)  # made outside a request: nothing ahead
+    program_id, _ = _program_of(ahead_app, version_id)
+    page = browser.get(f"/programs/{program_id}").get_data(as_text=True)
+    assert "data-make-in-place" not in page and "No PDF yet" in page
+    _save(ahead_app, browser, version_id)
+    page = browser.get(f"/programs/{program_id}").get_data(as_text=True)
+    assert re.search(r"<form [^>]*data-make-in-place", page) and "No PDF yet" in page

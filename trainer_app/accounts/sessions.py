@@ -7,6 +7,7 @@ import secrets
 from flask import Flask, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from trainer_app.accounts.models import LoginSession, User
 from trainer_app.extensions import db, login_manager
@@ -23,7 +24,11 @@ def init_login(app: Flask) -> None:
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """Find the user of a live login session (None signs the browser out)."""
-    row = db.session.scalar(select(LoginSession).where(LoginSession.token == token))
+    row = db.session.scalar(
+        select(LoginSession)
+        .where(LoginSession.token == token)
+        .options(joinedload(LoginSession.user))  # every request needs both: one round trip
+    )
     if row is None or not row.user.is_active:
         return None
     user = row.user

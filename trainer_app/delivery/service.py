@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from trainer_app.accounts.models import DEFAULT_ACCENT, Clinic, User
 from trainer_app.assessments.questionnaire import default_questionnaire
-from trainer_app.assessments.service import clinical_hold, plan_hold
+from trainer_app.assessments.service import ClinicalHold, clinical_hold, plan_hold
 from trainer_app.clients.models import Client
 from trainer_app.delivery.mailer import (
     Address,
@@ -81,12 +81,17 @@ class SendOutcome:
 
 
 def cannot_email_reason(
-    client: Client, document: PlanDocument | None = None, *, plan: bool = True
+    client: Client,
+    document: PlanDocument | None = None,
+    *,
+    plan: bool = True,
+    hold: ClinicalHold | None | bool = False,
 ) -> str | None:
     """Why this plan (``plan=False``: the referral letter) cannot be emailed, or None.
 
     A plan is never emailed while the client has an open red flag; the referral letter is
-    exactly what is sent then.
+    exactly what is sent then. ``hold``: the document's hold when the caller has just checked
+    it (False: look it up).
     """
     if client.is_archived:
         return "The client is archived."
@@ -94,8 +99,9 @@ def cannot_email_reason(
         return "Add the client's email address first."
     if not client.email_consent:
         return "The client has not agreed to receive email."
-    hold = None
-    if plan:  # a plan saved before the latest red flag waits for the trainer's review too
+    if not plan:
+        hold = None
+    elif hold is False:  # a plan saved before the latest red flag waits for the review too
         hold = (
             plan_hold(document.program_version)
             if document is not None

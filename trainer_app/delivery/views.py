@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from trainer_app.assessments.hold import flash_hold
-from trainer_app.assessments.service import plan_hold
+from trainer_app.assessments.service import ClinicalHold, plan_hold
 from trainer_app.audit.service import audited, not_audited
 from trainer_app.delivery import outbox_files, service
 from trainer_app.delivery.forms import SendPlanForm
@@ -40,12 +40,17 @@ def _signed_in() -> None:
 
 
 @bp.app_template_global()
-def email_plan_state(document: PlanDocument) -> dict:
-    """What the "Email plan to client" button shows for a document: a form, or why not."""
+def email_plan_state(document: PlanDocument, hold: ClinicalHold | None | bool = False) -> dict:
+    """What the "Email plan to client" button shows for a document: a form, or why not.
+
+    :param hold: the version's hold when the caller has just checked it (False: look it up).
+    """
     client = document.program_version.program.client
+    if hold is False:
+        hold = plan_hold(document.program_version)
     return {
-        "reason": service.cannot_email_reason(client, document),
-        "hold": plan_hold(document.program_version),
+        "reason": service.cannot_email_reason(client, document, hold=hold),
+        "hold": hold,
         "form": SendPlanForm.fresh(),
         "client": client,
     }

@@ -14,6 +14,7 @@ from flask import current_app
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.assessments.service import current_clearance, plan_hold
@@ -148,21 +149,27 @@ def newer_version_exists(version: ProgramVersion) -> bool:
 def _adopt(document: PlanDocument, request_key: str, user: User) -> bool:
     """Make a row rendered ahead the trainer's own request (one ``UPDATE``; False if another
     request adopted it, or a later save deleted it, first)."""
-    result = db.session.execute(
+    values = {
+        "origin": CLICK,
+        "request_key": request_key,
+        "created_by_id": user.id,
+        "created_at": utcnow(),
+        "priority": URGENT,
+    }
+    # The row as updated comes back with the UPDATE (a worker may have moved it on since it was
+    # read), instead of a second read.
+    columns = [c for c in PlanDocument.__table__.columns if c.key != "pdf"]
+    row = db.session.execute(
         update(PlanDocument)
         .where(PlanDocument.id == document.id, PlanDocument.origin == PRERENDER)
-        .values(
-            origin=CLICK,
-            request_key=request_key,
-            created_by_id=user.id,
-            created_at=utcnow(),
-            priority=URGENT,
-        )
+        .values(**values)
+        .returning(*columns)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).first()
+    if row is None:
         return False
-    db.session.refresh(document)
+    for column, value in zip(columns, row, strict=True):
+        set_committed_value(document, column.key, value)
     return True
 
 

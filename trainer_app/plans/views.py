@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, undefer
 
 from trainer_app.accounts import roles
 from trainer_app.assessments.hold import flash_hold
@@ -17,7 +29,7 @@ from trainer_app.jobs import URGENT, enqueue
 from trainer_app.plans import service
 from trainer_app.plans.access import check_may_open
 from trainer_app.plans.forms import MakePdfForm
-from trainer_app.plans.models import CLICK, PLAN, READY, PlanDocument
+from trainer_app.plans.models import CLICK, FAILED, PLAN, PRERENDER, READY, PlanDocument
 from trainer_app.plans.options import PrintOptions
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.tenancy import get_or_404, scoped
@@ -38,20 +50,28 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
     """Documents of a program and a fresh "Make PDF" form, for the program page.
 
     Each PDF is one row; later requests it served are counted on its row, not listed apart.
+    ``ahead`` says the version shown is being (or has been) rendered ahead: the page's script
+    then sends "Make PDF" itself and shows the row it gets back, without loading the page again.
     """
-    documents = db.session.scalars(
+    rows = db.session.scalars(
         scoped(PlanDocument)
         .join(ProgramVersion, PlanDocument.program_version_id == ProgramVersion.id)
         .where(
             ProgramVersion.program_id == program.id,
             PlanDocument.reused_from_id.is_(None),
-            PlanDocument.origin == CLICK,  # rows rendered ahead show once a click adopts them
             PlanDocument.kind == PLAN,
         )
         .order_by(PlanDocument.created_at.desc(), PlanDocument.id.desc())
     ).all()
+    # Rows rendered ahead are listed once a click adopts them (their origin becomes CLICK).
+    documents = [d for d in rows if d.origin == CLICK]
+    ahead = any(
+        d.origin == PRERENDER and d.program_version_id == version.id and d.status != FAILED
+        for d in rows
+    )
     return {
         "documents": documents,
+        "ahead": ahead,
         "repeats": service.repeat_requests([d.id for d in documents]),
         "form": MakePdfForm.fresh(PrintOptions.clinic_default(current_user.clinic)),
     }
@@ -63,45 +83,81 @@ def plan_next_check_ms(document: PlanDocument) -> int | None:
     return service.next_check_ms(document)
 
 
+def _in_place() -> bool:
+    """The page's script sent "Make PDF" and shows the answer itself (``static/js/app.js``)."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _to_page(url: str):
+    """Go to ``url`` with the flashed messages: a redirect, or for the page's script the URL to
+    load (it follows a redirect only by loading the page)."""
+    return jsonify(location=url) if _in_place() else redirect(url)
+
+
 @bp.post("/versions/<int:version_id>/make")
 @audited()
 @roles.allowed(*roles.CLINICAL)
 def make(version_id: int):
+    """Record "Make PDF" and go to the program page; the page's script gets the new row instead
+    (ready at once when the version was rendered ahead) and a fresh request key for the form."""
     version = get_or_404(ProgramVersion, version_id)
+    program_url = url_for("programs.detail", program_id=version.program_id)
     hold = plan_hold(version)
     if hold is not None:
         flash_hold(hold, "No PDF was made.")
-        return redirect(url_for("programs.detail", program_id=version.program_id))
+        return _to_page(program_url)
     form = MakePdfForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "danger")
-        return redirect(url_for("programs.detail", program_id=version.program_id))
+        return _to_page(program_url)
+    # Loaded once and held for the request: the fingerprint's context and the row's times use it.
+    clinic = current_user.clinic
     document, needs_render = service.request_document(
         version,
         user=current_user,
         request_key=form.request_key.data,
         **form.options().as_kwargs(),
     )
+    answer = None
+    if _in_place() and document.reused_from_id is None and document.status != FAILED:
+        # Drawn before the commit, which would expire what the row shows (no reloads); the
+        # hold was checked above.
+        answer = {
+            "row": render_template(
+                "plans/_document_row.html",
+                document=document,
+                repeats=service.repeat_requests([document.id]),
+                row_hold=None,
+            ),
+            "message": _made_message(document),
+            "request_key": secrets.token_urlsafe(16),
+        }
     db.session.commit()
-    anchor = "documents"
     if needs_render:
         enqueue(service.RENDER_TASK, document.id, queue="pdf", priority=URGENT)
+    if answer is not None:
+        return jsonify(answer)
+    anchor = "documents"
     if document.reused_from_id is not None:
         original = db.session.get(PlanDocument, document.reused_from_id)
-        when = format_local(original.created_at, current_user.clinic.time_zone, "datetime_zone")
+        when = format_local(original.created_at, clinic.time_zone, "datetime_zone")
         flash(
             f"Nothing changed since the PDF of version {version.number} requested {when}: "
             "that PDF is highlighted below, no new copy was made.",
             "info",
         )
         anchor = f"document-{original.id}"
-    elif document.status == READY:
-        flash("The PDF is ready.", "success")
     else:
-        flash("The PDF is being prepared; it appears below when ready.", "info")
-    return redirect(url_for("programs.detail", program_id=version.program_id, _anchor=anchor))
+        flash(_made_message(document), "success" if document.status == READY else "info")
+    return _to_page(f"{program_url}#{anchor}")
+
+
+def _made_message(document: PlanDocument) -> str:
+    if document.status == READY:
+        return "The PDF is ready."
+    return "The PDF is being prepared; it appears below when ready."
 
 
 @bp.get("/<int:document_id>/status")
@@ -131,7 +187,19 @@ def _content_disposition(document: PlanDocument) -> str:
 @bp.get("/<int:document_id>/download")
 @audited("download")
 def download(document_id: int):
-    document = get_or_404(PlanDocument, document_id)
+    # One query for the row, its PDF and what the hold and the file name read.
+    document = db.session.scalar(
+        scoped(PlanDocument)
+        .where(PlanDocument.id == document_id)
+        .options(
+            joinedload(PlanDocument.program_version)
+            .joinedload(ProgramVersion.program)
+            .joinedload(Program.client),
+            undefer(PlanDocument.pdf),
+        )
+    )
+    if document is None:
+        abort(404)
     check_may_open(document)
     program = document.program_version.program
     hold = plan_hold(document.program_version)

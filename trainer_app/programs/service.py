@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.util import identity_key
 
 from trainer_app.accounts.models import Clinic
 from trainer_app.assessments.models import Assessment
@@ -70,7 +72,10 @@ class NothingChanged(ProgramError):
 
 
 def clinic_zone(clinic_id: int) -> str:
-    """The clinic's time zone name."""
+    """The clinic's time zone name (read from the clinic this session holds, if it does)."""
+    held = db.session.identity_map.get(identity_key(Clinic, clinic_id))
+    if held is not None and "time_zone" in sa_inspect(held).dict:
+        return held.time_zone
     return db.session.scalar(select(Clinic.time_zone).where(Clinic.id == clinic_id))
 
 

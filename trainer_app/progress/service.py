@@ -614,10 +614,12 @@ def plan_progress(program: Program) -> dict:
     client = program.client
     zone = clinic_zone(client.clinic_id)
     link = link_of(client.id)
-    url = active_link_url(client.id)
+    # As active_link_url, with the link and the zone already at hand.
+    url = link_url(link) if link_is_active(link, local_today(zone)) else None
     expires = f"{link.expires_on.day} {link.expires_on:%B %Y}" if url else ""
     shown = program
-    if not entries_of(client.id, program.id):
+    rows = entries_of(client.id, program.id)
+    if not rows:
         earlier = db.session.scalar(
             select(Program)
             .where(Program.client_id == client.id, Program.id < program.id)
@@ -626,7 +628,7 @@ def plan_progress(program: Program) -> dict:
         )
         if earlier is not None:
             shown = earlier
-    rows = entries_of(client.id, shown.id)
+            rows = entries_of(client.id, shown.id)
     if not rows:
         return progress_context(url, expires, [], [])
     plain = as_rule_entries(rows)

@@ -23,6 +23,44 @@
     }, delay);
   }
   document.querySelectorAll("[data-poll-url]").forEach(function (el) { poll(el); });
+  // "Make PDF" on a version rendered ahead (data-make-in-place): send the form here and put the
+  // row the server answers with into the list (ready at once, or polled as above), with no page
+  // load. Any other answer (a hold, a form error, a repeat of an unchanged PDF) names the page to
+  // load, with its message. Without JavaScript the form posts and the page reloads as always.
+  document.querySelectorAll("form[data-make-in-place]").forEach(function (form) {
+    var card = form.closest("#documents");
+    var sending = false;
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (sending) { return; }
+      sending = true;
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-Requested-With": "fetch", "Accept": "application/json" },
+        credentials: "same-origin"
+      })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (answer) {
+          if (!answer.row) { window.location.assign(answer.location); return; }
+          var holder = document.createElement("template");
+          holder.innerHTML = answer.row.trim();
+          var row = holder.content.firstElementChild;
+          var same = document.getElementById(row.id);
+          if (same) { same.replaceWith(row); } else { card.querySelector("tbody").prepend(row); }
+          card.querySelector("[data-documents]").hidden = false;
+          var empty = card.querySelector("[data-no-documents]");
+          if (empty) { empty.remove(); }
+          var said = card.querySelector("[data-made-message]");
+          said.textContent = answer.message;
+          said.hidden = false;
+          form.querySelector('input[name="request_key"]').value = answer.request_key;
+          poll(row);
+          sending = false;
+        })
+        .catch(function () { form.submit(); });
+    });
+  });
   // A fresh sign-up form preselects the browser's time zone when the list has it.
   document.querySelectorAll("select[data-guess-time-zone]").forEach(function (select) {
     var zone = "";
