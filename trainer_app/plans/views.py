@@ -100,7 +100,14 @@ def _to_page(url: str):
 def make(version_id: int):
     """Record "Make PDF" and go to the program page; the page's script gets the new row instead
     (ready at once when the version was rendered ahead) and a fresh request key for the form."""
-    version = get_or_404(ProgramVersion, version_id)
+    # With its program and client, which the hold and the plan read: one query.
+    version = db.session.scalar(
+        scoped(ProgramVersion)
+        .where(ProgramVersion.id == version_id)
+        .options(joinedload(ProgramVersion.program).joinedload(Program.client))
+    )
+    if version is None:
+        abort(404)
     program_url = url_for("programs.detail", program_id=version.program_id)
     hold = plan_hold(version)
     if hold is not None:
