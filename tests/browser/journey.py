@@ -20,6 +20,7 @@ class Journey:
     world: object  # tests.support.world.ClinicWorld
     blocked_assessment_id: int  # red flags reported, no clearance yet
     reassessment_id: int  # the world's client assessed a second time
+    unmatched_id: int  # an imported event that matched no client, waiting on the review page
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ PAGES: list[Page] = [
     Page("appointments.edit"),
     Page("appointments.import_calendar"),
     Page("appointments.review"),
+    Page("appointments.new_client", values=lambda j: {"appointment_id": j.unmatched_id}),
     Page("prints.detail"),
 ]
 

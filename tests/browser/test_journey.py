@@ -3,12 +3,15 @@ serious or critical accessibility violation on it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.browser.journey import EXCLUDED, KNOWN_VIOLATIONS, PAGES, Journey, Page
 from tests.support.factories import Factories, baseline_answers
 from tests.support.world import build_world
+from trainer_app.timeutil import utcnow
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
@@ -59,6 +62,7 @@ def test_every_get_route_is_in_the_journey_or_excluded(app):
 
 def _journey(app, factories) -> Journey:
     """The world's clinic, plus a client with red flags and a re-assessed client."""
+    from trainer_app.appointments.models import Appointment
     from trainer_app.assessments.models import Assessment
     from trainer_app.assessments.questionnaire import default_questionnaire
     from trainer_app.assessments.scoring import result_to_dict, score
@@ -88,8 +92,21 @@ def _journey(app, factories) -> Journey:
         blocked = assess(flagged.id, baseline_answers(saddle_numbness=True, front_plank_hold=12))
         client = db.session.get(Client, world.client_id)
         again = assess(client.id, baseline_answers(front_plank_hold=25))
+        unmatched = Appointment(
+            clinic_id=owner.clinic_id,
+            starts_at=utcnow(),
+            ends_at=utcnow() + timedelta(minutes=45),
+            title="Peter Newcomer",
+            attendee_email="peter.newcomer@example.com",
+        )
+        db.session.add(unmatched)
         db.session.commit()
-    return Journey(world=world, blocked_assessment_id=blocked, reassessment_id=again)
+    return Journey(
+        world=world,
+        blocked_assessment_id=blocked,
+        reassessment_id=again,
+        unmatched_id=unmatched.id,
+    )
 
 
 def _url(app, page: Page, journey: Journey) -> str:

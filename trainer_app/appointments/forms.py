@@ -6,9 +6,30 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from trainer_app.formutil import PlausibleDay, SafeForm, select_choices
 
+CHOOSE_CLIENT = "Choose a client…"
+
+
+def _client_id(value) -> int | None:
+    """The chosen client's id; None for the empty "Choose a client…" option."""
+    return None if value in ("", None) else int(value)
+
+
+def client_choices(pairs: list[tuple[int, str]]) -> list:
+    """The clinic's clients after an empty first option: nobody is chosen until someone is.
+
+    Pre-selecting the first client booked an unmatched event to whoever sorts first when the
+    front desk pressed Save or Match without looking.
+    """
+    return select_choices([("", CHOOSE_CLIENT), *pairs])
+
 
 class AppointmentForm(SafeForm):
-    client_id = SelectField("Client", coerce=int, validators=[DataRequired("Choose the client.")])
+    client_id = SelectField(
+        "Client",
+        coerce=_client_id,
+        validators=[DataRequired("Choose the client.")],
+        render_kw={"required": True},
+    )
     trainer_id = SelectField("Trainer", coerce=int)
     day = DateField("Date", validators=[InputRequired("Enter the date."), PlausibleDay()])
     start = TimeField("Starts at", validators=[InputRequired("Enter the time it starts.")])
@@ -41,4 +62,6 @@ class ImportForm(SafeForm):
 
 
 class MatchForm(SafeForm):
-    client_id = SelectField("Client", coerce=int, validators=[DataRequired("Choose the client.")])
+    client_id = SelectField(
+        "Client", coerce=_client_id, validators=[DataRequired("Choose the client.")]
+    )

@@ -9,10 +9,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from trainer_app.appointments import ics, service
-from trainer_app.appointments.forms import AppointmentForm, ImportForm, MatchForm
+from trainer_app.appointments.forms import AppointmentForm, ImportForm, MatchForm, client_choices
 from trainer_app.appointments.models import Appointment
 from trainer_app.audit import service as audit
 from trainer_app.audit.service import audited
+from trainer_app.clients import service as clients
+from trainer_app.clients.views import client_form
 from trainer_app.extensions import db
 from trainer_app.formutil import plausible_day, select_choices
 from trainer_app.prints.forms import PrintForm
@@ -110,7 +112,7 @@ def week():
 def _form(appointment: Appointment | None = None) -> AppointmentForm:
     form = AppointmentForm(obj=appointment)
     clinic_id = current_clinic_id()
-    form.client_id.choices = select_choices(service.client_choices(clinic_id))
+    form.client_id.choices = client_choices(service.client_choices(clinic_id))
     form.trainer_id.choices = select_choices(
         [(0, "No trainer yet"), *service.member_choices(clinic_id)]
     )
@@ -225,8 +227,25 @@ def import_calendar():
 @bp.get("/review")
 def review():
     rows = service.unmatched(current_clinic_id())
-    choices = select_choices(service.client_choices(current_clinic_id()))
+    choices = client_choices(service.client_choices(current_clinic_id()))
     return render_template("appointments/review.html", rows=rows, choices=choices, form=MatchForm())
+
+
+def _event_label(appointment: Appointment) -> str:
+    """How the review page names an imported event: its title and when it is."""
+    if appointment.all_day:
+        when = format_local(appointment.starts_at, _zone(), "date") + ", all day"
+    else:
+        when = format_local(appointment.starts_at, _zone(), "datetime")
+    return f"“{appointment.title or 'Untitled event'}” ({when})"
+
+
+def _after_matching(appointment: Appointment):
+    """Back to the review while events wait there, else to the day the event is on."""
+    if service.unmatched(current_clinic_id()):
+        return redirect(url_for("appointments.review"))
+    shown = to_local(appointment.starts_at, _zone()).date()
+    return redirect(url_for("appointments.day", day=shown.isoformat()))
 
 
 @bp.post("/<int:appointment_id>/match")
@@ -234,17 +253,55 @@ def review():
 def match(appointment_id: int):
     appointment = get_or_404(Appointment, appointment_id)
     form = MatchForm()
-    form.client_id.choices = select_choices(service.client_choices(current_clinic_id()))
+    form.client_id.choices = client_choices(service.client_choices(current_clinic_id()))
     if not form.validate_on_submit():
-        flash("Choose the client this event is about.", "warning")
-        return redirect(url_for("appointments.review"))
+        flash(
+            f"Nothing was matched: choose the client {_event_label(appointment)} is about from "
+            "the list, or add them as a new client.",
+            "warning",
+        )
+        return redirect(url_for("appointments.review", _anchor=f"unmatched-{appointment.id}"))
     try:
         service.assign_client(appointment, form.client_id.data)
     except ValueError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
-    else:
-        _record(appointment)  # the client it now names (it had none when the route began)
-        db.session.commit()
-        flash(f"Matched to {appointment.client.name}.", "success")
-    return redirect(url_for("appointments.review"))
+        return redirect(url_for("appointments.review"))
+    _record(appointment)  # the client it now names (it had none when the route began)
+    db.session.commit()
+    flash(f"Matched to {appointment.client.name}.", "success")
+    return _after_matching(appointment)
+
+
+@bp.route("/<int:appointment_id>/new-client", methods=["GET", "POST"])
+@audited(resolve=_client_of_appointment)
+def new_client(appointment_id: int):
+    """Add the client an unmatched event is about (from its name and email) and book it to them.
+
+    The client form is the clients' own, so the front desk adds contact details only.
+    """
+    appointment = get_or_404(Appointment, appointment_id)
+    if appointment.client_id is not None:
+        flash(f"This event is already booked to {appointment.client.name}.", "info")
+        return redirect(url_for("appointments.edit", appointment_id=appointment.id))
+    form = client_form()
+    if request.method == "GET":
+        form.name.data = (appointment.title or "").strip()[:120]
+        form.email.data = appointment.attendee_email
+        if appointment.trainer_id:
+            form.primary_trainer_id.data = appointment.trainer_id
+    if form.validate_on_submit():
+        try:
+            client = clients.create_client(current_clinic_id(), form.data)
+            service.assign_client(appointment, client.id)
+        except ValueError as exc:
+            db.session.rollback()
+            form.primary_trainer_id.errors.append(str(exc))
+        else:
+            _record(appointment)
+            db.session.commit()
+            flash(f"{client.name} added and booked for {_event_label(appointment)}.", "success")
+            return _after_matching(appointment)
+    return render_template(
+        "clients/form.html", form=form, client=None, event=_event_label(appointment)
+    )

@@ -62,7 +62,8 @@ def index():
     )
 
 
-def _form(client: Client | None = None) -> ClientForm:
+def client_form(client: Client | None = None) -> ClientForm:
+    """The client form for the signed-in member: the front desk's has no clinical notes."""
     form = ClientForm(obj=client)
     if not roles.is_clinical(current_user):
         # Clinical notes are not the front desk's: not shown, not changed.
@@ -75,7 +76,7 @@ def _form(client: Client | None = None) -> ClientForm:
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
-    form = _form()
+    form = client_form()
     if form.validate_on_submit():
         client = service.create_client(current_clinic_id(), form.data)
         db.session.commit()
@@ -112,7 +113,7 @@ def detail(client_id: int):
 @audited()
 def edit(client_id: int):
     client = get_or_404(Client, client_id)
-    form = _form(client)
+    form = client_form(client)
     if form.validate_on_submit():
         service.apply_form(client, form.data, clinic_id=current_clinic_id())
         db.session.commit()
