@@ -23,14 +23,14 @@ RUN .ci/install-python app /opt/venv /app \
 
 # -- runtime: the Debian libraries and fonts WeasyPrint needs, the virtualenv, the source --------
 FROM python:3.11-slim-bookworm AS runtime
-# Fonts with wide coverage for the PDFs, Pango for WeasyPrint and HarfBuzz subsetting (faster PDF
-# writing): the Makefile's DEB_RUNTIME (tests/test_deploy.py keeps the two lists equal). Versions
+# Fonts with wide coverage for the PDFs, Pango for WeasyPrint, HarfBuzz subsetting (faster PDF
+# writing) and Cairo for cairosvg (the drawings' print rasters): the Makefile's DEB_RUNTIME (tests/test_deploy.py keeps the two lists equal). Versions
 # come from the base image's Debian release, so security updates land with each rebuild.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         fonts-dejavu-core fonts-noto-core fonts-noto-cjk \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 \
     && rm -rf /var/lib/apt/lists/*
 # The app runs unprivileged; it writes only to its instance folder (the generated files of the
 # embedded default, Celery beat's schedule), a volume in docker-compose.yml.

@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages the app needs at run time: fonts with wide coverage for PDFs, Pango for WeasyPrint,
-# HarfBuzz subsetting (faster PDF writing). The Dockerfile's runtime stage installs the same list
+# HarfBuzz subsetting (faster PDF writing), Cairo for cairosvg (the drawings' print rasters). The Dockerfile's runtime stage installs the same list
 # (tests/test_deploy.py compares them).
-DEB_RUNTIME := fonts-dejavu-core fonts-noto-core fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+DEB_RUNTIME := fonts-dejavu-core fonts-noto-core fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2
 # Extra Debian packages for the tests: a real browser, PDF-to-text/PNG tools, openssl for the
 # SMTP TLS certificates and redis-server for the private Redis the worker tests stop and start.
 DEB_TEST := chromium poppler-utils openssl redis-server zbar-tools

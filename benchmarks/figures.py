@@ -4,17 +4,20 @@ Run: ``.venv/bin/python benchmarks/figures.py [--rounds N] [--quick]``
 
 Both sides are the plan HTML the product renders today (``plans.render.plan_html`` of the
 12-exercise sample context used by the PDF tests), bare ``weasyprint.HTML(...).write_pdf`` in
-this warm process. The "with" side is that HTML as it is: each card's drawings and the
-overview's small drawing per exercise. The "without" side is the same HTML with those pictures
-taken out. Rounds alternate which side goes first; the report gives medians, the ratio, and
-the cost per card and per drawing. It also times one card alone (a one-card document) with and
-without its drawings, and building every drawing from the poses file (once per process;
-cached after).
+this warm process with the product's options (``plans.render.pdf_arguments``: the drawings'
+rasters in the shared image cache, the tagged PDF output, the parsed stylesheet). The "with"
+side is that HTML as it is: each card's drawings and the overview's small drawing per exercise.
+The "without" side is the same HTML with those pictures taken out. Rounds alternate which side
+goes first; the report gives medians, the ratio, and the cost per card and per drawing. It also
+times one card alone (a one-card document) with and without its drawings, building every
+drawing from the poses file and rasterising the plan's drawings (once per process; cached
+after).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -39,7 +42,7 @@ TARGET_DRAWINGS_RATIO = 1.10  # plan with drawings / without, at most
 
 CARD = re.compile(r'<article class="card card-[a-z]+">')
 # The exercise drawings the plan carries: on each card, and one per exercise on the overview.
-DRAWING = re.compile(r'<img class="(?:card-figure|figure)" src="data:image/svg\+xml[^"]*"[^>]*>')
+DRAWING = re.compile(r'<img class="(?:card-figure|figure)" src="drawings/[^"]*"[^>]*>')
 
 
 def without_figures(html: str) -> str:
@@ -80,7 +83,12 @@ def main() -> int:
         figures.exercise_figures(slug)
     drawn = time.perf_counter() - started
 
+    started = time.perf_counter()
+    plan = render.plan_html(sample_context())  # rasterises the plan's drawings, once a process
+    first_html = time.perf_counter() - started
+    started = time.perf_counter()
     plan = render.plan_html(sample_context())
+    rastered = first_html - (time.perf_counter() - started)
     cards = len(CARD.findall(plan))
     drawings = len(DRAWING.findall(plan))
     if not cards or not drawings:
@@ -93,12 +101,15 @@ def main() -> int:
         "one card, no drawings": without_figures(one_card(plan)),
         "one card, with drawings": one_card(plan),
     }
-    fonts = render._font_config()
-    base_url = str(render.STATIC_DIR)
+    base_url = str(render.STATIC_DIR) + os.sep
 
     def bare(html: str) -> float:
+        # As the product renders (the plans pipeline's bare render does the same): the shared
+        # font configuration and image cache holding the drawings' rasters, the tagged PDF/UA
+        # output and the parsed stylesheet; no fork, no URL fetcher.
+        html, options = render.pdf_arguments(html)
         t = time.perf_counter()
-        weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=fonts)
+        weasyprint.HTML(string=html, base_url=base_url).write_pdf(**options)
         return time.perf_counter() - t
 
     for html in docs.values():  # warm-up: fonts, caches
@@ -133,6 +144,7 @@ def main() -> int:
                 ["added to one card alone", fmt_seconds(card_delta)],
                 ["check all poses (once per process)", fmt_seconds(checked)],
                 ["draw every exercise's SVG (once per process)", fmt_seconds(drawn)],
+                ["rasterise the plan's drawings (once per process)", fmt_seconds(rastered)],
             ],
         )
     )

@@ -189,16 +189,16 @@ def test_allowed_resources_render(tmp_path):
     assert render_pdf(html).startswith(b"%PDF")
 
 
-def test_only_the_products_own_drawings_pass_as_svg():
+def test_only_the_drawings_this_process_rasterised_are_served_from_drawings():
     from trainer_app.library.figures import exercise_figures
-    from trainer_app.plans.render import own_drawings
+    from trainer_app.plans import rasters
 
-    drawing = exercise_figures("plank")[0].svg.encode("utf-8")
-    fetcher = SafeURLFetcher(trusted_svgs=own_drawings())
-    assert fetcher.fetch(data_uri("image/svg+xml", drawing)).read() == drawing
-    # the same drawing with one more element (an image it would fetch) is someone else's SVG
-    changed = drawing.replace(b"</svg>", b'<image href="http://127.0.0.1/x"/></svg>')
+    src = rasters.drawing_url(exercise_figures("plank")[0].svg, 23.5)
+    png = SafeURLFetcher().fetch((STATIC_DIR / src).as_uri()).read()
+    assert png == rasters.raster(src.rsplit("/", 1)[1]) and png.startswith(b"\x89PNG")
+    for other in ("drawings/0123abcd-278.png", "drawings/../pdf/plan.css.png", "pdf/x.png"):
+        with pytest.raises(FetchRefused, match="not found|outside"):
+            SafeURLFetcher().fetch((STATIC_DIR / other).as_uri())
+    # an SVG, even one of ours, is never taken from a data URI (it could fetch what it likes)
     with pytest.raises(FetchRefused, match="only PNG and JPEG"):
-        fetcher.fetch(data_uri("image/svg+xml", changed))
-    with pytest.raises(FetchRefused):
-        SafeURLFetcher().fetch(data_uri("image/svg+xml", drawing))
+        SafeURLFetcher().fetch(data_uri("image/svg+xml", exercise_figures("plank")[0].svg.encode()))

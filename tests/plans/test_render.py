@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from tests.plans import sample_context as samples
 from tests.plans import servers
+from trainer_app.library.figures import exercise_figures
 from trainer_app.plans import render
 from trainer_app.plans.render import (
     TEMPLATE_VERSION,
@@ -201,9 +202,22 @@ def test_first_plan_omits_changes_section():
     assert "What changed since your last plan" in plan_html(samples.sample_context())
 
 
-def test_logo_is_the_only_raster_image(sample_pdf):
-    """The drawings are vector line art, not images (they stay sharp and small)."""
-    assert count_images(PdfReader(io.BytesIO(sample_pdf))) == 1
+def test_drawings_are_grey_images_at_print_resolution_each_embedded_once(sample_pdf):
+    """Each drawing is one greyscale image of at least 300 dpi wherever it prints (the overview
+    tile shows its card's start drawing again from the same image); the logo is the only other."""
+    drawings = {
+        figure.svg
+        for item in samples.sample_context()["items"]
+        for figure in exercise_figures(item["slug"])
+    }
+    assert count_images(PdfReader(io.BytesIO(sample_pdf))) == 1 + len(drawings)
+    listed = subprocess.run(
+        ["pdfimages", "-list", "-"], input=sample_pdf, capture_output=True, check=True
+    ).stdout.decode()
+    rows = [line.split() for line in listed.splitlines()[2:]]
+    shown = [row for row in rows if row[5] == "gray"]
+    assert len(shown) == len(rows) - 1 == 3 * len(samples.sample_context()["items"])
+    assert min(int(row[12]) for row in shown) >= 300 and min(int(row[13]) for row in shown) >= 300
 
 
 def test_logo_that_is_not_a_png_or_jpeg_data_uri_is_dropped():
@@ -327,7 +341,9 @@ def test_hostile_text_is_neither_fetched_nor_embedded_and_prints_literally():
     reader = PdfReader(io.BytesIO(pdf))
     assert not reader.attachments
     assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get("/Names", {}))
-    assert count_images(reader) == 1  # the clinic logo only
+    # the clinic logo and our own drawings of the other exercises only
+    drawings = {f.svg for item in ctx["items"] for f in exercise_figures(str(item["slug"]))}
+    assert count_images(reader) == 1 + len(drawings)
     text = squash(pdftotext(pdf))
     for label in (
         "Client",

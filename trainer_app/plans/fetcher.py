@@ -1,8 +1,8 @@
 """The only URL fetcher WeasyPrint gets: the package's static files and small PNG/JPEG data URIs.
 
-Everything else (network, other files, redirects, SVG data URIs, which could themselves
-reference other resources) is refused, except SVG data URIs whose bytes are exactly one of the
-drawings the product made itself (``trusted_svgs``: the exercise drawings). A refusal stops
+Besides, the exercise drawings this process rasterised (``plans.rasters``), by their URL under
+the static folder's ``drawings/``. Everything else (network, other files, redirects, SVG data
+URIs, which could themselves reference other resources) is refused. A refusal stops
 the whole render: WeasyPrint only logs ordinary fetch errors and carries on, so refusals
 raise a subclass of its ``FatalURLFetchingError`` (a ``BaseException`` it does not catch)
 and are also recorded on the fetcher so the caller can double-check after rendering.
@@ -20,11 +20,12 @@ from urllib.request import url2pathname
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from trainer_app.plans import rasters
+
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 MAX_DATA_URI_BYTES = 2 * 1024 * 1024
 ALLOWED_DATA_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 MAX_STATIC_BYTES = 5 * 1024 * 1024
-SVG_TYPE = "image/svg+xml"
 
 _DATA_RE = re.compile(r"^data:(?P<meta>[^,]*),(?P<data>.*)$", re.DOTALL | re.IGNORECASE)
 
@@ -40,19 +41,14 @@ class FetchRefused(FatalURLFetchingError):
 
 
 class SafeURLFetcher(URLFetcher):
-    """Serve files under the static folder and small PNG/JPEG data URIs; refuse the rest."""
+    """Serve files under the static folder, our drawings' rasters and small PNG/JPEG data URIs;
+    refuse the rest."""
 
-    def __init__(
-        self,
-        static_dir: Path | str = STATIC_DIR,
-        trusted_svgs: frozenset[bytes] = frozenset(),
-        **kwargs,
-    ):
+    def __init__(self, static_dir: Path | str = STATIC_DIR, **kwargs):
         kwargs.update(allowed_protocols=("file", "data"), allow_redirects=False)
         kwargs.setdefault("fail_on_errors", True)
         super().__init__(**kwargs)
         self.static_dir = Path(static_dir).resolve(strict=True)
-        self.trusted_svgs = trusted_svgs
         self.refusals: list[FetchRefused] = []
 
     def _refuse(self, url: str, reason: str) -> FetchRefused:
@@ -80,7 +76,7 @@ class SafeURLFetcher(URLFetcher):
             raise self._refuse(url, "malformed data URI")
         meta = match["meta"].split(";")
         mime = meta[0].strip().lower()
-        if mime not in ALLOWED_DATA_TYPES and mime != SVG_TYPE:
+        if mime not in ALLOWED_DATA_TYPES:
             raise self._refuse(url, "only PNG and JPEG images may be embedded")
         try:
             if "base64" in (m.strip().lower() for m in meta[1:]):
@@ -89,10 +85,6 @@ class SafeURLFetcher(URLFetcher):
                 body = unquote_to_bytes(match["data"])
         except (binascii.Error, ValueError):
             raise self._refuse(url, "malformed data URI") from None
-        if mime == SVG_TYPE:
-            if body not in self.trusted_svgs:
-                raise self._refuse(url, "only PNG and JPEG images may be embedded")
-            return URLFetcherResponse(url, body, {"Content-Type": SVG_TYPE})
         if len(body) > MAX_DATA_URI_BYTES:
             raise self._refuse(url, "embedded image is larger than 2 MB")
         if not body.startswith(ALLOWED_DATA_TYPES[mime]):
@@ -103,6 +95,9 @@ class SafeURLFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
             raise self._refuse(url, "only local static files may be used")
+        drawing = self._drawing(parts.path)
+        if drawing is not None:
+            return URLFetcherResponse(url, drawing, {"Content-Type": "image/png"})
         try:
             path = Path(url2pathname(unquote(parts.path))).resolve(strict=True)
         except (OSError, RuntimeError, ValueError):
@@ -115,3 +110,10 @@ class SafeURLFetcher(URLFetcher):
         body = path.read_bytes()
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
+
+    def _drawing(self, url_path: str) -> bytes | None:
+        """The raster of one of our drawings, if ``url_path`` is its URL under the static folder."""
+        path = Path(url2pathname(unquote(url_path)))
+        if path.parent != self.static_dir / rasters.FOLDER:
+            return None
+        return rasters.raster(path.name)

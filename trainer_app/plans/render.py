@@ -8,7 +8,6 @@ multiprocessing children. WeasyPrint is imported here, once, so forked children 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import functools
@@ -37,7 +36,7 @@ from weasyprint.text.fonts import FontConfiguration
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
 from trainer_app.library.figures import exercise_figures
 from trainer_app.library.media import clean_video_url, qr_svg
-from trainer_app.library.poses import default_poses
+from trainer_app.plans import rasters
 from trainer_app.plans.fetcher import STATIC_DIR, FetchRefused, SafeURLFetcher
 from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
@@ -51,6 +50,12 @@ DEFAULT_ACCENT = "#2f6f8f"
 # pdf/plan.html's link to its stylesheet, which renders replace with the parsed stylesheet.
 PLAN_STYLESHEET_LINK = '<link rel="stylesheet" href="pdf/plan.css">'
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
+# The printed width (mm) of each of a card's drawings by how many it has, as plan.css sets it
+# (.figures-N .card-figure): the drawings are rasterised for it. The overview's tile shows the
+# first drawing smaller, from the same image.
+FIGURE_WIDTH_MM = {1: 36, 2: 23.5, 3: 15}
+LARGE_FIGURE_WIDTH_MM = {1: 36, 2: 50, 3: 40}
+_DRAWING_SRC_RE = re.compile(rf'src="({rasters.FOLDER}/[0-9a-f]+-[0-9]+\.png)"')
 
 _ACCENT_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LOGO_RE = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/=\s]+$")
@@ -170,23 +175,6 @@ def _week_cells(progression: list[dict], weeks: int) -> list[dict]:
     return cells
 
 
-@functools.cache
-def own_drawings() -> frozenset[bytes]:
-    """Every exercise drawing the product makes: the SVGs the fetcher lets a plan embed."""
-    return frozenset(
-        figure.svg.encode("utf-8")
-        for slug in default_poses().exercises
-        for figure in exercise_figures(slug)
-    )
-
-
-def drawing_uri(svg: str) -> str:
-    """An exercise drawing as an image URL: parsed once per render however often it is shown
-    (the overview and its card), kept out of the HTML's parse and style cascade, and given its
-    alternative text by the ``<img alt>``."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-
-
 def titled_svg(svg: str, title: str) -> Markup:
     """Our own inline SVG with a ``<title>``: the tagged PDF's alternative text for it."""
     head, sep, rest = svg.partition(">")
@@ -196,21 +184,24 @@ def titled_svg(svg: str, title: str) -> Markup:
     return Markup(f"{head}><title>{escape(title)}</title>{rest}")  # noqa: S704
 
 
-def _pictures(item: dict) -> dict:
+def _pictures(item: dict, large: bool) -> dict:
     """An item's drawings (ours, from its slug), the clinic's photo (checked) and video QR."""
     name = str(item.get("name") or "Exercise")
     photo = item.get("photo_data_uri")
     photo = photo if isinstance(photo, str) and _PHOTO_RE.match(photo) else None
     figures = [] if photo else list(exercise_figures(str(item.get("slug") or "")))
+    widths = LARGE_FIGURE_WIDTH_MM if large else FIGURE_WIDTH_MM
+    width_mm = widths.get(len(figures), max(widths.values()))
     try:
         video = clean_video_url(item.get("video_url"))
     except ValueError:
         video = None
     return {
         "photo": photo,
-        # Our own drawings from the poses file (the only SVG data the fetcher accepts).
+        # Our own drawings from the poses file, rasterised at print resolution once a process.
         "figures": [
-            {"src": drawing_uri(f.svg), "alt": f"{name}: {f.label.lower()}"} for f in figures
+            {"src": rasters.drawing_url(f.svg, width_mm), "alt": f"{name}: {f.label.lower()}"}
+            for f in figures
         ],
         # segno's SVG of a link that passed clean_video_url: modules only, no text.
         "qr": titled_svg(qr_svg(video), f"QR code of the video link for {name}") if video else None,
@@ -241,7 +232,7 @@ def _view_model(context: dict) -> dict:
                 "short_dose": _short_dose(item.get("dose_text")),
                 "progression": progression,
                 "week_cells": _week_cells(progression, weeks),
-                "pictures": _pictures(item),
+                "pictures": _pictures(item, large),
             }
         )
     return {
@@ -316,26 +307,40 @@ def _plan_stylesheet() -> weasyprint.CSS:
 
 
 @functools.lru_cache(maxsize=1)
-def _drawings_cache() -> dict:
-    """WeasyPrint's image cache (keyed by URL), holding our own exercise drawings parsed once a
-    process, before forking: a plan shows about 36 of them. Only our drawings are put in it
-    here; whatever a render adds stays in its forked child."""
-    cache: dict = {}
-    images = "".join(f'<img src="{drawing_uri(svg.decode())}" alt="">' for svg in own_drawings())
-    weasyprint.HTML(string=f'<!doctype html><html lang="en"><body>{images}</body></html>').render(
-        cache=cache, font_config=_font_config()
-    )
-    return cache
+def _image_cache() -> dict:
+    """WeasyPrint's image cache (keyed by URL), shared by every render of this process: it holds
+    our drawings' rasters decoded once, loaded in the process that forks the render (see
+    :func:`_cache_drawings`); whatever a forked render adds stays in its child."""
+    return {}
+
+
+_cached_drawings: set[str] = set()
+
+
+def _cache_drawings(html: str) -> None:
+    """Decode into the shared image cache the drawings ``html`` shows that it does not hold."""
+    missing = sorted({m for m in _DRAWING_SRC_RE.findall(html) if m not in _cached_drawings})
+    if not missing:
+        return
+    images = "".join(f'<img src="{src}" alt="">' for src in missing)
+    weasyprint.HTML(
+        string=f'<!doctype html><html lang="en"><body>{images}</body></html>',
+        base_url=str(STATIC_DIR) + os.sep,
+        url_fetcher=SafeURLFetcher(STATIC_DIR),
+    ).render(cache=_image_cache(), font_config=_font_config())
+    _cached_drawings.update(missing)
 
 
 def pdf_arguments(html: str) -> tuple[str, dict]:
     """The HTML and the ``write_pdf`` options of every render: the shared font configuration,
-    the tagged PDF variant, the shared drawings cache and, for a plan, its parsed stylesheet in
-    place of the template's link to it (the benchmarks' bare renders use the same)."""
+    the tagged PDF variant, the shared image cache holding the drawings ``html`` shows and, for
+    a plan, its parsed stylesheet in place of the template's link to it (the benchmarks' bare
+    renders use the same)."""
+    _cache_drawings(html)
     options = {
         "font_config": _font_config(),
         "pdf_variant": PDF_VARIANT,
-        "cache": _drawings_cache(),
+        "cache": _image_cache(),
     }
     if PLAN_STYLESHEET_LINK in html:
         html = html.replace(PLAN_STYLESHEET_LINK, "", 1)
@@ -344,7 +349,7 @@ def pdf_arguments(html: str) -> tuple[str, dict]:
 
 
 def _write_pdf(html: str) -> bytes:
-    fetcher = SafeURLFetcher(STATIC_DIR, trusted_svgs=own_drawings())
+    fetcher = SafeURLFetcher(STATIC_DIR)
     html, options = pdf_arguments(html)
     document = weasyprint.HTML(string=html, base_url=str(STATIC_DIR) + os.sep, url_fetcher=fetcher)
     pdf = document.write_pdf(**options)
@@ -443,7 +448,7 @@ def render_pdf(html: str, *, timeout_s: float = 60, memory_mb: int = 1024) -> by
 
     :raise RenderError: on timeout, memory exhaustion, a refused fetch or any render failure.
     """
-    pdf_arguments("")  # font configuration and drawings made in the parent, shared by children
+    pdf_arguments(html)  # fonts and the drawings made in the parent, shared by its children
     _plan_stylesheet()
     read_fd, write_fd = os.pipe()
     # Objects inherited from the parent are frozen out of the child's garbage collector:
