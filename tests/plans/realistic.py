@@ -39,12 +39,15 @@ CLEARANCE = (
 
 
 @functools.cache
-def _content() -> dict:
-    """Twelve exercises as the builder writes them: the demo's eight, then four more."""
-    result = score(default_questionnaire(), DEMO_ANSWERS)
+def _content(pregnant: bool = False) -> dict:
+    """Twelve exercises as the builder writes them: the demo's eight, then four more. For a
+    pregnant client (the health question answered yes) the builder leaves out what her caution
+    rules out, and the plan adds the pregnancy warning signs to its stop box."""
+    result = score(default_questionnaire(), {**DEMO_ANSWERS, "pregnant": pregnant})
     confirmed = list(suggested_imbalances(result))
     catalog = default_catalog()
-    options = BuildOptions(sessions_per_week=3, weeks=6)
+    cautions = frozenset(c.caution for c in result.cautions)
+    options = BuildOptions(sessions_per_week=3, weeks=6, cautions=cautions)
     main = draft_to_dict(
         build_program(targets_from_scores(result.imbalances, confirmed), catalog, options)
     )
@@ -63,15 +66,22 @@ def _content() -> dict:
         taken = {j["exercise_slug"] for j in main["items"] + extra_items}
         extra_items += [i for i in more["items"] if i["exercise_slug"] not in taken]
     main["items"] = main["items"] + extra_items[:4]
-    assert len(main["items"]) == 12, len(main["items"])
+    # her caution leaves nine exercises for these targets
+    assert len(main["items"]) == (9 if pregnant else 12), len(main["items"])
     return {"content": main, "result": result_to_dict(result), "confirmed": confirmed}
 
 
 def realistic_context(
-    n: int, *, paper: str = "A4", large_print: bool = False, audience: str = CLIENT_COPY
+    n: int,
+    *,
+    paper: str = "A4",
+    large_print: bool = False,
+    audience: str = CLIENT_COPY,
+    pregnant: bool = False,
 ) -> dict:
-    """The plan context of an ``n``-exercise plan (n up to 12), as the worker renders it."""
-    built = _content()
+    """The plan context of an ``n``-exercise plan (n up to 12, 9 for a pregnant client), as the
+    worker renders it."""
+    built = _content(pregnant)
     content = {**built["content"], "items": built["content"]["items"][:n]}
     clinic = SimpleNamespace(
         name="Demo Movement Clinic",

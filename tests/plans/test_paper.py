@@ -19,6 +19,8 @@ from tests.plans import sample_context as samples
 from tests.plans.realistic import realistic_context
 from tests.plans.test_render import pdftotext, squash
 from trainer_app.extensions import db
+from trainer_app.plans import render
+from trainer_app.plans.fetcher import STATIC_DIR
 from trainer_app.plans.models import PlanDocument
 from trainer_app.plans.render import render_plan
 from trainer_app.programs.models import ProgramVersion
@@ -27,6 +29,10 @@ from trainer_app.programs.models import ProgramVersion
 TOP_MM, BOTTOM_MM = 12, 17
 # Pages a plan may take in normal print, by number of exercises (issue 12).
 MOST_PAGES = {4: 3, 8: 4, 12: 6}
+# Pages the realistic plans take in large print (16 pt text, no half-empty pages), as measured
+# on 2026-12-01: a change that makes them longer should be a decision, not an accident.
+LARGE_PRINT_PAGES = {(4, "A4"): 7, (4, "Letter"): 6, (8, "A4"): 10, (8, "Letter"): 10}
+LARGE_PRINT_PAGES |= {(12, "A4"): 13, (12, "Letter"): 14}
 
 
 def plan(n: int, paper: str = "A4", large: bool = False, **overrides) -> dict:
@@ -47,11 +53,15 @@ def rendered(n: int, paper: str = "A4", large: bool = False) -> bytes:
     return _rendered[key]
 
 
-def real(n: int, paper: str = "A4", large: bool = False, audience: str = "client") -> bytes:
+def real(
+    n: int, paper: str = "A4", large: bool = False, audience: str = "client", pregnant: bool = False
+) -> bytes:
     """A plan as the product builds it (progress link and charts, clearance line), rendered once."""
-    key = ("real", n, paper, large, audience)
+    key = ("real", n, paper, large, audience, pregnant)
     if key not in _rendered:
-        context = realistic_context(n, paper=paper, large_print=large, audience=audience)
+        context = realistic_context(
+            n, paper=paper, large_print=large, audience=audience, pregnant=pregnant
+        )
         _rendered[key] = render_plan(context)
     return _rendered[key]
 
@@ -136,8 +146,11 @@ def test_normal_print_pages(n, paper):
 @pytest.mark.parametrize("n", [4, 8, 12])
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
 def test_large_print_pages_are_full_and_text_is_16_pt(n, paper):
+    """Large print: 4 exercises on 7 A4 or 6 Letter pages, 8 on 10, 12 on 13 A4 or 14 Letter;
+    no page but the last under 60% full."""
     pdf = real(n, paper, large=True)
     fills = page_fill(pdf)
+    assert len(fills) <= LARGE_PRINT_PAGES[n, paper], fills
     assert all(fill >= 0.6 for fill in fills[:-1]), fills
     # pdftotext drops a hyphen at the end of a line ("hip-" "width" reads "hipwidth")
     text = squash(pdftotext(pdf)).replace("-", "")
@@ -149,6 +162,29 @@ def test_large_print_pages_are_full_and_text_is_16_pt(n, paper):
     heights = word_heights(pdf, first_page=2)
     assert statistics.median(heights) >= 16 * 1.15
     assert statistics.median(word_heights(real(n, paper), first_page=2)) < 12
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("n", [4, 8])
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_pregnant_clients_plan_keeps_the_page_limits_with_her_warning_signs_on_page_one(
+    paper, n, large
+):
+    """Her caution leaves planks and long holds out, and the stop box adds the pregnancy warning
+    signs: still 3 pages for 4 exercises and 4 for 8 in normal print (large print: 6 and 10), no
+    page but the last under 60% full, and the whole stop box on page one (the fridge door)."""
+    pdf = real(n, paper, large=large, pregnant=True)
+    fills = page_fill(pdf)
+    assert len(fills) <= (LARGE_PRINT_PAGES[n, "Letter"] if large else MOST_PAGES[n]), fills
+    assert all(fill >= 0.6 for fill in fills[:-1]), fills
+    pages = pages_text(pdf)
+    first = squash(pages[0])
+    context = realistic_context(n, pregnant=True)
+    assert context["stop_signs"]["pregnancy"]
+    for sign in context["stop_signs"]["pregnancy"] + context["stop_signs"]["emergency"]:
+        assert squash(sign) in first, sign
+    assert not {"plank", "side_plank_knees"} & {item["slug"] for item in context["items"]}
+    assert sum(len(re.findall(r"\b(?:STRENGTHEN|LOOSEN)\b", page)) for page in pages) == n
 
 
 @pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
@@ -175,6 +211,71 @@ def test_overview_is_one_page_with_every_exercise_and_the_stop_signs(paper, larg
     assert "STRENGTHEN" not in pages[0] and "Stopandseekhelpif" not in squash(pages[1])
     _root, elements = structure(pdf)
     assert "QR code of your progress link" in [str(e.get("/Alt")) for e in elements]
+
+
+def words_split_across_lines(html: str) -> list[tuple[str, str]]:
+    """Words WeasyPrint broke inside (not at a hyphen), from one line to the next: (end of the
+    line, start of the next), read from the laid-out boxes (two text boxes of one element on
+    different lines whose last and first words stand together, without a space, in its text)."""
+    import weasyprint
+    from weasyprint.formatting_structure import boxes
+
+    def text_boxes(box):
+        if isinstance(box, boxes.TextBox):
+            yield box
+        for child in getattr(box, "children", None) or []:
+            yield from text_boxes(child)
+
+    html, options = render.pdf_arguments(html)
+    document = weasyprint.HTML(string=html, base_url=f"{STATIC_DIR}/").render(
+        font_config=options["font_config"],
+        stylesheets=options.get("stylesheets"),
+        cache=options["cache"],
+    )
+    splits, previous = [], None
+    for page in document.pages:
+        for box in text_boxes(page._page_box):
+            if (
+                previous is not None
+                and box.element is not None
+                and previous.element is box.element
+                and previous.position_y != box.position_y
+                and previous.text.split()
+                and box.text.split()
+            ):
+                last, first = previous.text.split()[-1], box.text.split()[0]
+                text = " ".join("".join(box.element.itertext()).split())
+                # a break after a hyphen ("hip-" "width") is where a compound word may break
+                joined = last + first in text and f"{last} {first}" not in text
+                if joined and not last.endswith(("-", "–")):
+                    splits.append((last, first))
+            previous = box
+    return splits
+
+
+@pytest.mark.parametrize(
+    ("paper", "large", "audience", "pregnant"),
+    [
+        ("A4", False, "clinician", False),
+        ("Letter", True, "clinician", False),
+        ("Letter", True, "client", True),
+    ],
+)
+def test_no_word_is_split_across_lines(paper, large, audience, pregnant):
+    """Beside a QR code or in a narrow column a word moves whole to the next line; only the
+    progress link's address may break anywhere (it has no spaces)."""
+    context = realistic_context(
+        12 if not pregnant else 8,
+        paper=paper,
+        large_print=large,
+        audience=audience,
+        pregnant=pregnant,
+    )
+    for item in context["items"]:
+        item["video_url"] = "https://videos.example.com/watch?v=abcdefghijk"
+    url = context["progress"]["url"]
+    splits = words_split_across_lines(render.plan_html(context))
+    assert [(a, b) for a, b in splits if a + b not in url] == []
 
 
 # --- drawings, photo and video -------------------------------------------------------------
