@@ -782,7 +782,7 @@ def test_a_hold_stopped_by_pain_holds_back_every_hold_loading_that_region():
     assert not chosen & TRUNK_HOLDS and "plank_shoulder_taps" not in chosen
     assert chosen & {"dead_bug", "bird_dog"}
     line = next(line for line in draft.summary if "Front plank hold" in line)
-    assert "Holds loading the trunk (" in line and "Side plank" in line
+    assert "the other holds loading the trunk (" in line and "Side plank" in line
     assert "pending a clinician's look" in line
 
 

@@ -916,7 +916,7 @@ def test_a_plank_stopped_by_pain_holds_trunk_holds_back_with_a_notice_and_acknow
     notice = page[page.index('id="pain-hold"') :]
     notice = notice[: notice.index("</div>")]
     assert "Front plank hold stopped by pain" in notice
-    assert "Holds loading the trunk" in notice and "Side plank" in notice
+    assert "other holds loading the trunk" in notice and "Side plank" in notice
     assert "pending a clinician's look" in notice
 
     data = {**edit_data(items, note="Core"), "searched": "1", "q": "side plank"}

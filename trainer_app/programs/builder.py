@@ -1168,9 +1168,9 @@ def pain_hold_text(label: str, catalog: Catalog, measured: Measured) -> str:
     names = _and([catalog.exercises[s].name for s in held_by_pain(label, catalog, measured)])
     region = BODY_REGIONS.get(test.region or "", "").lower()
     if region and test.unit == "seconds":
-        what = f"Holds loading the {region}"
+        what = f"Its movement and the other holds loading the {region}"
     elif region and test.unit == "reps":
-        what = f"Work loading the {_regions(test.muscles)} ({region})"
+        what = f"Its movement and other work loading the {_regions(test.muscles)} in the {region}"
     else:
         what = "Its movements"
     return (
