@@ -166,6 +166,8 @@ def test_clinician_case(client, trainer, factories, path):
         assert slug in items, (slug, list(items))
     for slug in wanted.get("exclude", ()):
         assert slug not in items, (slug, list(items))
+    order = [slug for slug in items if slug in wanted.get("order", ())]
+    assert order == list(wanted.get("order", ())), (wanted["order"], list(items))
     for group in wanted.get("one_of", ()):  # one movement family: exactly one version
         assert len(set(group) & set(items)) == 1, (group, list(items))
     for slug, dose in (wanted.get("doses") or {}).items():

@@ -25,6 +25,7 @@ REGION_IDS = {
     "rear_deltoids",
     "front_deltoids",
     "lats",
+    "neck_flexors",  # deep neck flexors: the chin tuck's (physiotherapist review)
 }
 
 

@@ -410,6 +410,15 @@ def _cross_check(q: Questionnaire, catalog: Catalog, name: str) -> None:
                         f"{ex_slug!r} is dosed in {'seconds' if uses_hold else 'reps'}, "
                         f"the test in {ind.type}",
                     )
+    indicators = {ind.id: ind for group in q.indicators.values() for ind in group}
+    for ex in catalog.exercises.values():
+        for i, test in enumerate(ex.first_for, 1):
+            ind = indicators.get(test)
+            where = f"exercises.yaml: {ex.slug}.first_for[{i}]"
+            if ind is None:
+                raise _fail(name, where, f"no test or observation {test!r}")
+            if ex.slug not in (*ind.doses, *ind.exercises):
+                raise _fail(name, where, f"{test!r} does not list {ex.slug!r} in its exercises")
     for question in q.screening.questions:
         for slug in question.supports:
             if slug not in catalog.imbalances:

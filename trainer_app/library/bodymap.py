@@ -28,6 +28,7 @@ REGION_NAMES: dict[str, str] = {
     "rear_deltoids": "Rear deltoids",
     "front_deltoids": "Front deltoids",
     "lats": "Lats (latissimus dorsi)",
+    "neck_flexors": "Deep neck flexors",
 }
 
 INK = "#1d2a33"
@@ -95,6 +96,7 @@ _SILHOUETTE_RIGHT = [
 
 # (region id, points, mirrored)
 _FRONT_SHAPES = [
+    ("neck_flexors", [(-5, 52), (5, 52), (6, 60), (0, 64), (-6, 60)], False),
     ("upper_trapezius", [(11, 62), (24, 70), (40, 78), (26, 78), (12, 72)], True),
     (
         "front_deltoids",

@@ -58,6 +58,7 @@ REGIONS: dict[str, str] = {
     "rear_deltoids": "Rear deltoids",
     "front_deltoids": "Front deltoids",
     "lats": "Lats",
+    "neck_flexors": "Deep neck flexors",
 }
 
 # Where on the body an exercise works: asymmetry work must match the region of the test
@@ -80,6 +81,7 @@ MUSCLE_BODY_REGION: dict[str, str] = {
     "chest": "upper_body",
     "upper_trapezius": "upper_body",
     "mid_back": "upper_body",
+    "neck_flexors": "upper_body",
     "rear_deltoids": "upper_body",
     "front_deltoids": "upper_body",
     "lats": "upper_body",
@@ -314,6 +316,18 @@ class Exercise(Strict):
     # Questionnaire observations made while the client does this exercise: a positive one
     # (e.g. the lower back lifts in the dead bug) keeps its harder versions out.
     tested_by: Annotated[tuple[Slug, ...], AfterValidator(unique)] = ()
+    # "product": an exercise the article does not name, the product's own clinical choice
+    # (the article's are the ones its imbalances list in imbalances.yaml).
+    origin: StatementSource | None = None
+    # Questionnaire findings (indicator ids) this exercise is chosen first for, after the
+    # article's exercise that covers the imbalance (chin tucks for a forward head).
+    first_for: Annotated[tuple[Slug, ...], AfterValidator(unique)] = ()
+    # Cautions this exercise is a safe choice for: a client who reported one gets it first
+    # for its imbalances, in place of the work the caution keeps out (a back extension for
+    # osteoporosis, where flexion work is cautioned).
+    safe_for: Annotated[
+        tuple[Annotated[Slug, AfterValidator(_known_caution)], ...], AfterValidator(unique)
+    ] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -366,6 +380,26 @@ class Exercise(Strict):
         if ((info.context or {}).get("slug_counts") or {}).get(value, 0) > 1:
             raise ValueError("duplicate slug")
         return value
+
+    @field_validator("origin")
+    @classmethod
+    def _product_origin(cls, value: str | None, info: ValidationInfo) -> str | None:
+        imbalances = _ctx(info, "imbalances") or {}
+        named = any(
+            info.data.get("slug") in (_get(im, "exercises") or ())
+            for im in imbalances.values()
+            if _get(im, "from_article")
+        )
+        if value == "product" and named:
+            raise ValueError("the article names this exercise (its imbalance lists it)")
+        return value
+
+    @model_validator(mode="after")
+    def _safe_choice(self) -> Exercise:
+        both = set(self.safe_for) & set(self.cautions)
+        if both:
+            raise ValueError(f"safe_for: {sorted(both)[0]!r} is also one of its cautions")
+        return self
 
 
 class Imbalance(Strict):

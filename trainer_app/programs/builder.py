@@ -560,25 +560,43 @@ def _pool(im: Imbalance, kind: str, catalog: Catalog) -> list[Exercise]:
     return [catalog.exercises[s] for s in dict.fromkeys(slugs) if catalog.exercises[s].kind == kind]
 
 
+def chosen_first(ex: Exercise, target: Target, options: BuildOptions) -> bool:
+    """A clinician's first choice for this target: the exercise is named for one of its
+    findings (chin tucks for a forward head), or is the safe choice for a caution the client
+    reported (a back extension for osteoporosis)."""
+    if target.slug not in ex.imbalances:
+        return False
+    tests = {e.indicator for e in target.evidence if e.indicator}
+    return bool(set(ex.first_for) & tests or set(ex.safe_for) & options.cautions)
+
+
 def _candidates(
     target: Target, catalog: Catalog, options: BuildOptions, measured: Measured
 ) -> list[tuple[bool, Exercise, Exercise]]:
-    """Usable strengthening exercises for a target, best first: (over_level, exercise, origin)."""
+    """Usable strengthening exercises for a target, best first: (over_level, exercise, origin).
+
+    Within the measured family and the unmeasured work, a clinician's first choice
+    (`chosen_first`) comes before the rest; the safe choice for a reported caution is
+    usable whatever the findings measured.
+    """
     im = catalog.imbalances[target.slug]
     asymmetry = target.slug == ASYMMETRY
     prefer_one_side = bool(target.weak_side) and not asymmetry
-    ranked: list[tuple[tuple[int, int, int, int, int], bool, Exercise, Exercise]] = []
+    ranked: list[tuple[tuple[int, int, int, int, int, int], bool, Exercise, Exercise]] = []
     for pool_index, origin in enumerate(_pool(im, "strength", catalog)):
         for pref, (over, variant) in enumerate(
             _variants(origin, "strength", catalog, options, measured, target.slug)
         ):
             if asymmetry and not _matches_asymmetry(variant, target):
                 continue
-            fit = finding_fit(variant, target, catalog, measured)
+            first = chosen_first(variant, target, options)
+            safe = bool(set(variant.safe_for) & options.cautions)
+            fit = 0 if first and safe else finding_fit(variant, target, catalog, measured)
             if fit is None:
                 continue
             two_sided = int(prefer_one_side and not variant.unilateral)
-            ranked.append(((int(over), fit, two_sided, pool_index, pref), over, variant, origin))
+            key = (int(over), fit, int(not first), two_sided, pool_index, pref)
+            ranked.append((key, over, variant, origin))
     ranked.sort(key=lambda t: t[0])
     out: list[tuple[bool, Exercise, Exercise]] = []
     seen: set[str] = set()
@@ -1054,7 +1072,11 @@ def build_program(
         if pick:
             items.append(_item(pick, catalog, options, measured, asymmetric=False, weak_side=None))
     for target in covered:
-        for pick in state.strength.get(target.slug, []):
+        # a clinician's first choice leads the target's work (the chin tuck before the
+        # article's face pull that covers the pattern)
+        picks = state.strength.get(target.slug, [])
+        picks = sorted(picks, key=lambda p: not chosen_first(p.exercise, target, options))
+        for pick in picks:
             # the asymmetry's side and "weaker side first" only for its own body region
             in_region = not asym_regions or pick.exercise.region in asym_regions
             side = target.weak_side or (asym_side if in_region else None)
@@ -1117,6 +1139,10 @@ def _uncovered(
             if target.slug == ASYMMETRY and not _matches_asymmetry(member, target):
                 continue
             if set(member.cautions) & options.cautions:
+                continue
+            # only what the builder would choose for this finding is offered
+            safe = set(member.safe_for) & options.cautions
+            if not safe and finding_fit(member, target, catalog, measured) is None:
                 continue
             if member.slug in painful:
                 by_pain[member.slug] = member.name
@@ -1292,6 +1318,13 @@ def _item(
         if strength
         else _release_reason(ex, im, measured)
     )
+    safe = [catalog.cautions[c].label for c in ex.safe_for if c in options.cautions]
+    if strength and safe:
+        # the safe choice for a reported caution says so (a back extension for osteoporosis)
+        reason += (
+            f"; chosen as the safe choice for {_lower_first(_and(safe))}, where the work "
+            "this caution keeps out is not advised"
+        )
     return ProgramItem(
         exercise_slug=ex.slug,
         name=ex.name,
