@@ -68,6 +68,15 @@ class Source(Strict):
 
     kind: Literal["published", "rule_of_thumb", "article"]
     citation: Paragraph
+    # Who a published norm was measured in, as its paper says (a norm from athletes may not
+    # fit an untrained or older client): shown beside the threshold to the clinician.
+    population: Label | None = None
+
+    @model_validator(mode="after")
+    def _population_of_a_norm(self) -> Source:
+        if self.population is not None and self.kind != "published":
+            raise ValueError("population: only a published norm was measured in a population")
+        return self
 
     def text(self) -> str:
         """E.g. "Published norm: McGill et al. 1999 …" or "Field rule of thumb: …"."""
@@ -76,7 +85,10 @@ class Source(Strict):
             "rule_of_thumb": "Field rule of thumb",
             "article": "From the article",
         }[self.kind]
-        return f"{prefix}: {self.citation}"
+        text = f"{prefix}: {self.citation}"
+        if self.population:
+            text += f" Norm from {self.population}; interpret with care for other clients."
+        return text
 
 
 class Question(Strict):
