@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 import pikepdf
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.appointments.models import Appointment
@@ -235,20 +235,36 @@ def _documents(item: PrintItem, what: str) -> list[PlanDocument | None]:
     return [db.session.get(PlanDocument, i) if i else None for i in ids]
 
 
+def _unsettled(batch: PrintBatch) -> int:
+    """How many of the batch's waiting clients still have a document not rendered (or failed).
+
+    One query, however many clients: each render of a batch asks it.
+    """
+    missing = []
+    for kind in kinds_of(batch.what):
+        column = PrintItem.session_document_id if kind == SESSION else PrintItem.plan_document_id
+        settled = select(PlanDocument.id).where(
+            PlanDocument.id == column, PlanDocument.status.in_((DOC_READY, DOC_FAILED))
+        )
+        missing.append(~settled.exists())
+    return db.session.scalar(
+        select(func.count())
+        .select_from(PrintItem)
+        .where(PrintItem.batch_id == batch.id, PrintItem.status == PENDING, or_(*missing))
+    )
+
+
 def counts(batch: PrintBatch) -> tuple[int, int]:
     """(clients settled, clients in all): settled means printed, left out or rendered."""
-    done = 0
-    for item in batch.items:
-        if (
-            item.status != PENDING
-            or batch.status in (RENDERING, MERGING)
-            and all(
-                d is not None and d.status in (DOC_READY, DOC_FAILED)
-                for d in _documents(item, batch.what)
-            )
-        ):
-            done += 1
-    return done, batch.total
+    if batch.status in (RENDERING, MERGING):
+        waiting = _unsettled(batch)
+    else:
+        waiting = db.session.scalar(
+            select(func.count())
+            .select_from(PrintItem)
+            .where(PrintItem.batch_id == batch.id, PrintItem.status == PENDING)
+        )
+    return batch.total - waiting, batch.total
 
 
 def advance(batch_id: int) -> bool:
