@@ -906,6 +906,9 @@ def test_a_plank_stopped_by_pain_holds_trunk_holds_back_with_a_notice_and_acknow
         side_plank_hold_left=15,
         side_plank_hold_right=16,
     )
+    page = html.unescape(client.get(f"/programs/new/{assessment_id}").text)
+    before = page[page.index('id="build-pain"') :]
+    assert "Front plank hold" in before[: before.index("</ul>")]
     response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
     assert response.status_code == 302, response.text
     program_id = int(response.headers["Location"].rsplit("/", 1)[1])

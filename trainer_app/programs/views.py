@@ -83,6 +83,7 @@ def new(assessment_id: int):
         catalog.cautions[c.caution].label if c.caution in catalog.cautions else c.text
         for c in result.cautions
     ]
+    context["pain_holds"] = service.pain_holds_of(result, catalog)
     if form.validate_on_submit():
         options = BuildOptions(
             level=form.level.data,
