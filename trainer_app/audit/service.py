@@ -124,6 +124,39 @@ def _detail(values: dict) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """What ``audited`` records for the request in progress."""
+
+    action: str | None
+    client_id: int | None
+    values: dict
+    view_name: str
+
+
+def _record_pending() -> None:
+    pending = g.audit_pending
+    chosen = "view"  # a GET page, or a POST that wrote nothing (a form shown again)
+    if request.method in ("GET", "HEAD"):
+        chosen = pending.action if pending.action in READ_ACTIONS else "view"
+    elif g.get("audit_wrote", False):
+        chosen = pending.action or "change"
+    record(
+        chosen,
+        clinic_id=current_user.clinic_id,
+        what=request.endpoint or pending.view_name,
+        client_id=pending.client_id,
+        detail=_detail(pending.values),
+    )
+
+
+def record_before_commit() -> None:
+    """Add the row ``audited`` would write after the view to the view's own transaction, just
+    before the view commits (``audited`` then writes none): the same row, one commit fewer."""
+    db.session.flush()  # what the view wrote so far decides between "view" and "change"
+    _record_pending()
+
+
 def audited(action: str | None = None, *, resolve: Callable[[dict], int | None] | None = None):
     """Record an audit row each time the view answers (a 404 or 403 raised inside records none).
 
@@ -141,21 +174,11 @@ def audited(action: str | None = None, *, resolve: Callable[[dict], int | None] 
             g.audit_wrote = g.audit_recorded = False
             # Found first: a view may delete the rows the client is found through (erasure).
             client_id = (resolve or _default_resolver)(values)
+            g.audit_pending = _Pending(action, client_id, values, view.__name__)
             response = current_app.make_response(view(**values))
             if g.audit_recorded:  # the view wrote its own row, in its own transaction
                 return response
-            chosen = "view"  # a GET page, or a POST that wrote nothing (a form shown again)
-            if request.method in ("GET", "HEAD"):
-                chosen = action if action in READ_ACTIONS else "view"
-            elif g.get("audit_wrote", False):
-                chosen = action or "change"
-            record(
-                chosen,
-                clinic_id=current_user.clinic_id,
-                what=request.endpoint or view.__name__,
-                client_id=client_id,
-                detail=_detail(values),
-            )
+            _record_pending()
             db.session.commit()
             return response
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, undefer
 from trainer_app.accounts import roles
 from trainer_app.assessments.hold import flash_hold
 from trainer_app.assessments.service import plan_hold
-from trainer_app.audit.service import audited, not_audited
+from trainer_app.audit.service import audited, not_audited, record_before_commit
 from trainer_app.delivery.service import attachment_name
 from trainer_app.extensions import db
 from trainer_app.jobs import URGENT, enqueue
@@ -141,6 +141,7 @@ def make(version_id: int):
             "message": _made_message(document),
             "request_key": secrets.token_urlsafe(16),
         }
+    record_before_commit()
     db.session.commit()
     if needs_render:
         enqueue(service.RENDER_TASK, document.id, queue="pdf", priority=URGENT)
