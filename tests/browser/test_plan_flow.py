@@ -121,4 +121,11 @@ def test_make_pdf_of_a_version_rendered_ahead_shows_its_link_without_reload(
         document = db.session.get(PlanDocument, ahead_id)
         assert (document.origin, document.status) == (CLICK, READY)  # adopted, not re-rendered
         assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == 1
+
+    # Pressed again with nothing changed (the form got a fresh request key): the page loads with
+    # the message and the repeat counted on the row, as without JavaScript.
+    page.get_by_role("button", name="Make PDF").click()
+    page.get_by_text("Nothing changed since the PDF of version 1").wait_for(timeout=15_000)
+    assert page.evaluate("window.notReloaded === undefined")
+    assert page.locator(f"#document-{ahead_id}").get_by_text("Asked for again 1 time").is_visible()
     assert page.console_errors == [], page.console_errors

@@ -27,6 +27,18 @@
   // row the server answers with into the list (ready at once, or polled as above), with no page
   // load. Any other answer (a hold, a form error, a repeat of an unchanged PDF) names the page to
   // load, with its message. Without JavaScript the form posts and the page reloads as always.
+  // Load a page with its flashed message: this page too (assigning only a new #fragment would
+  // scroll, not load).
+  function load(location) {
+    var target = new URL(location, window.location.href);
+    var here = window.location;
+    if (target.pathname !== here.pathname || target.search !== here.search) {
+      here.assign(target.href);
+      return;
+    }
+    if (target.hash) { here.hash = target.hash; }
+    here.reload();
+  }
   document.querySelectorAll("form[data-make-in-place]").forEach(function (form) {
     var card = form.closest("#documents");
     var sending = false;
@@ -42,7 +54,7 @@
       })
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
         .then(function (answer) {
-          if (!answer.row) { window.location.assign(answer.location); return; }
+          if (!answer.row) { load(answer.location); return; }
           var holder = document.createElement("template");
           holder.innerHTML = answer.row.trim();
           var row = holder.content.firstElementChild;
