@@ -101,11 +101,12 @@ def _journey(app, factories) -> Journey:
         )
         db.session.add(unmatched)
         db.session.commit()
+        unmatched_id = unmatched.id
     return Journey(
         world=world,
         blocked_assessment_id=blocked,
         reassessment_id=again,
-        unmatched_id=unmatched.id,
+        unmatched_id=unmatched_id,
     )
 
 
