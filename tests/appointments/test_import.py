@@ -198,3 +198,68 @@ def test_appointments_by_hand_in_the_clinics_zone_by_the_front_desk(app, client,
     edited = browser.post(f"/appointments/{appointment.id}/edit", data={**form, "start": "08:00"})
     assert edited.status_code == 302
     assert rows(app)[0].starts_at == datetime(2026, 12, 1, 13, 0)
+
+
+def _sessions(day: date, count: int, prefix: str) -> list[dict]:
+    """``count`` 45-minute sessions from 09:00 Copenhagen on ``day``, one an hour."""
+    return [
+        {
+            "uid": f"{prefix}-{n}@booking",
+            "summary": f"Stranger {prefix} {n}",
+            "start": datetime(day.year, day.month, day.day, 9 + n, 0, tzinfo=CPH),
+            "end": datetime(day.year, day.month, day.day, 9 + n, 45, tzinfo=CPH),
+        }
+        for n in range(count)
+    ]
+
+
+def test_a_file_for_tomorrow_imported_with_todays_date_imports_tomorrow_and_says_so(
+    app, client, auth
+):
+    auth.login()
+    set_zone(app, auth.user.clinic_id, "Europe/Copenhagen")
+    tomorrow = DAY + timedelta(days=1)
+    response = upload(client, calendar_file(*_sessions(tomorrow, 5, "wed")), day=DAY)
+    assert response.status_code == 302 and response.headers["Location"] == "/appointments/review"
+    found = rows(app)
+    assert len(found) == 5
+    assert {a.starts_at.date() for a in found} == {tomorrow}
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (
+        "The file has no events on 1 Dec 2026, so its next day with events was imported "
+        "instead: 2 Dec 2026." in page
+    )
+    assert "Imported 2 Dec 2026: 5 new, 0 moved, 0 already in the diary." in page
+    assert "not imported" not in page  # every event of the file is in the diary
+
+
+def test_events_on_other_days_are_counted_by_date_with_a_way_to_import_each(app, client, auth):
+    auth.login()
+    set_zone(app, auth.user.clinic_id, "Europe/Copenhagen")
+    wednesday, friday = DAY + timedelta(days=1), DAY + timedelta(days=3)
+    data = calendar_file(
+        *_sessions(DAY, 2, "tue"), *_sessions(wednesday, 3, "wed"), *_sessions(friday, 1, "fri")
+    )
+    response = upload(client, data, day=DAY)
+    assert len(rows(app)) == 2
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Imported 1 Dec 2026: 2 new, 0 moved, 0 already in the diary." in page
+    assert "4 events on other days were not imported: 3 on 2 Dec 2026, 1 on 4 Dec 2026." in page
+    assert 'href="/appointments/import?day=2026-12-02&amp;again=1">Import 2 Dec 2026</a>' in page
+    assert 'href="/appointments/import?day=2026-12-04&amp;again=1">Import 4 Dec 2026</a>' in page
+    # The button opens the import with that day chosen, asking for the same file again.
+    form = client.get("/appointments/import?day=2026-12-02&again=1").get_data(as_text=True)
+    assert 'value="2026-12-02"' in form
+    assert "Choose the same file again: its events of 2 Dec 2026 will be imported." in form
+    again = upload(client, data, day=wednesday)
+    assert len(rows(app)) == 5
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Imported 2 Dec 2026: 3 new" in page
+    # Tuesday's events are in the diary already: only Friday's is still to import.
+    assert "1 event on 4 Dec 2026 was not imported: only 2 Dec 2026 was chosen." in page
+    assert "on 1 Dec 2026" not in page
+
+    # One other day: named on its own.
+    only = calendar_file(*_sessions(DAY, 1, "one"), *_sessions(wednesday, 5, "five"))
+    single = client.get(upload(client, only, day=DAY).headers["Location"]).get_data(as_text=True)
+    assert "5 events on 2 Dec 2026 were not imported: only 1 Dec 2026 was chosen." in single

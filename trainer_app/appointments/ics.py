@@ -8,6 +8,7 @@ all-day events are read in the clinic's zone.
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -65,7 +66,14 @@ def parse(data: bytes, zone_name: str, first_day: date, days: int = 1) -> list[C
 
     :raise NotACalendar: the bytes are not an iCalendar file with a VCALENDAR in it.
     """
-    zone = ZoneInfo(zone_name)
+    return events(read(data), zone_name, first_day, days)
+
+
+def read(data: bytes):
+    """The calendar in the file, its repeat rules checked (nothing is expanded yet).
+
+    :raise NotACalendar: the bytes are not an iCalendar file with a VCALENDAR in it.
+    """
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError, TypeError) as exc:
@@ -76,15 +84,32 @@ def parse(data: bytes, zone_name: str, first_day: date, days: int = 1) -> list[C
         raise NotACalendar(
             "This file is not a calendar: choose the .ics file your booking system exports."
         )
-    try:
+    with _readable():
         _refuse_rapid_repeats(calendar)
+    return calendar
+
+
+def events(
+    calendar, zone_name: str, first_day: date, days: int = 1, limit: int = MAX_EVENTS
+) -> list[CalendarEvent]:
+    """The calendar's events starting on those days in the clinic's zone, recurrences expanded.
+
+    :raise NotACalendar: an event cannot be read.
+    """
+    with _readable():
         recurring = {str(e.get("UID")) for e in calendar.walk("VEVENT") if e.get("RRULE")}
-        return _events(calendar, recurring, zone, first_day, days)
+        return _events(calendar, recurring, ZoneInfo(zone_name), first_day, days, limit)
+
+
+@contextmanager
+def _readable():
+    """A broken event (no DTSTART, an unknown FREQ, a date past year 9999...) is the file's
+    fault: say so rather than answer 500."""
+    try:
+        yield
     except NotACalendar:
         raise
     except (ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError) as exc:
-        # A broken event (no DTSTART, an unknown FREQ, a date past year 9999...) is the file's
-        # fault: say so rather than answer 500.
         raise NotACalendar(
             "An event in this calendar cannot be read (a missing start, an unknown repeat rule "
             "or a date out of range). Export the calendar again from your booking system."
@@ -109,7 +134,7 @@ def _refuse_rapid_repeats(calendar) -> None:
                 )
 
 
-def _events(calendar, recurring: set[str], zone: ZoneInfo, first_day: date, days: int):
+def _events(calendar, recurring: set[str], zone: ZoneInfo, first_day: date, days: int, limit: int):
     # A day wider on each side, then cut to the clinic's own days (events carry their zones).
     window = recurring_ical_events.of(calendar).between(
         first_day - timedelta(days=1), first_day + timedelta(days=days + 1)
@@ -118,7 +143,7 @@ def _events(calendar, recurring: set[str], zone: ZoneInfo, first_day: date, days
     end_utc = _utc(first_day + timedelta(days=days), zone)
     events: list[CalendarEvent] = []
     for component in window:
-        if len(events) >= MAX_EVENTS:
+        if len(events) >= limit:
             break
         raw_start = component.decoded("DTSTART")
         all_day = not isinstance(raw_start, datetime)

@@ -20,9 +20,13 @@ from trainer_app.clients.models import Client
 from trainer_app.clients.search import fold
 from trainer_app.extensions import db
 from trainer_app.tenancy import clinic_key
+from trainer_app.timeutil import to_local
 from trainer_app.timeutil import zone_info as _zone
 
 NOTE_MAX = 1000
+# The days around the chosen ones an import looks at to say which other days have events.
+LOOK_BEHIND, LOOK_AHEAD = 7, 35
+MAX_NEARBY = 5000  # events of those days looked at (a busy clinic books about 40 a day)
 
 
 def local_midnight_utc(day: date, zone: str) -> datetime:
@@ -112,6 +116,11 @@ class ImportResult:
     unmatched_ids: list[int] = field(default_factory=list)
     # added or moved and naming a client: each is a change to that client's diary (audited)
     changed: list[Appointment] = field(default_factory=list)
+    first_day: date | None = None  # the days imported: the chosen ones, or the nearest with events
+    days: int = 1
+    chosen_day: date | None = None  # set when the chosen days had no events and others were taken
+    # events on other days near the chosen ones, not imported: {local day: how many}
+    elsewhere: dict[date, int] = field(default_factory=dict)
 
 
 def _words(text: str) -> str:
@@ -163,6 +172,31 @@ class _Matcher:
         return self.primary.get(client_id) if client_id is not None else None
 
 
+def _within(day: date, first_day: date, days: int) -> bool:
+    return first_day <= day < first_day + timedelta(days=days)
+
+
+def _nearest_day(days: list[date], chosen: date) -> date:
+    """The first of ``days`` after the chosen one, else the last one before it."""
+    later = [d for d in days if d >= chosen]
+    return min(later) if later else max(days)
+
+
+def _known_keys(clinic_id: int, events: list[ics.CalendarEvent]) -> set[str]:
+    """The source keys of these events that the clinic's diary already has."""
+    keys = [clinic_key(clinic_id, "ics:" + e.key) for e in events]
+    known: set[str] = set()
+    for start in range(0, len(keys), 500):
+        known.update(
+            db.session.scalars(
+                select(Appointment.source_key).where(
+                    Appointment.source_key.in_(keys[start : start + 500])
+                )
+            )
+        )
+    return known
+
+
 def import_calendar(
     clinic: Clinic, data: bytes, first_day: date, days: int, *, user: User
 ) -> ImportResult:
@@ -170,11 +204,34 @@ def import_calendar(
 
     Each event is known by its UID (and occurrence): one seen before keeps its client,
     trainer and note, and only follows the calendar if the booking moved.
+    When the chosen days hold no event of the file but days near them have events the diary
+    lacks (the form offers today, the export is often for tomorrow), the same number of days
+    from the first such day after them (else the last before) is imported instead, and
+    ``chosen_day`` says so. The result counts, by day, the events of the other days from a week
+    before to five weeks after that the diary does not have yet.
     :raise ics.NotACalendar: the file is not a calendar (nothing is saved).
     """
-    events = ics.parse(data, clinic.time_zone, first_day, days)
+    calendar = ics.read(data)
+    zone = clinic.time_zone
+    look_from = first_day - timedelta(days=LOOK_BEHIND)
+    nearby = ics.events(calendar, zone, look_from, LOOK_BEHIND + LOOK_AHEAD, limit=MAX_NEARBY)
+    in_diary = _known_keys(clinic.id, nearby)
+    # Days with events the diary does not have yet: {local day: how many}
+    waiting: dict[date, int] = {}
+    for event in nearby:
+        if clinic_key(clinic.id, "ics:" + event.key) not in in_diary:
+            day = to_local(event.starts_at, zone).date()
+            waiting[day] = waiting.get(day, 0) + 1
+    result = ImportResult(first_day=first_day, days=days)
+    window_empty = not any(
+        _within(to_local(e.starts_at, zone).date(), first_day, days) for e in nearby
+    )
+    if window_empty and waiting:
+        result.chosen_day = first_day
+        first_day = result.first_day = _nearest_day(sorted(waiting), first_day)
+    result.elsewhere = {d: n for d, n in sorted(waiting.items()) if not _within(d, first_day, days)}
+    events = ics.events(calendar, zone, first_day, days)
     matcher = _Matcher(clinic.id)
-    result = ImportResult()
     keys = {clinic_key(clinic.id, "ics:" + e.key): e for e in events}
     known = {
         a.source_key: a

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from trainer_app.appointments import ics, service
@@ -208,11 +209,7 @@ def import_calendar():
                 for appointment in result.changed:
                     _record(appointment)
                 db.session.commit()
-                flash(
-                    f"Imported: {result.added} new, {result.moved} moved, "
-                    f"{result.unchanged} already in the diary.",
-                    "success",
-                )
+                _flash_import(result)
                 if result.unmatched_ids:
                     flash(
                         f"{len(result.unmatched_ids)} event(s) matched no client: "
@@ -220,8 +217,77 @@ def import_calendar():
                         "warning",
                     )
                     return redirect(url_for("appointments.review"))
-                return redirect(url_for("appointments.day", day=form.day.data.isoformat()))
-    return render_template("appointments/import.html", form=form)
+                return redirect(url_for("appointments.day", day=result.first_day.isoformat()))
+    again = request.args.get("again") == "1"
+    return render_template("appointments/import.html", form=form, again=again)
+
+
+def _days_label(first_day: date, days: int) -> str:
+    label = format_local(first_day, _zone(), "date")
+    if days == 1:
+        return label
+    return f"{label} to {format_local(first_day + timedelta(days=days - 1), _zone(), 'date')}"
+
+
+SHOWN_DAYS = 4  # other days named in the import's message, each with its own import button
+
+
+def _flash_import(result: service.ImportResult) -> None:
+    """What the import did, which days it took, and the file's events on the other days."""
+    imported = _days_label(result.first_day, result.days)
+    if result.chosen_day is not None:
+        chosen = _days_label(result.chosen_day, result.days)
+        which = "next" if result.first_day > result.chosen_day else "last"
+        flash(
+            f"The file has no events on {chosen}, so its {which} day with events was imported "
+            f"instead: {imported}.",
+            "info",
+        )
+    flash(
+        f"Imported {imported}: {result.added} new, {result.moved} moved, "
+        f"{result.unchanged} already in the diary.",
+        "success",
+    )
+    if not result.elsewhere:
+        return
+    total = sum(result.elsewhere.values())
+    # The days after the imported ones first (the sessions to come), then the nearest before.
+    after = [(d, n) for d, n in result.elsewhere.items() if d > result.first_day]
+    before = [(d, n) for d, n in result.elsewhere.items() if d < result.first_day]
+    shown = (after + before[::-1])[:SHOWN_DAYS]
+    events = "event" if total == 1 else "events"
+    if len(result.elsewhere) == 1:
+        ((day, _),) = shown
+        text = Markup("{} {} on {} {} not imported: only {} was chosen.").format(
+            total,
+            events,
+            format_local(day, _zone(), "date"),
+            "was" if total == 1 else "were",
+            imported,
+        )
+    else:
+        each = ", ".join(f"{n} on {format_local(d, _zone(), 'date')}" for d, n in shown)
+        rest = result.elsewhere.keys() - {d for d, _ in shown}
+        if rest:
+            more = sum(result.elsewhere[d] for d in rest)
+            each += f" and {more} on {len(rest)} more day{'s' if len(rest) != 1 else ''}"
+        text = Markup("{} {} on other days {} not imported: {}.").format(
+            total, events, "was" if total == 1 else "were", each
+        )
+    buttons = Markup(" ").join(
+        Markup('<a class="btn btn-sm btn-outline-primary" href="{}">Import {}</a>').format(
+            url_for("appointments.import_calendar", day=d.isoformat(), again=1),
+            format_local(d, _zone(), "date"),
+        )
+        for d, _ in shown
+    )
+    flash(
+        Markup(
+            '{} <span class="d-inline-flex flex-wrap gap-1 align-middle">{}</span> '
+            "(choose the same file again)."
+        ).format(text, buttons),
+        "info" if result.added or result.moved or result.unchanged else "warning",
+    )
 
 
 @bp.get("/review")
