@@ -58,9 +58,9 @@ def _schedulers(instance: Path) -> list[int]:
 class Serve:
     """``trainer-app serve`` on the embedded defaults in a fresh instance folder."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, **settings: str) -> None:
         self.instance = tmp_path / "instance"
-        self.env = dict(os.environ, TRAINER_INSTANCE_PATH=str(self.instance))
+        self.env = dict(os.environ, TRAINER_INSTANCE_PATH=str(self.instance), **settings)
         for key in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SMTP_URL"):
             self.env.pop(key, None)  # the embedded default: SQLite, filesystem broker, outbox
         self.log_path = tmp_path / "serve.log"
@@ -78,6 +78,7 @@ class Serve:
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # serve leads its process group, as in a terminal
         )
         wait_for(self.healthy, timeout=90, what="the web server")
         wait_for(lambda: self.output().count(" ready.") >= 1, timeout=90, what="the worker")
@@ -126,6 +127,24 @@ def test_serve_runs_web_worker_and_scheduler_and_stops_them_on_sigterm(serve):
     serve.proc.send_signal(signal.SIGTERM)
     assert serve.proc.wait(timeout=90) == 0
     assert not any(_alive(pid) for pid in children), "a child outlived serve"
+
+
+def _stop_group(serve: Serve) -> None:
+    """What a terminal's Ctrl-C or ``kill -- -PGID`` does: signal serve's whole process group."""
+    os.killpg(serve.proc.pid, signal.SIGTERM)
+    assert serve.proc.wait(timeout=120) == 0
+    serve.log.close()
+
+
+def _assert_stopped_cleanly(serve: Serve) -> None:
+    """Each child stopped on serve's one SIGTERM: none killed, no pool process signalled."""
+    out = serve.output()
+    for name in ("web", "worker", "scheduler"):
+        assert f"serve: the {name} stopped (code 0)" in out, out[-3000:]
+    assert "did not stop" not in out
+    assert "exited with 'signal" not in out  # a pool process hit by the group's SIGTERM
+    assert "Traceback" not in out
+    assert not _processes_of(serve.instance), "a process outlived serve"
 
 
 class Jobs:
@@ -225,3 +244,50 @@ def test_a_second_scheduler_refuses_to_start(serve):
     assert second.returncode != 0
     assert "Another scheduler" in second.stdout + second.stderr
     assert len(_schedulers(serve.instance)) == 1
+
+
+@pytest.fixture
+def quick_relay(tmp_path):
+    """serve whose relay takes back a job from a stopped worker within seconds, not minutes."""
+    server = Serve(
+        tmp_path, JOB_HEARTBEAT_SECONDS="1", STALE_CLAIM_SECONDS="3", RELAY_AFTER_SECONDS="2"
+    )
+    server.run_cli("db", "upgrade")
+    server.run_cli("demo")
+    yield server
+    server.stop()
+
+
+def test_sigterm_to_the_group_stops_an_idle_worker_that_has_rendered(quick_relay, monkeypatch):
+    serve = quick_relay.start()
+    jobs = Jobs(serve, monkeypatch)
+    try:
+        document = jobs.make_pdf("A4", "idle-after-render-01")
+        wait_for(lambda: jobs.status(document) == "ready", timeout=120, what="the render")
+        _stop_group(serve)
+        _assert_stopped_cleanly(serve)
+    finally:
+        jobs.close()
+
+
+def test_sigterm_to_the_group_while_rendering_loses_no_job(quick_relay, monkeypatch):
+    serve = quick_relay.start()
+    jobs = Jobs(serve, monkeypatch)
+    try:
+        document = jobs.make_pdf("A4", "stop-while-rendering-01")
+        worker = serve.child("worker")
+
+        def render_child_running() -> bool:
+            # The render runs in a process forked from the worker's pool process.
+            return any(_children(pool) for pool in _children(worker))
+
+        wait_for(render_child_running, timeout=120, interval=0.05, what="the render to start")
+        _stop_group(serve)
+        # The worker finished the render in hand (a warm shutdown), or, if it was killed past
+        # the bound, the row is still claimed and is handed out again: never recorded as failed.
+        assert jobs.status(document) in ("ready", "rendering")
+        assert not _processes_of(serve.instance), "a process outlived serve"
+        serve.start()
+        wait_for(lambda: jobs.status(document) == "ready", timeout=180, what="the job")
+    finally:
+        jobs.close()

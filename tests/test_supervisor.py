@@ -99,3 +99,40 @@ def test_children_get_sigterm_when_their_parent_dies(tmp_path):
             parent.kill()
         if child is not None and not gone():
             os.kill(child, signal.SIGKILL)
+
+
+def test_a_child_that_ignores_sigterm_is_killed_with_its_whole_group_after_the_bound(tmp_path):
+    """A worker stuck in its warm shutdown: past the bound, it and its pool processes are killed."""
+    import os
+    from pathlib import Path
+
+    pid_file = tmp_path / "grandchild.pid"
+    # Ignores SIGTERM (a warm shutdown that never ends) and has a child of its own (a pool
+    # process) that ignores it too.
+    script = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "pool = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(pool.pid))\n"
+        "time.sleep(600)\n"
+    )
+    lines: list[str] = []
+    supervisor = sup.Supervisor({"worker": [sys.executable, "-c", script]}, {}, echo=lines.append)
+    supervisor.start_all()
+    wait_for(lambda: pid_file.exists() and pid_file.read_text(), timeout=30, what="the pool")
+    pool = int(pid_file.read_text())
+    supervisor.stop_all(timeout=1)
+
+    def gone() -> bool:
+        try:
+            return Path(f"/proc/{pool}/stat").read_text().split()[2] == "Z"
+        except FileNotFoundError:
+            return True
+
+    assert supervisor.children["worker"].proc.returncode == -9
+    assert lines == [
+        "serve: the worker did not stop within 1 s; killing it "
+        "(a job it held is handed out again later)"
+    ]
+    wait_for(gone, timeout=30, what="the pool process killed with its group")
+    assert os.getpgid(os.getpid()) != supervisor.children["worker"].proc.pid

@@ -4,10 +4,20 @@ A dead worker must never take the web down: a child that exits is started again 
 that doubles with each quick death (1 s, 2 s, 4 s ... up to a minute) and starts over once the
 child has run for a minute. Every child gets SIGTERM when serve itself dies, even by SIGKILL
 (Linux ``PR_SET_PDEATHSIG``), so no worker or scheduler outlives it.
+
+Each child leads a process group of its own, so a signal to serve's group (Ctrl-C in a terminal,
+``kill -- -PGID``) reaches serve alone, and serve stops the children in order: SIGTERM to each
+child's main process (the worker finishes the task in hand: a warm shutdown), then, past
+``STOP_TIMEOUT``, SIGKILL to the child's whole group (pool processes and a render in progress
+too). Before, the group's SIGTERM also hit the worker's pool process and its render child
+directly: the render in hand was recorded as failed, the pool was started again in the middle of
+the shutdown, and the worker took a long time to stop. A job killed that way is lost to no one:
+its row stays claimed and the relay hands it out again once the claim goes stale.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -21,6 +31,7 @@ PR_SET_PDEATHSIG = 1
 MIN_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 STABLE_AFTER = 60.0
+STOP_TIMEOUT = 20.0  # a render takes a few seconds; past this a stop is a hang
 
 
 def die_with_parent() -> Callable[[], None] | None:
@@ -72,7 +83,9 @@ class Supervisor:
             self._start(child)
 
     def _start(self, child: Child) -> None:
-        child.proc = subprocess.Popen(child.argv, env=self.env, preexec_fn=die_with_parent())
+        child.proc = subprocess.Popen(
+            child.argv, env=self.env, preexec_fn=die_with_parent(), start_new_session=True
+        )
         child.started_at = self.clock()
         child.restart_at = None
 
@@ -105,15 +118,27 @@ class Supervisor:
             for name, child in self.children.items()
         }
 
-    def stop_all(self, timeout: float = 60) -> None:
-        """SIGTERM every child, wait for each (a worker finishes its task), then SIGKILL."""
-        running = [c.proc for c in self.children.values() if c.proc and c.proc.poll() is None]
-        for proc in running:
+    def stop_all(self, timeout: float = STOP_TIMEOUT) -> None:
+        """SIGTERM every child, wait up to ``timeout`` for all, then SIGKILL the groups left."""
+        running = {
+            name: child.proc
+            for name, child in self.children.items()
+            if child.proc and child.proc.poll() is None
+        }
+        for proc in running.values():
             proc.send_signal(signal.SIGTERM)
         deadline = self.clock() + timeout
-        for proc in running:
+        for name, proc in running.items():
             try:
-                proc.wait(timeout=max(deadline - self.clock(), 0.1))
+                code = proc.wait(timeout=max(deadline - self.clock(), 0.1))
             except subprocess.TimeoutExpired:
-                proc.kill()
+                self.echo(
+                    f"serve: the {name} did not stop within {timeout:g} s; killing it "
+                    "(a job it held is handed out again later)"
+                )
+                # The leader is not reaped yet, so its pid still names its group.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            else:
+                self.echo(f"serve: the {name} stopped (code {code})")
