@@ -267,6 +267,29 @@ def test_a_program_saved_before_the_red_flag_waits_for_review_after_clearance(ap
     assert line in printed
 
 
+def test_a_restriction_ending_in_a_full_stop_is_not_followed_by_another(app, client, held):
+    _clear(client, held, "Avoid impact. Fracture healing.")
+    page = text(client.get(f"/programs/{held['program']}"))
+    assert "with restrictions: Avoid impact. Fracture healing. Review it before" in page
+    assert ".." not in page
+
+
+def test_the_results_page_shows_the_red_flag_as_cleared_once_it_is(app, client, held):
+    """After the clearance the flag section leads with who cleared the client, when and with
+    what restrictions; the level's "Do not start the program" is no longer said."""
+    before = text(client.get(f"/assessments/{held['flagged']}"))
+    assert "Do not start the program" in before or "Stop the session" in before
+    line = _clear(client, held, "No running for four weeks")
+    page = text(client.get(f"/assessments/{held['flagged']}"))
+    cleared = page.index('id="clearance"')
+    assert "Red flags cleared: keep to the restrictions below" in page
+    assert line in page and "recorded by" in page
+    assert "Do not start the program" not in page and "Stop the session" not in page
+    assert 'id="red-flags-' not in page
+    # The flags reported are still listed, as history, inside the cleared section.
+    assert cleared < page.index('id="cleared-flags"') < page.index('id="h-screening"')
+
+
 def test_a_program_saved_after_the_clearance_needs_no_review(app, client, held):
     """A new saved version counts as the review."""
     _clear(client, held, "No running until reviewed")
@@ -303,6 +326,32 @@ def test_the_clients_own_page_pauses_the_exercises(app, client, factories):
         person = db.session.get(Client, world.client_id)
         assessments.record_assessment(person, trainer_id=world.user.id, answers=typed)
         db.session.commit()
-    page = text(client.get(world.path))
-    assert "Your exercises are paused until a doctor or physiotherapist has seen you." in page
+    response = client.get(world.path)
+    page = text(response)
+    levels = default_questionnaire().red_flags.levels
+    # An emergency flag: the notice says what the referral says (emergency care today), styled
+    # as a warning, and the empty "tick each one you did" list is not shown.
+    assert f"Your exercises are paused. {levels['emergency'].client_text}" in page
+    assert '<p class="notice warning" role="alert" id="paused">' in response.text
     assert "How to do it" not in page and "Stop and seek help if" in page
+    assert "This week's exercises" not in page and "Tick each one you did" not in page
+    assert "How you are today" in page and "I had one of the warning signs" in page
+
+
+def test_an_urgent_flag_tells_the_client_to_see_a_doctor_within_days(app, client, factories):
+    from tests.progress.conftest import make_world
+    from trainer_app.assessments import service as assessments
+    from trainer_app.assessments.questionnaire import default_questionnaire, validate_answers
+    from trainer_app.clients.models import Client
+
+    world = make_world(app, factories)
+    typed, _errors = validate_answers(
+        default_questionnaire(), valid_answers(constant_night_pain="yes")
+    )
+    with app.app_context():
+        person = db.session.get(Client, world.client_id)
+        assessments.record_assessment(person, trainer_id=world.user.id, answers=typed)
+        db.session.commit()
+    page = text(client.get(world.path))
+    assert "Please see your doctor within the next few days" in page
+    assert "emergency department straight away if you lose bladder" in page

@@ -6,6 +6,8 @@ import base64
 import json
 from datetime import timedelta
 
+from markupsafe import escape
+
 from trainer_app.extensions import db
 
 
@@ -31,6 +33,25 @@ def test_the_link_opens_the_clients_page_and_carries_no_health_data(app, client,
     decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert isinstance(decoded[0], int) and isinstance(decoded[1], str) and len(decoded) == 2
     assert "ada" not in world.url.lower() and "lovelace" not in world.url.lower()
+
+
+def test_the_phone_page_lists_the_same_stop_signs_as_the_printed_plan(app, client, world):
+    """Emergency signs and the see-a-doctor-within-days signs, in the plan's words."""
+    from trainer_app.assessments.questionnaire import default_questionnaire
+
+    html = client.get(world.path).get_data(as_text=True)
+    box = html[html.index('<aside class="stop-box"') : html.index("</aside>")]
+    flags = default_questionnaire().red_flags.questions
+    emergency = [q for q in flags if q.urgency == "emergency"]
+    urgent = [q for q in flags if q.urgency == "urgent"]
+    assert emergency and urgent
+    for question in emergency + urgent:
+        assert escape(question.client_text) in box, question.id
+    assert "Go to an emergency department today" in box
+    assert "see your doctor within a few days if you notice" in box
+    assert box.index(escape(emergency[0].client_text)) < box.index(escape(urgent[0].client_text))
+    # The tick below covers every sign in the box.
+    assert "I had one of the warning signs in the box above" in html
 
 
 def test_a_tampered_link_reveals_nothing(app, client, world):

@@ -105,6 +105,16 @@ class ClinicalHold:
     review_program_id: int | None = None
 
 
+def red_flag_advice(assessment: Assessment) -> str:
+    """What the client is told to do about the assessment's red flags, in plain words: its
+    most urgent level's ``client_text`` (the words the referral email uses too)."""
+    levels = default_questionnaire().red_flags.levels
+    urgencies = [f.get("urgency") for f in assessment.result.get("red_flags") or []]
+    # Flags recorded before they were graded carry no urgency: see a doctor soon.
+    most = next((u for u in ("emergency", "urgent", "routine") if u in urgencies), "urgent")
+    return levels[most].client_text
+
+
 def clinical_hold(clinic_id: int, client_id: int) -> ClinicalHold | None:
     """The hold on a client whose latest assessment has an uncleared red flag, else None.
 
@@ -171,8 +181,10 @@ def review_hold(
         restrictions = _one_line(flagged.clearance_restrictions)
         reason += f"; the client was cleared on {format_local(cleared_on, zone, 'date')}"
         reason += f" with restrictions: {restrictions}" if restrictions else " without restrictions"
+    # Restrictions typed as a sentence end with their own stop ("...healing."): no second one.
+    reason += "" if reason.endswith((".", "!", "?")) else "."
     reason += (
-        ". Review it before it is printed or emailed: keep it as it is, or edit and save a new "
+        " Review it before it is printed or emailed: keep it as it is, or edit and save a new "
         "version."
     )
     return ClinicalHold(assessment_id=flagged.id, reason=reason, review_program_id=program_id)

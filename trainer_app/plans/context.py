@@ -133,6 +133,15 @@ def stop_signs(*, pregnant: bool = False) -> dict:
     }
 
 
+def version_stop_signs(version: ProgramVersion) -> dict:
+    """The stop signs a version's plan prints (the client's phone page shows the same)."""
+    cautions = set(draft_from_dict(version.content).cautions)  # as when the program was built
+    assessment = version.program.assessment
+    if assessment is not None:
+        cautions |= {c.caution for c in result_from_dict(assessment.result).cautions}
+    return stop_signs(pregnant="pregnancy" in cautions)
+
+
 def _finding(finding) -> dict:
     return {
         "text": finding.text,

@@ -20,14 +20,15 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from trainer_app.accounts import roles
-from trainer_app.assessments.questionnaire import default_questionnaire
-from trainer_app.assessments.service import clinical_hold
+from trainer_app.assessments.models import Assessment
+from trainer_app.assessments.service import clinical_hold, red_flag_advice
 from trainer_app.audit.service import audited
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db, limiter
 from trainer_app.library.catalog import dose_text
 from trainer_app.library.media import pictures
 from trainer_app.library.service import clinic_catalog
+from trainer_app.plans.context import NOT_MEDICAL_ADVICE, SAFETY_NOTE, version_stop_signs
 from trainer_app.progress import service
 from trainer_app.progress.forms import EntryForm
 from trainer_app.progress.models import CLIENT, TRAINER
@@ -90,23 +91,17 @@ def _entry_input(form: EntryForm) -> service.EntryInput:
 
 
 PAUSED = (
-    "Your exercises are paused until a doctor or physiotherapist has seen you. Please do not "
-    "do them until your trainer tells you to carry on."
+    "Your exercises are paused. {advice} Please do not do them until your trainer tells you "
+    "to carry on."
 )
 
 
 # Shown to a client who ticks "I had one of the warning signs": what to do now, not later.
 WARNING_SIGN_ADVICE = (
-    "You told us you had a warning sign: stop the exercises now. If it is one of the signs in "
-    "the box below, go to an emergency department today or call emergency services; otherwise "
-    "see your doctor and tell your trainer before you exercise again."
+    "You told us you had a warning sign: stop the exercises now. If it is one of the emergency "
+    "signs in the box below, go to an emergency department today or call emergency services; "
+    "otherwise see your doctor within a few days and tell your trainer before you exercise again."
 )
-
-
-def _warning_signs() -> list[str]:
-    """What sends a client to a doctor at once: the questionnaire's emergency red flags."""
-    q = default_questionnaire()
-    return [f.client_text for f in q.red_flag_questions if f.urgency == "emergency"]
 
 
 def _week_items(program, week: int, clinic_id: int) -> list[dict]:
@@ -153,9 +148,12 @@ def page(token: str):
     if program is None or client.is_archived:
         return render_template("progress/closed.html", problem=service.REVOKED), 410
     # an open red flag pauses the exercises: the client sees why, and when to seek help
-    paused = clinical_hold(client.clinic_id, client.id) is not None
-    if paused and request.method == "GET":
-        flash(PAUSED, "warning")
+    hold = clinical_hold(client.clinic_id, client.id)
+    paused = (
+        PAUSED.format(advice=red_flag_advice(db.session.get(Assessment, hold.assessment_id)))
+        if hold is not None
+        else None
+    )
     progress = service.progress_of(client, program)
     form = _entry_form(
         program, formdata=request.form if request.method == "POST" else None, today=progress.today
@@ -193,7 +191,11 @@ def page(token: str):
         items=[] if paused else _week_items(program, progress.current_week, client.clinic_id),
         form=form,
         error=error,
-        warning_signs=_warning_signs(),
+        paused=paused,
+        # The same box, in the same words, as the printed plan's "Stop and seek help if…".
+        stop_signs=version_stop_signs(program.latest),
+        stop_now=SAFETY_NOTE,
+        not_medical_advice=NOT_MEDICAL_ADVICE,
         labels=service.entry_labels(program),
         history=list(reversed(progress.entries))[:30],
     ), (400 if error else 200)
@@ -298,10 +300,6 @@ def client_progress(client: Client, assessments=(), programs=()) -> dict | None:
     }
     if program is None:
         return out
-    # an open red flag pauses the exercises: the client sees why, and when to seek help
-    paused = clinical_hold(client.clinic_id, client.id) is not None
-    if paused and request.method == "GET":
-        flash(PAUSED, "warning")
     progress = service.progress_of(client, program)
     form = _entry_form(program, today=today)
     out.update(
