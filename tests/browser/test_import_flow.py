@@ -7,6 +7,7 @@ are counted by date, each day with a button that opens the import for it.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from trainer_app.extensions import db
 from trainer_app.timeutil import format_local, local_today
 
 pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SCREENSHOT_DIR")
 
 
 def test_tomorrows_file_with_todays_date_imports_tomorrow_and_offers_the_other_day(
@@ -54,6 +56,8 @@ def test_tomorrows_file_with_todays_date_imports_tomorrow_and_offers_the_other_d
     assert f"so its next day with events was imported instead: {day}." in shown
     assert f"Imported {day}: 5 new, 0 moved, 0 already in the diary." in shown
     assert f"2 events on {other} were not imported: only {day} was chosen." in shown
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "import-result.png"), full_page=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Appointment)) == 5
 
