@@ -153,3 +153,30 @@ def test_the_dashboards_short_reading_gives_the_same_reasons_as_every_entry(app,
         (short,) = service.needs_attention(world.user.clinic_id)
     assert [r.code for r in full] == ["red_flag", "pain_high", "pain_rising"]
     assert short.reasons == full
+
+
+def test_a_red_flag_is_named_in_a_few_words_on_the_dashboard(app, client, auth, factories):
+    """Each flag by its question's short label, not the questions pasted together."""
+    from tests.assessments.test_views import valid_answers
+    from trainer_app.assessments import service as assessments
+    from trainer_app.assessments.questionnaire import default_questionnaire, validate_answers
+    from trainer_app.clients.models import Client
+
+    world = make_world(app, factories)
+    typed, errors = validate_answers(
+        default_questionnaire(),
+        valid_answers(constant_night_pain="yes", leg_pain_tingling="yes", onset_age="yes"),
+    )
+    assert not errors
+    with app.app_context():
+        person = db.session.get(Client, world.client_id)
+        assessments.record_assessment(person, trainer_id=world.user.id, answers=typed)
+        db.session.commit()
+    auth.login(email=world.user.email)
+    page = client.get("/dashboard").get_data(as_text=True)
+    item = page[page.index('id="needs-heading"') :]
+    assert (
+        "Red flag: constant night pain; pins and needles down a leg; "
+        "first back pain before 20 or after 50"
+    ) in item
+    assert "?;" not in page and "Constant pain at night or at rest" not in item

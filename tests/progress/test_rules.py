@@ -71,7 +71,7 @@ def test_attention_lists_each_reason_with_its_evidence():
         ],
         program_start=START,
         program_end=rules.program_end(START, 4),
-        open_red_flags=["Constant pain at night"],
+        open_red_flags=["constant night pain", "pins and needles down a leg"],
         retest_on=today - timedelta(days=3),
     )
     reasons = {reason.code: reason.text for reason in rules.attention(state)}
@@ -81,7 +81,7 @@ def test_attention_lists_each_reason_with_its_evidence():
     assert reasons[rules.RETEST_DUE] == "Re-test due (19 Nov 2026, 3 days ago)"
     red = [r.text for r in rules.attention(state) if r.code == rules.RED_FLAG]
     assert red == [
-        "Red flag recorded: Constant pain at night",
+        "Red flag: constant night pain; pins and needles down a leg",
         "Reported a warning sign on their progress page on 11 Nov 2026",
     ]
 

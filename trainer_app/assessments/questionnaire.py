@@ -104,6 +104,8 @@ class ScreeningQuestion(Question):
 
 class RedFlagQuestion(Question):
     urgency: Urgency
+    # A few words for lists where the question would not fit ("Red flag: constant night pain").
+    label: Label
     client_text: Short
     # The finding in the clinical terms a doctor reads on the referral letter.
     clinical_text: Short

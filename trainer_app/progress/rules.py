@@ -153,7 +153,7 @@ def attention(state: ClientState) -> list[Reason]:
     entries = list(state.entries)
     warnings = sorted(entry.day for entry in entries if entry.warning_sign)
     if state.open_red_flags:
-        reasons.append(Reason(RED_FLAG, "Red flag recorded: " + "; ".join(state.open_red_flags)))
+        reasons.append(Reason(RED_FLAG, "Red flag: " + "; ".join(state.open_red_flags)))
     if warnings:
         reasons.append(
             Reason(
