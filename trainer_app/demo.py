@@ -169,7 +169,7 @@ DEMO_PROGRAM_AGE_DAYS = 17
 def _demo_progress(client: Client, program, user_id: int) -> None:
     """Two and a half weeks of Maria's progress: the program dated back, her personal link and
     the sessions and pain she logged (one session logged by the trainer at a visit)."""
-    from trainer_app.programs.service import clinic_zone
+    from trainer_app.programs.service import clinic_zone, day
     from trainer_app.progress.models import CLIENT, TRAINER, ProgressEntry
     from trainer_app.progress.service import ensure_link, program_start
     from trainer_app.tenancy import clinic_key
@@ -182,8 +182,19 @@ def _demo_progress(client: Client, program, user_id: int) -> None:
         assessment.confirmed_at -= age
     if program.retest_on is not None:
         program.retest_on -= age
+    zone = clinic_zone(client.clinic_id)
+    # Everything that was written from those dates follows them back: she became a client the
+    # day before her assessment, the first version names the assessment's new day, and the
+    # client list's "last assessed" and "program changed" agree with her page.
+    client.created_at = assessment.created_at - timedelta(days=1)
+    if client.email_consent_at is not None:
+        client.email_consent_at = client.created_at
+    client.last_assessed_at = assessment.created_at
+    first = min(program.versions, key=lambda version: version.number)
+    client.program_changed_at = first.created_at
+    first.change_note = f"Built from assessment of {day(assessment.created_at, zone)}"
     db.session.flush()
-    start = program_start(program, clinic_zone(client.clinic_id))
+    start = program_start(program, zone)
     slugs = [item["exercise_slug"] for item in program.latest.content["items"]]
     for n, (offset, pain, by_client) in enumerate(DEMO_LOG):
         db.session.add(
