@@ -11,7 +11,7 @@ from trainer_app.assessments.models import Assessment
 from trainer_app.extensions import db
 from trainer_app.plans import service
 from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
-from trainer_app.plans.render import plan_html
+from trainer_app.plans.render import cover_map_svg, plan_html
 from trainer_app.programs.models import Program
 
 
@@ -47,7 +47,8 @@ def test_plan_map_shades_only_what_a_test_found(app, client, auth, factories, au
     # obliques are not shaded; only the left bridge was weak, so only the left glute
     assert context["body_map"] == {"weak": ["glutes:left", "abdominals"], "overactive": []}
     assert (context["body_map"]["weak"], context["body_map"]["overactive"]) == on_results_page
-    cover = _cover_map(plan_html(context))
+    cover = _cover_map(cover_map_svg(context))
+    assert cover_map_svg(context) not in plan_html(context)  # printed from its raster
     assert _shaded(cover, "glutes") == [True, False]
     assert any(_shaded(cover, "abdominals"))
     assert _shaded(cover, "obliques") and not any(_shaded(cover, "obliques"))

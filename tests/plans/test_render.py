@@ -204,20 +204,22 @@ def test_first_plan_omits_changes_section():
 
 def test_drawings_are_grey_images_at_print_resolution_each_embedded_once(sample_pdf):
     """Each drawing is one greyscale image of at least 300 dpi wherever it prints (the overview
-    tile shows its card's start drawing again from the same image); the logo is the only other."""
+    tile shows its card's start drawing again from the same image); besides, the body map
+    (600 dpi) and the logo."""
     drawings = {
         figure.svg
         for item in samples.sample_context()["items"]
         for figure in exercise_figures(item["slug"])
     }
-    assert count_images(PdfReader(io.BytesIO(sample_pdf))) == 1 + len(drawings)
+    assert count_images(PdfReader(io.BytesIO(sample_pdf))) == 2 + len(drawings)
     listed = subprocess.run(
         ["pdfimages", "-list", "-"], input=sample_pdf, capture_output=True, check=True
     ).stdout.decode()
     rows = [line.split() for line in listed.splitlines()[2:]]
     shown = [row for row in rows if row[5] == "gray"]
-    assert len(shown) == len(rows) - 1 == 3 * len(samples.sample_context()["items"])
+    assert len(shown) == len(rows) - 1 == 3 * len(samples.sample_context()["items"]) + 1
     assert min(int(row[12]) for row in shown) >= 300 and min(int(row[13]) for row in shown) >= 300
+    assert max(int(row[12]) for row in shown if row[0] == "1") >= 600  # the body map
 
 
 def test_logo_that_is_not_a_png_or_jpeg_data_uri_is_dropped():
@@ -341,9 +343,9 @@ def test_hostile_text_is_neither_fetched_nor_embedded_and_prints_literally():
     reader = PdfReader(io.BytesIO(pdf))
     assert not reader.attachments
     assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get("/Names", {}))
-    # the clinic logo and our own drawings of the other exercises only
+    # the clinic logo, the body map and our own drawings of the other exercises only
     drawings = {f.svg for item in ctx["items"] for f in exercise_figures(str(item["slug"]))}
-    assert count_images(reader) == 1 + len(drawings)
+    assert count_images(reader) == 2 + len(drawings)
     text = squash(pdftotext(pdf))
     for label in (
         "Client",

@@ -32,9 +32,9 @@ _rasters: OrderedDict[str, bytes] = OrderedDict()
 _lock = threading.Lock()
 
 
-def pixels_for(width_mm: float) -> int:
-    """Pixels across for ``width_mm`` printed at :data:`PRINT_DPI`."""
-    return math.ceil(width_mm / 25.4 * PRINT_DPI)
+def pixels_for(width_mm: float, dpi: int = PRINT_DPI) -> int:
+    """Pixels across for ``width_mm`` printed at ``dpi``."""
+    return math.ceil(width_mm / 25.4 * dpi)
 
 
 def rasterise(svg: str, width_px: int) -> bytes:
@@ -50,9 +50,9 @@ def rasterise(svg: str, width_px: int) -> bytes:
     return out.getvalue()
 
 
-def drawing_url(svg: str, width_mm: float) -> str:
+def drawing_url(svg: str, width_mm: float, *, dpi: int = PRINT_DPI) -> str:
     """The URL of ``svg`` (our own drawing) as a PNG printed ``width_mm`` wide, made once."""
-    width_px = pixels_for(width_mm)
+    width_px = pixels_for(width_mm, dpi)
     name = f"{hashlib.sha256(svg.encode()).hexdigest()[:24]}-{width_px}.png"
     with _lock:
         if name in _rasters:
