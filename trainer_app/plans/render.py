@@ -13,6 +13,7 @@ import errno
 import functools
 import gc
 import hashlib
+import io
 import json
 import os
 import re
@@ -21,8 +22,12 @@ import select
 import signal
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
+import PIL.Image
+import pydyf
 import weasyprint
+import weasyprint.images
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -32,6 +37,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import path2url
 
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
 from trainer_app.library.figures import exercise_figures
@@ -336,18 +342,35 @@ def _image_cache() -> dict:
 _cached_drawings: set[str] = set()
 
 
+class _PrintRaster(weasyprint.images.RasterImage):
+    """One of our rasters, its PDF image stream made once a process: WeasyPrint otherwise
+    decodes and compresses the pixels of every image again on every render."""
+
+    def get_x_object(self, interpolate, dpi_ratio):
+        made = self.__dict__.setdefault("_made", {})
+        if (interpolate, dpi_ratio) not in made:
+            made[interpolate, dpi_ratio] = super().get_x_object(interpolate, dpi_ratio)
+        stream = made[interpolate, dpi_ratio]
+        # a new PDF object for each document, around the same bytes
+        return pydyf.Stream(stream.stream, pydyf.Dictionary(stream.extra), stream.compress)
+
+
 def _cache_drawings(html: str) -> None:
     """Decode into the shared image cache the drawings ``html`` shows that it does not hold."""
     missing = sorted({m for m in _DRAWING_SRC_RE.findall(html) if m not in _cached_drawings})
     if not missing:
         return
-    images = "".join(f'<img src="{src}" alt="">' for src in missing)
-    weasyprint.HTML(
-        string=f'<!doctype html><html lang="en"><body>{images}</body></html>',
-        base_url=str(STATIC_DIR) + os.sep,
-        url_fetcher=SafeURLFetcher(STATIC_DIR),
-    ).render(cache=_image_cache(), font_config=_font_config())
-    _cached_drawings.update(missing)
+    cache, base_url = _image_cache(), path2url(str(STATIC_DIR) + os.sep)
+    for src in missing:
+        png = rasters.raster(src.rsplit("/", 1)[1])
+        if png is None:  # made and forgotten since: the fetcher will refuse it
+            continue
+        url = urljoin(base_url, src)  # as WeasyPrint resolves the <img src> (its cache key)
+        image_id = hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()
+        cache[url] = _PrintRaster(
+            PIL.Image.open(io.BytesIO(png)), image_id, png, cache=cache, orientation="none"
+        )
+        _cached_drawings.add(src)
 
 
 def pdf_arguments(html: str) -> tuple[str, dict]:
