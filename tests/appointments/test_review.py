@@ -134,11 +134,48 @@ def test_front_desk_adds_the_events_person_as_a_new_client_and_books_them(
     assert _client_of(app, later_id) is None
     flashed = desk.get("/appointments/review").get_data(as_text=True)
     assert "Peter Newcomer added and booked for “Peter Newcomer” (2 Dec 2026, 11:00)." in flashed
-    # A second submission of the same event makes no second client.
-    again = desk.post(f"/appointments/{event_id}/new-client", data={"name": "Peter Newcomer"})
+    # A second click of the same form makes no second client.
+    again = desk.post(
+        f"/appointments/{event_id}/new-client",
+        data={
+            "name": "Peter Newcomer",
+            "email": "peter@example.com",
+            "primary_trainer_id": str(owner.id),
+        },
+    )
     assert again.status_code == 302
+    assert _client_of(app, event_id) == peter.id
     with app.app_context():
         assert (
             len(db.session.scalars(select(Client).where(Client.name == "Peter Newcomer")).all())
             == 1
         )
+
+
+def test_an_appointment_booked_to_the_wrong_client_moves_to_a_new_one(app, client, auth, factories):
+    auth.login()
+    owner = auth.user
+    aiko = factories.client_record(owner, name="Aiko Tanaka")
+    event_id = _event(app, owner.clinic_id, email="peter@example.com")
+    client.post(f"/appointments/{event_id}/match", data={"client_id": str(aiko.id)})
+    assert _client_of(app, event_id) == aiko.id
+    edit = client.get(f"/appointments/{event_id}/edit").get_data(as_text=True)
+    assert f'href="/appointments/{event_id}/new-client"' in edit
+    page = client.get(f"/appointments/{event_id}/new-client").get_data(as_text=True)
+    assert "now booked to Aiko Tanaka: once added, the new client is booked for it instead" in page
+    response = client.post(
+        f"/appointments/{event_id}/new-client",
+        data={
+            "name": "Peter Newcomer",
+            "email": "peter@example.com",
+            "primary_trainer_id": str(owner.id),
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        peter = db.session.scalar(select(Client).where(Client.name == "Peter Newcomer"))
+        trail = db.session.scalars(
+            select(AuditEvent.client_id).where(AuditEvent.what == "appointments.new_client")
+        ).all()
+    assert _client_of(app, event_id) == peter.id
+    assert {aiko.id, peter.id} <= set(trail)  # both clients' trails show the move

@@ -342,14 +342,14 @@ def match(appointment_id: int):
 @bp.route("/<int:appointment_id>/new-client", methods=["GET", "POST"])
 @audited(resolve=_client_of_appointment)
 def new_client(appointment_id: int):
-    """Add the client an unmatched event is about (from its name and email) and book it to them.
+    """Add the client an event is about (from its name and email) and book it to them.
 
-    The client form is the clients' own, so the front desk adds contact details only.
+    The client form is the clients' own, so the front desk adds contact details only. An
+    appointment already booked (to the wrong person, say) moves to the new client, and both
+    clients' trails show it, as when the edit page moves it.
     """
     appointment = get_or_404(Appointment, appointment_id)
-    if appointment.client_id is not None:
-        flash(f"This event is already booked to {appointment.client.name}.", "info")
-        return redirect(url_for("appointments.edit", appointment_id=appointment.id))
+    booked_to = appointment.client
     form = client_form()
     if request.method == "GET":
         form.name.data = (appointment.title or "").strip()[:120]
@@ -357,6 +357,10 @@ def new_client(appointment_id: int):
         if appointment.trainer_id:
             form.primary_trainer_id.data = appointment.trainer_id
     if form.validate_on_submit():
+        if booked_to is not None and _same_person(booked_to, form.data):
+            # A second click of the same form: the client was added and booked the first time.
+            flash(f"{booked_to.name} is already booked for {_event_label(appointment)}.", "info")
+            return _after_matching(appointment)
         try:
             client = clients.create_client(current_clinic_id(), form.data)
             service.assign_client(appointment, client.id)
@@ -365,9 +369,20 @@ def new_client(appointment_id: int):
             form.primary_trainer_id.errors.append(str(exc))
         else:
             _record(appointment)
+            if booked_to is not None:
+                _record(appointment, client_id=booked_to.id)
             db.session.commit()
             flash(f"{client.name} added and booked for {_event_label(appointment)}.", "success")
             return _after_matching(appointment)
     return render_template(
-        "clients/form.html", form=form, client=None, event=_event_label(appointment)
+        "clients/form.html",
+        form=form,
+        client=None,
+        event=_event_label(appointment),
+        booked_to=booked_to,
     )
+
+
+def _same_person(client, data: dict) -> bool:
+    email = (data.get("email") or "").strip().lower() or None
+    return client.name == (data.get("name") or "").strip() and client.email == email
