@@ -155,6 +155,8 @@ def test_clinician_case(client, trainer, factories, path):
         gaps = re.sub(r"<[^>]*>", "", page.split('id="build-gaps">')[1].split("</div>")[0])
         for phrase in not_covered:
             assert phrase in gaps, (phrase, gaps)
+        for phrase in expect.get("not_covered_lacks", ()):
+            assert phrase not in gaps, (phrase, gaps)
         assert not re.search(r"\b[a-z]+_[a-z_]+\b|excluded", gaps), gaps
         build["build_rest"] = "Build the rest without it"
         response = client.post(f"/programs/new/{assessment_id}", data=build)

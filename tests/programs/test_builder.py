@@ -32,6 +32,7 @@ from trainer_app.programs.builder import (
     diff_items,
     draft_from_dict,
     draft_to_dict,
+    held_for_pain,
     item_dose_text,
     measured_from_result,
     start_amount,
@@ -879,3 +880,126 @@ def test_a_weak_front_plank_never_gets_a_side_plank_measured_normal():
     chosen = slugs(build_from(answers))
     assert "plank" in chosen
     assert not {CAT.exercise(s).family for s in chosen} & {"side_plank"}
+
+
+# --------------------------------------------------------------------------- physiotherapist review
+
+
+def test_a_suggested_version_never_carries_the_clients_caution_nor_a_family_held_for_pain():
+    from trainer_app.programs.builder import suggested_variant
+
+    # the dead bug's harder versions (tucked hollow, hollow hold) bend and load the spine
+    assert suggested_variant("dead_bug", "harder", CAT).slug == "tuck_hollow_hold"
+    assert suggested_variant("dead_bug", "harder", CAT, {"osteoporosis"}) is None
+    # the next allowed version along the chain, skipping one with the caution
+    assert suggested_variant("hollow_body_hold", "easier", CAT).slug == "tuck_hollow_hold"
+    assert suggested_variant("hollow_body_hold", "easier", CAT, {"neck_pain"}).slug == "dead_bug"
+    # a family held back for pain is offered in neither direction
+    held = held_for_pain(Measured(painful={"Front plank hold": ("plank",)}), CAT)
+    assert {"knee_plank", "plank", "plank_shoulder_taps"} <= held
+    assert suggested_variant("knee_plank", "harder", CAT).slug == "plank"
+    assert suggested_variant("knee_plank", "harder", CAT, held=held) is None
+
+
+@pytest.mark.parametrize("caution", sorted(CAT.cautions))
+def test_no_goal_or_suggestion_names_an_exercise_with_the_clients_caution(caution):
+    from trainer_app.programs.builder import suggested_variant
+
+    for slug in CAT.imbalances:
+        options = BuildOptions(cautions=frozenset({caution}), skip_uncovered=True)
+        try:
+            draft = build_program([slug], CAT, options)
+        except ValueError:
+            continue  # every option carries the caution: nothing to suggest
+        names = {ex.name: ex for ex in CAT.exercises.values()}
+        for item in draft.items:
+            goal = item.goal.partition(" (the article's")[0]
+            if goal:
+                assert caution not in names[goal].cautions, (slug, item.exercise_slug, goal)
+            for link in ("easier", "harder"):
+                other = suggested_variant(item.exercise_slug, link, CAT, {caution})
+                assert other is None or caution not in other.cautions
+
+
+HANNA = {
+    "osteoporosis": True,
+    "front_plank_hold": 12,
+    "dead_bug_back_lifts": True,
+    "side_plank_hold_left": 40,
+    "side_plank_hold_right": 25,
+    "single_leg_bridge_hold_left": 20,
+    "single_leg_bridge_hold_right": 30,
+    "hip_drop_left": True,
+    "hip_drop_right": False,
+    "thomas_test_left": True,
+    "thomas_test_right": False,
+    "hamstring_bridge_reps_left": 22,
+    "hamstring_bridge_reps_right": 22,
+}
+
+
+def _hanna_draft(answers=HANNA):
+    result = score(Q, answers)
+    targets = targets_from_scores(result.imbalances)
+    options = BuildOptions(cautions=frozenset({"osteoporosis"}))
+    return build_program(targets, CAT, options, measured_from_result(result))
+
+
+def test_each_one_sided_finding_names_its_own_side_on_every_card_addressing_it():
+    items = {i.exercise_slug: i for i in _hanna_draft().items}
+    # side plank: the right measured weaker; the left hip drops and the left bridge is weaker
+    side_plank = next(i for s, i in items.items() if s.startswith("side_plank"))
+    assert "weaker (right) side" in side_plank.notes
+    lower = [i for i in items.values() if i.notes and i is not side_plank]
+    assert lower and all("weaker (left) side" in i.notes for i in lower)
+    assert not any("Start with the weaker side" in i.notes for i in items.values())
+
+
+def test_a_stretch_for_a_muscle_tight_on_one_side_is_dosed_for_that_side_only():
+    from trainer_app.programs.builder import item_dose_text
+
+    stretch = next(
+        i for i in _hanna_draft().items if i.exercise_slug == "half_kneeling_hip_flexor_stretch"
+    )
+    assert (stretch.side, stretch.per_side) == ("left", False)
+    assert item_dose_text(stretch).startswith("2 x 30 s hold on the left side")
+    assert "each side" not in stretch.dose_reason
+    # tight on both sides: each side
+    both = _hanna_draft({**HANNA, "thomas_test_right": True})
+    stretch = next(i for i in both.items if i.exercise_slug == "half_kneeling_hip_flexor_stretch")
+    assert (stretch.side, stretch.per_side) == (None, True)
+    # the side survives storage
+    from trainer_app.programs.builder import item_from_dict, item_to_dict
+
+    one = next(
+        i for i in _hanna_draft().items if i.exercise_slug == "half_kneeling_hip_flexor_stretch"
+    )
+    assert item_from_dict(json.loads(json.dumps(item_to_dict(one)))) == one
+
+
+def test_a_finding_not_coverable_for_pain_or_a_caution_never_asks_for_equipment():
+    test = Q.indicator("hamstring_bridge_reps")
+    painful = {test.label: (*test.doses, *test.exercises)}
+    evidence = Evidence("Right single-leg hamstring bridge managed 12 reps", ("hamstrings",))
+    with pytest.raises(NotCovered) as caught:
+        build_program(
+            [Target("weak_core"), Target("weak_hamstrings", evidence=(evidence,))],
+            CAT,
+            BuildOptions(),
+            Measured(painful=painful),
+        )
+    message = str(caught.value)
+    assert "stopped by pain" in message and "equipment" not in message
+    assert caught.value.equipment is False
+    assert not internal_names(message)
+    # a caution is named as the cause of its exercises, beside the equipment that would help
+    with pytest.raises(NotCovered) as caught:
+        build_program(
+            [Target("upper_crossed", evidence=(Y_RAISE,))],
+            CAT,
+            BuildOptions(equipment=frozenset({"mat", "wall"}), cautions=frozenset({"neck_pain"})),
+        )
+    message = str(caught.value)
+    assert "Shrug carries a caution the client reported (neck pain)" in message
+    assert "Ticking “Dumbbells” (reverse fly) or “Resistance band”" in message
+    assert caught.value.equipment is True

@@ -266,11 +266,19 @@ class Dose(Strict):
 
 
 def dose_text(
-    sets: int, reps: int | None, hold_seconds: int | None, rest_seconds: int, per_side: bool
+    sets: int,
+    reps: int | None,
+    hold_seconds: int | None,
+    rest_seconds: int,
+    per_side: bool,
+    one_side: str | None = None,
 ) -> str:
-    """The dose text for values that need no validation (program items, weekly steps)."""
+    """The dose text for values that need no validation (program items, weekly steps).
+
+    :param one_side: "left" or "right" for work meant for that side only.
+    """
     work = f"{reps} reps" if reps is not None else f"{hold_seconds} s hold"
-    side = " each side" if per_side else ""
+    side = " each side" if per_side else f" on the {one_side} side" if one_side else ""
     return f"{sets} x {work}{side}, rest {rest_seconds} s"
 
 

@@ -24,6 +24,7 @@ from trainer_app.programs.builder import (
     draft_from_dict,
     item_dose_text,
     left_out_by_cautions,
+    suggested_variant,
 )
 from trainer_app.programs.models import ProgramVersion
 from trainer_app.programs.service import pain_holds_of
@@ -48,7 +49,7 @@ def logo_data_uri(clinic: Clinic) -> str | None:
 
 
 def _week_text(item: ProgramItem, sets: int, reps: int | None, hold: int | None) -> str:
-    return dose_text(sets, reps, hold, item.rest_seconds, item.per_side)
+    return dose_text(sets, reps, hold, item.rest_seconds, item.per_side, item.side)
 
 
 def _names(regions) -> str:
@@ -73,11 +74,19 @@ def client_why(item: ProgramItem, catalog: Catalog) -> str:
     return f"Makes your {muscles} stronger." if muscles else "Builds the strength you need."
 
 
-def _item_context(item: ProgramItem, catalog: Catalog, pictures, audience: str) -> dict:
+def _item_context(
+    item: ProgramItem,
+    catalog: Catalog,
+    pictures,
+    audience: str,
+    cautions: frozenset[str] = frozenset(),
+    held: frozenset[str] = frozenset(),
+) -> dict:
     exercise = catalog.exercises.get(item.exercise_slug)
 
-    def variant(slug: str | None) -> str | None:
-        other = catalog.exercises.get(slug) if slug else None
+    def variant(link: str) -> str | None:
+        # never a version carrying the client's caution or held back for pain
+        other = suggested_variant(item.exercise_slug, link, catalog, cautions, held)
         return other.name if other else None
 
     entry = {
@@ -90,8 +99,8 @@ def _item_context(item: ProgramItem, catalog: Catalog, pictures, audience: str) 
         "mistakes": list(exercise.mistakes) if exercise else [],
         "target_muscles": list(exercise.target_muscles) if exercise else [],
         "target_muscle_names": [],  # filled below from the catalog's region names
-        "easier": variant(exercise.easier) if exercise else None,
-        "harder": variant(exercise.harder) if exercise else None,
+        "easier": variant("easier") if exercise else None,
+        "harder": variant("harder") if exercise else None,
         "why": client_why(item, catalog),
         "notes": item.notes,
         "photo_data_uri": pictures.photo_data_uri if pictures is not None else None,
@@ -227,13 +236,16 @@ def plan_context(
     cautions = set(draft.cautions)  # as reported when the program was built
     flagged: list[str] = []
     pain: list[str] = []
+    held: frozenset[str] = frozenset()
     if program.assessment is not None:
         result = result_from_dict(program.assessment.result)
         cautions |= {c.caution for c in result.cautions}
         chosen = program.assessment.confirmed_imbalances or targets
         flagged = [item.slug for item in result.imbalances if item.flagged]
+        holds = pain_holds_of(result, catalog)
+        held = frozenset(slug for hold in holds for slug in hold.exercises)
         if audience == CLINICIAN_COPY:
-            pain = [hold.text for hold in pain_holds_of(result, catalog)]
+            pain = [hold.text for hold in holds]
         for item in result.imbalances:
             if item.slug in chosen and audience == CLINICIAN_COPY:
                 findings.append(
@@ -262,7 +274,9 @@ def plan_context(
     pictures = pictures or {}
     items = []
     for item in draft.items:
-        entry = _item_context(item, catalog, pictures.get(item.exercise_slug), audience)
+        entry = _item_context(
+            item, catalog, pictures.get(item.exercise_slug), audience, frozenset(cautions), held
+        )
         entry["target_muscle_names"] = [REGIONS.get(m, m) for m in entry["target_muscles"]]
         items.append(entry)
     tips = [

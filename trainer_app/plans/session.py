@@ -85,6 +85,7 @@ def session_context(
                     dose.hold_seconds if dose else item.hold_seconds,
                     item.rest_seconds,
                     item.per_side,
+                    item.side,
                 ),
                 "sets": max(1, min(int(sets or 1), MAX_SET_BOXES)),
                 # A hold is written down in seconds (each side when one-sided), not kg x reps.

@@ -70,6 +70,7 @@ class Evidence:
     exercises: tuple[str, ...] = ()
     region: str | None = None
     indicator: str = ""  # the questionnaire test or observation it comes from
+    side: str | None = None  # the weaker side a left/right difference measured
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class Measured:
 
     capacities: Mapping[str, Capacity] = field(default_factory=dict)
     tight: Mapping[str, str] = field(default_factory=dict)  # muscle -> the finding
+    # muscle -> the side it measured tight on, when only that side was (absent: both sides,
+    # or a test without sides): its release work is for that side only
+    tight_sides: Mapping[str, str] = field(default_factory=dict)
     low: float = 0.6
     high: float = 0.7
     # test label -> exercises it stands for: a test stopped by pain keeps their movement
@@ -146,9 +150,12 @@ class NotCovered(ValueError):
     cover it or why it needs assessing instead, in plain words.
     """
 
-    def __init__(self, gaps: Sequence[str], covered: Sequence[str]) -> None:
+    def __init__(self, gaps: Sequence[str], covered: Sequence[str], equipment: bool = True) -> None:
         self.gaps = tuple(gaps)
         self.covered = tuple(covered)  # names of the imbalances that could be built
+        # some gap would be covered by ticking more equipment (else the causes are pain,
+        # cautions or the options chosen, and "tick the equipment" would mislead)
+        self.equipment = equipment
         rest = (
             f" The rest ({'; '.join(self.covered)}) can be built without it."
             if self.covered
@@ -183,6 +190,9 @@ class ProgramItem:
     goal: str = ""
     # Cautions of the client this exercise carries, acknowledged when added by hand.
     cautions: tuple[str, ...] = ()
+    # The one side this work is for (per_side is then False): a stretch for a muscle
+    # measured tight on that side only; None: both sides, or a two-sided exercise.
+    side: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +271,9 @@ def targets_from_scores(results: Iterable[Any], slugs: Iterable[str] | None = No
                         tuple(getattr(f, "exercises", ())),
                         getattr(f, "region", None),
                         str(getattr(f, "indicator", "") or ""),
+                        # a finding on one side alone (the other not tested, or a
+                        # difference within noise) names no weaker side
+                        getattr(f, "side", None) if getattr(f, "claim", "") == ASYMMETRY else None,
                     )
                     for f in findings
                 ),
@@ -298,6 +311,7 @@ def measured_from_result(
     return Measured(
         capacities=capacities,
         tight=tight,
+        tight_sides=_tight_sides(result),
         low=low,
         high=high,
         painful=dict(painful or {}),
@@ -335,6 +349,25 @@ def held_by_pain(label: str, catalog: Catalog, measured: Measured) -> tuple[str,
 def pain_labels(measured: Measured) -> tuple[str, ...]:
     """The tests stopped by pain, in the order the assessment recorded them."""
     return tuple(dict.fromkeys([*measured.painful, *measured.pain_tests]))
+
+
+def _tight_sides(result: Any) -> dict[str, str]:
+    """Muscle -> the one side a two-sided test found it tight on (both sides: absent)."""
+    positive: dict[str, set[str]] = {}  # indicator -> sides with a positive result
+    for m in getattr(result, "measurements", ()):
+        side = m.key.rpartition("_")[2] if m.key.endswith(("_left", "_right")) else None
+        if side and m.status in (None, "measured") and m.severity > 0:
+            positive.setdefault(m.indicator, set()).add(side)
+    sides: dict[str, set[str | None]] = {}
+    for status in getattr(result, "muscles", ()):
+        if status.claim == "tight" and status.status == "found":
+            found = positive.get(status.test) or {None}
+            sides.setdefault(status.muscle, set()).update(found)
+    return {
+        muscle: next(iter(found))
+        for muscle, found in sides.items()
+        if len(found) == 1 and None not in found
+    }
 
 
 # --------------------------------------------------------------------------- choosing
@@ -910,10 +943,50 @@ def _notes(pick: _Pick, weak_side: str | None, asymmetric: bool, options: BuildO
     return " ".join(notes)
 
 
-def _goal(pick: _Pick, im: Imbalance, catalog: Catalog) -> str:
-    """The article's exercise as the goal, only when it is harder than the one chosen."""
+def held_for_pain(measured: Measured, catalog: Catalog) -> frozenset[str]:
+    """Every exercise some test stopped by pain holds back (see `held_by_pain`)."""
+    return frozenset(
+        slug for label in pain_labels(measured) for slug in held_by_pain(label, catalog, measured)
+    )
+
+
+def suggested_variant(
+    slug: str,
+    link: str,
+    catalog: Catalog,
+    cautions: Iterable[str] = (),
+    held: Iterable[str] = (),
+) -> Exercise | None:
+    """The easier (``link="easier"``) or harder version a card may suggest for this client.
+
+    Follows the link from the exercise and takes the first version that carries none of the
+    client's cautions; none once the chain reaches a movement held back for pain (its whole
+    family waits for the cause), and none at the chain's end. A dead bug's "too easy?" for a
+    client with osteoporosis is no tucked hollow hold.
+    """
+    cautions, held = set(cautions), set(held)
+    current = catalog.exercises.get(slug)
+    seen = {slug}
+    while current is not None:
+        following = getattr(current, link)
+        if not following or following in seen or following not in catalog.exercises:
+            return None
+        seen.add(following)
+        current = catalog.exercises[following]
+        if current.slug in held:
+            return None
+        if not set(current.cautions) & cautions:
+            return current
+    return None
+
+
+def _goal(pick: _Pick, im: Imbalance, catalog: Catalog, options: BuildOptions) -> str:
+    """The article's exercise as the goal, only when it is harder than the one chosen and
+    may be suggested to this client (no caution they reported, not held back for pain)."""
     origin = pick.origin
     if origin is None or origin.slug == pick.exercise.slug or origin.slug not in im.exercises:
+        return ""
+    if set(origin.cautions) & options.cautions or origin.slug in options.exclude:
         return ""
     if _relation(origin, pick.exercise, catalog) != "harder":
         return ""
@@ -941,9 +1014,7 @@ def build_program(
     """
     _check_options(options)
     wanted = _targets(targets, catalog)
-    painful = {
-        slug for label in pain_labels(measured) for slug in held_by_pain(label, catalog, measured)
-    }
+    painful = set(held_for_pain(measured, catalog))
     options = replace(options, exclude=options.exclude | painful)
     observed = {e.indicator: e.text for t in wanted for e in t.evidence if e.indicator}
     failed = {
@@ -996,6 +1067,7 @@ def build_program(
     # 1. coverage: one strengthening exercise per target, most important first
     covered: list[Target] = []
     gaps: list[str] = []
+    fixable = False
 
     def choice(target: Target) -> bool:
         """More than one movement family could cover it (else it chooses first)."""
@@ -1016,13 +1088,14 @@ def build_program(
                 "with the treating clinician."
             )
             continue
-        gap = _uncovered(target, catalog, options, measured, painful)
+        gap, by_equipment = _uncovered(target, catalog, options, measured, painful)
         gaps.append(gap)
+        fixable = fixable or by_equipment
         if options.skip_uncovered:
             state.skipped.append(gap)
     if gaps and (not options.skip_uncovered or not covered):
         names = [catalog.imbalances[t.slug].name for t in covered]
-        raise NotCovered(gaps, names if not options.skip_uncovered else [])
+        raise NotCovered(gaps, names if not options.skip_uncovered else [], fixable)
     if not covered:
         raise ValueError(" ".join(state.skipped))
     covered.sort(key=wanted.index)
@@ -1079,7 +1152,13 @@ def build_program(
         for pick in picks:
             # the asymmetry's side and "weaker side first" only for its own body region
             in_region = not asym_regions or pick.exercise.region in asym_regions
-            side = target.weak_side or (asym_side if in_region else None)
+            # the side of the finding this item addresses, named on every card for it
+            evidence = _evidence_for(pick.exercise, target, catalog)
+            side = (
+                (evidence.side if evidence is not None else None)
+                or target.weak_side
+                or (asym_side if in_region else None)
+            )
             items.append(
                 _item(
                     pick,
@@ -1111,9 +1190,10 @@ def build_program(
 
 def _uncovered(
     target: Target, catalog: Catalog, options: BuildOptions, measured: Measured, painful: set[str]
-) -> str:
-    """Why a target has no exercise, for the trainer: the finding, and the equipment that
-    would cover it, or that pain on testing needs assessing first. No internal names."""
+) -> tuple[str, bool]:
+    """Why a target has no exercise, for the trainer, and whether more equipment would cover
+    it: the finding, then each real cause (the equipment that would cover it, a caution the
+    client reported, a test stopped by pain that needs assessing first). No internal names."""
     im = catalog.imbalances[target.slug]
     where = (
         f" (measured in the {_regions(target.regions)})"
@@ -1128,6 +1208,7 @@ def _uncovered(
         finding = "this imbalance, which you confirmed without a test finding,"
     kits: dict[frozenset[str], list[str]] = {}
     by_pain: dict[str, str] = {}
+    by_caution: dict[str, set[str]] = {}  # caution slug -> exercise names it rules out
     pool = _pool(im, "strength", catalog)
     listed = {ex.slug for ex in pool}
     for ex in pool:
@@ -1138,14 +1219,17 @@ def _uncovered(
                 continue
             if target.slug == ASYMMETRY and not _matches_asymmetry(member, target):
                 continue
-            if set(member.cautions) & options.cautions:
-                continue
             # only what the builder would choose for this finding is offered
             safe = set(member.safe_for) & options.cautions
             if not safe and finding_fit(member, target, catalog, measured) is None:
                 continue
             if member.slug in painful:
                 by_pain[member.slug] = member.name
+                continue
+            hit = [c for c in member.cautions if c in options.cautions]
+            if hit:
+                for caution in hit:
+                    by_caution.setdefault(caution, set()).add(member.name)
                 continue
             if member.slug in options.exclude:
                 continue
@@ -1173,19 +1257,36 @@ def _uncovered(
             f"{ruled_out}: assess the cause of that pain, or refer the client to their doctor "
             "or a physiotherapist, before this movement is loaded."
         )
-    if not offers and pain:
-        return (
-            f"{im.name}{where} is not covered: every exercise for {finding} is ruled out. "
-            f"{pain} This finding calls for that assessment rather than exercises for now."
-        )
-    text = f"{im.name}{where} is not covered: no exercise for {finding} fits the equipment ticked."
+    causes: list[str] = []
     if offers:
-        text += f" Ticking {' or '.join(offers)} would cover it."
-    else:
-        text += " No exercise in the library covers it with the options chosen."
+        causes.append(
+            f"No exercise for it fits the equipment ticked. Ticking {' or '.join(offers)} "
+            "would cover it."
+        )
+    labels = {slug: c.label.lower() for slug, c in catalog.cautions.items()}
+    for caution, names in sorted(by_caution.items()):
+        causes.append(
+            f"{_sentence_start(_and(sorted(_lower_first(n) for n in names)))} "
+            f"{'carries' if len(names) == 1 else 'carry'} a caution the client reported "
+            f"({labels.get(caution, caution)}), so {'it is' if len(names) == 1 else 'they are'} "
+            "never chosen automatically."
+        )
     if pain:
-        text += f" {pain}"
-    return text
+        causes.append(pain)
+    if not causes:
+        causes.append(
+            "No exercise in the library covers it with the options chosen (level, exercise "
+            "limit or exercises left out)."
+        )
+    text = f"{im.name}{where} is not covered: no exercise for {finding} can be chosen. "
+    text += " ".join(causes)
+    if pain and not offers:
+        text += " This finding calls for that assessment rather than exercises for now."
+    return text, bool(offers)
+
+
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def pain_hold_text(label: str, catalog: Catalog, measured: Measured) -> str:
@@ -1313,6 +1414,12 @@ def _item(
     im = catalog.imbalances[pick.target.slug]
     sets, reps, hold, rest, why_dose = _start_dose(ex, catalog, measured)
     strength = ex.kind == "strength"
+    per_side = ex.dose.per_side or ex.unilateral
+    side = None if strength or not per_side else _release_side(ex, im, measured)
+    if side:
+        why_dose = why_dose.replace(" each side,", f" on the {side} side,") + (
+            f" For the {side} side only: only that side measured tight."
+        )
     reason = (
         _strength_reason(ex, pick.target, im, catalog)
         if strength
@@ -1334,13 +1441,22 @@ def _item(
         reps=reps,
         hold_seconds=hold,
         rest_seconds=rest,
-        per_side=ex.dose.per_side or ex.unilateral,
+        per_side=per_side and side is None,
         reason=reason,
         notes=_notes(pick, weak_side, asymmetric, options),
         weekly=weekly_doses(sets, reps, hold, options.weeks, progress=strength),
         dose_reason=why_dose,
-        goal=_goal(pick, im, catalog),
+        goal=_goal(pick, im, catalog, options),
+        side=side,
     )
+
+
+def _release_side(ex: Exercise, im: Imbalance, measured: Measured) -> str | None:
+    """The one side a per-side release is for: every muscle it releases measured tight on
+    that side only (the left hip flexors: the left side, not "each side")."""
+    tight = [m for m in im.overactive_muscles if m in ex.target_muscles and m in measured.tight]
+    sides = {measured.tight_sides.get(m) for m in tight}
+    return next(iter(sides)) if len(sides) == 1 else None
 
 
 def _summary(
@@ -1400,7 +1516,9 @@ def _summary(
 
 def item_dose_text(item: ProgramItem) -> str:
     """The week-1 dose as text, e.g. "3 x 10 reps each side, rest 60 s"."""
-    return dose_text(item.sets, item.reps, item.hold_seconds, item.rest_seconds, item.per_side)
+    return dose_text(
+        item.sets, item.reps, item.hold_seconds, item.rest_seconds, item.per_side, item.side
+    )
 
 
 def _short_dose(item: ProgramItem) -> str:
@@ -1479,6 +1597,7 @@ def item_to_dict(item: ProgramItem) -> dict[str, Any]:
         "dose_reason": item.dose_reason,
         "goal": item.goal,
         "cautions": list(item.cautions),
+        "side": item.side,
         "weekly": [
             {"week": w.week, "sets": w.sets, "reps": w.reps, "hold_seconds": w.hold_seconds}
             for w in item.weekly
@@ -1507,6 +1626,7 @@ def item_from_dict(data: Mapping[str, Any]) -> ProgramItem:
         dose_reason=str(data.get("dose_reason", "")),
         goal=str(data.get("goal", "")),
         cautions=tuple(str(c) for c in data.get("cautions", ())),
+        side=data.get("side") if data.get("side") in ("left", "right") else None,
         weekly=tuple(
             WeekDose(
                 week=int(w["week"]),

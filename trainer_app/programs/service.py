@@ -629,9 +629,18 @@ def neutral_draft(draft: ProgramDraft, catalog: Catalog) -> ProgramDraft:
         what = (
             (summary[:1].lower() + summary[1:]).rstrip(".") if summary else "chosen by your trainer"
         )
-        # the dose reason quoted this client's measurement and the cautions were theirs
+        # the dose reason quoted this client's measurement, the cautions and a one-sided
+        # stretch's side were theirs (the other client stretches each side)
         items.append(
-            replace(item, reason=f"{item.name}: {what}.", notes="", dose_reason="", cautions=())
+            replace(
+                item,
+                reason=f"{item.name}: {what}.",
+                notes="",
+                dose_reason="",
+                cautions=(),
+                per_side=item.per_side or item.side is not None,
+                side=None,
+            )
         )
     # what it worked on and the builder's notes were that client's findings
     return replace(draft, items=tuple(items), cautions=(), targets=(), summary=draft.summary[:1])

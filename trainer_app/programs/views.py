@@ -102,6 +102,7 @@ def new(assessment_id: int):
             db.session.rollback()
             context["gaps"] = exc.gaps
             context["build_rest"] = exc.covered
+            context["gaps_equipment"] = exc.equipment
             return render_template("programs/new.html", **context)
         except ValueError as exc:
             db.session.rollback()

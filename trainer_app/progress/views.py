@@ -123,6 +123,7 @@ def _week_items(program, week: int, clinic_id: int) -> list[dict]:
                     dose.hold_seconds if dose else item.hold_seconds,
                     item.rest_seconds,
                     item.per_side,
+                    item.side,
                 ),
                 "steps": list(exercise.steps) if exercise else [],
                 "figures": pics[item.exercise_slug].figures,
