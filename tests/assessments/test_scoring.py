@@ -132,6 +132,33 @@ def test_red_flags_are_graded_most_pressing_first(flags, urgency):
     assert suggested_imbalances(result) == ()
 
 
+@pytest.mark.parametrize(
+    ("flags", "onset"),
+    [
+        (["onset_age"], "routine"),
+        (["onset_age", "constant_night_pain"], "urgent"),
+        (["onset_age", "steroids_immunosuppression"], "routine"),
+        (["onset_age", "cancer_history", "saddle_numbness"], "emergency"),
+    ],
+)
+def test_a_first_onset_over_50_follows_the_most_urgent_other_flag(flags, onset):
+    # physiotherapist review: the question says so; it was listed Routine beside an Urgent flag
+    result = score(Q, healthy(**dict.fromkeys(flags, True)))
+    by_id = {f.id: f.urgency for f in result.red_flags}
+    assert by_id["onset_age"] == onset
+    # the stored result reads back the same, and a result stored before the rule is graded
+    # by the same function when read
+    stored = result_to_dict(result)
+    assert {f.id: f.urgency for f in result_from_dict(stored).red_flags} == by_id
+    for flag in stored["red_flags"]:
+        if flag["id"] == "onset_age":
+            flag["urgency"] = "routine"
+    assert {f.id: f.urgency for f in result_from_dict(stored).red_flags} == by_id
+    order = ["emergency", "urgent", "routine"]
+    ranks = [order.index(f.urgency) for f in result_from_dict(stored).red_flags]
+    assert ranks == sorted(ranks)
+
+
 def test_stored_red_flags_carry_urgency_and_client_words():
     stored = result_to_dict(score(Q, healthy(saddle_numbness=True)))
     flag = stored["red_flags"][0]

@@ -133,13 +133,14 @@ def test_every_red_flag_reads_in_clinical_terms_on_one_page(app, client, auth, f
         "Bladder or bowel dysfunction",
         "Saddle anaesthesia reported",
         "Progressive or bilateral neurological deficit",
+        # a first onset over 50 follows the most urgent other flag: here an emergency
+        "First onset of back pain under 20 or over 50",
         "Onset after significant trauma",
         "History of cancer",
         "Unexplained weight loss",
         "Night pain: constant, non-mechanical pain",
         "Fever, night sweats or systemic malaise",
         "Unilateral radicular symptoms below the knee",
-        "First onset of back pain under 20 or over 50",
         "Long-term systemic corticosteroids",
     ]
     positions = [words.index(term) for term in ordered]
@@ -316,3 +317,44 @@ def test_letter_says_when_the_client_has_no_programme_yet(app, client, flagged):
     words = pdf_text(client.get(f"/referrals/{letter.id}/download").get_data())
     assert "Maria Jensen has no exercise programme with us yet" in words
     assert "No history of cancer" not in words and "No bladder or bowel dysfunction" in words
+
+
+def test_letter_gives_each_flag_the_results_pages_urgency_and_the_health_conditions(
+    app, client, auth, factories
+):
+    # physiotherapist review: a first onset over 50 beside constant night pain is urgent on
+    # the results page and on the letter alike (never "Routine" beside an urgent flag), and
+    # the doctor reads the health conditions the client reported (osteoporosis) in clinical
+    # terms
+    auth.login(name="Tess Trainer", clinic_name="Harbour Physio")
+    person = factories.client_record(auth.user, name="Hanna Berg")
+    response = client.post(
+        f"/assessments/new/{person.id}",
+        data=valid_answers(
+            onset_age="yes", constant_night_pain="yes", osteoporosis="yes", blood_thinners="yes"
+        ),
+    )
+    assessment_id = int(response.headers["Location"].partition("#")[0].rsplit("/", 1)[1])
+    page = text(client.get(f"/assessments/{assessment_id}"))
+    urgent = page[page.index('id="red-flags-urgent"') :]
+    urgent = urgent[: urgent.index("</section>")]
+    assert "after the age of 50" in urgent and "night" in urgent
+    assert 'id="red-flags-routine"' not in page
+    client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000040"}
+    )
+    (letter,) = letters(app)
+    assert letter.status == "ready", letter.error
+    pdf = client.get(f"/referrals/{letter.id}/download").get_data()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    words = pdf_text(pdf)
+    assert "Routine red flags" not in words
+    flags = words[words.index("Urgent red flags") :]
+    assert "First onset of back pain under 20 or over 50" in flags
+    assert "Night pain: constant, non-mechanical pain" in flags
+    conditions = words[words.index("Known health conditions") :]
+    assert conditions.index("Osteoporosis or low bone mineral density") < conditions.index(
+        "Relevant negatives"
+    )
+    assert "Anticoagulant therapy or easy bruising" in conditions
+    assert "Pregnant" not in words  # answered no

@@ -106,6 +106,9 @@ class RedFlagQuestion(Question):
     urgency: Urgency
     # A few words for lists where the question would not fit ("Red flag: constant night pain").
     label: Label
+    # Its urgency alone; together with another flag it takes that flag's (the most urgent
+    # other one's) urgency: see scoring.graded_red_flags.
+    follows_other_flags: bool = False
     client_text: Short
     # The finding in the clinical terms a doctor reads on the referral letter.
     clinical_text: Short
@@ -115,6 +118,8 @@ class RedFlagQuestion(Question):
 
 class HealthQuestion(Question):
     caution: Slug
+    # The condition in the clinical terms a doctor reads on the referral letter.
+    clinical_text: Short
 
 
 class UrgencyLevel(Strict):

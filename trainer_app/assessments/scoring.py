@@ -18,8 +18,8 @@ strings are accepted too, anything else counts as not tested. The rules:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trainer_app.assessments.questionnaire import (
@@ -31,6 +31,7 @@ from trainer_app.assessments.questionnaire import (
     URGENCIES,
     Indicator,
     Questionnaire,
+    default_questionnaire,
 )
 from trainer_app.library.catalog import Catalog, default_catalog
 
@@ -683,8 +684,9 @@ def score(
     )
 
     flags = [f for f in q.red_flags.questions if _yes_no(answers.get(f.id))]
-    flags.sort(key=lambda f: URGENCIES.index(f.urgency))
-    red_flags = tuple(RedFlag(f.id, f.text, f.urgency, f.client_text) for f in flags)
+    red_flags = graded_red_flags(
+        (RedFlag(f.id, f.text, f.urgency, f.client_text) for f in flags), q
+    )
     urgency = red_flags[0].urgency if red_flags else None
     cautions = tuple(
         Caution(h.id, h.caution, h.text) for h in q.health.questions if _yes_no(answers.get(h.id))
@@ -728,6 +730,31 @@ def score(
         pain=tuple(scan.pain),
         muscles=tuple(scan.muscles),
         capacities=tuple(scan.capacities),
+    )
+
+
+def graded_red_flags(flags: Iterable[RedFlag], q: Questionnaire) -> tuple[RedFlag, ...]:
+    """Each red flag with the urgency it carries in this assessment, most urgent first.
+
+    A flag whose question follows other flags (a first onset under 20 or over 50) takes the
+    most urgent other flag's urgency when one is present, else its own: never "routine" beside
+    an urgent flag. The one place a flag's urgency is decided: scoring and every stored result
+    read through it (results page, referral letter, emails).
+    """
+    flags = list(flags)
+    follows = {f.id for f in q.red_flags.questions if f.follows_other_flags}
+    others = [f.urgency for f in flags if f.id not in follows and f.urgency in URGENCIES]
+    lead = min(others, key=URGENCIES.index) if others else None
+    graded = [
+        replace(f, urgency=lead) if f.id in follows and lead and f.urgency in URGENCIES else f
+        for f in flags
+    ]
+    # ungraded flags (recorded before urgency levels) keep their place after the graded ones
+    return tuple(
+        sorted(
+            graded,
+            key=lambda f: URGENCIES.index(f.urgency) if f.urgency in URGENCIES else len(URGENCIES),
+        )
     )
 
 
@@ -1157,11 +1184,17 @@ def result_from_dict(data: Mapping[str, Any]) -> AssessmentResult:
         return AssessmentResult(
             questionnaire_version=str(data["questionnaire_version"]),
             screening=_screening(data["screening"]),
-            red_flags=tuple(
-                RedFlag(
-                    str(f["id"]), str(f["text"]), f.get("urgency"), str(f.get("client_text", ""))
-                )
-                for f in data["red_flags"]
+            red_flags=graded_red_flags(
+                (
+                    RedFlag(
+                        str(f["id"]),
+                        str(f["text"]),
+                        f.get("urgency"),
+                        str(f.get("client_text", "")),
+                    )
+                    for f in data["red_flags"]
+                ),
+                default_questionnaire(),
             ),
             blocked=bool(data["blocked"]),
             message=str(data["message"]),

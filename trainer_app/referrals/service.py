@@ -17,6 +17,7 @@ from sqlalchemy import select
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.scoring import result_from_dict
 from trainer_app.extensions import db
 from trainer_app.jobs import Heartbeat, claim, finish, record_once, take_due
 from trainer_app.plans.models import FAILED, QUEUED, READY, RENDERING
@@ -40,24 +41,27 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
 
     The letter is read by a doctor: each red flag in clinical terms, with the question the
     client answered "yes" to quoted, grouped by urgency (most urgent first) with what is asked
-    of the doctor; the relevant negatives (the red-flag questions answered no); whether the
+    of the doctor; the relevant negatives (the red-flag questions answered no); the health
+    conditions the client reported (osteoporosis, anticoagulants, ...); whether the
     client has an exercise program with us (on hold until cleared); no scores, thresholds or
     exercise findings.
     """
     questionnaire = default_questionnaire()
     levels = questionnaire.red_flags.levels
     questions = {q.id: q for q in questionnaire.red_flags.questions}
-    flags = assessment.result.get("red_flags") or []
+    # each flag at the urgency the results page shows (one function decides it)
+    result = result_from_dict(assessment.result)
+    flags = result.red_flags
     groups = []
     for urgency in (*URGENCY_ORDER, None):
-        chosen = [f for f in flags if (f.get("urgency") or None) == urgency]
+        chosen = [f for f in flags if (f.urgency or None) == urgency]
         if not chosen:
             continue
         level = levels.get(urgency) if urgency else None
         findings = []
         for flag in chosen:
-            question = questions.get(str(flag.get("id")))
-            asked = str(flag.get("text") or (question.text if question else ""))
+            question = questions.get(flag.id)
+            asked = flag.text or (question.text if question else "")
             findings.append(
                 {"clinical": question.clinical_text if question else asked, "asked": asked}
             )
@@ -76,6 +80,10 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
         for q in questionnaire.red_flags.questions
         if answers.get(q.id) is False or str(answers.get(q.id)).strip().lower() == "no"
     ]
+    # known health conditions from the health questions (osteoporosis, anticoagulants, ...):
+    # they bear on the doctor's examination and on what exercise may follow
+    health = {q.id: q for q in questionnaire.health.questions}
+    conditions = [health[c.id].clinical_text if c.id in health else c.text for c in result.cautions]
     zone = clinic.time_zone
     client = assessment.client
     return {
@@ -92,6 +100,7 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
         "urgency": groups[0]["urgency"] if groups else "unknown",
         "groups": groups,
         "negatives": negatives,
+        "conditions": conditions,
         "program": current_program(assessment, zone),
     }
 
