@@ -141,6 +141,13 @@ def _render_detail(
         region_names=REGION_NAMES,
         weak=weak,
         paired=[m for m in service.paired_regions(result, catalog) if m in REGION_NAMES],
+        # weak only in the article's words (the clinical view holds them often overactive)
+        article_only=[
+            m
+            for item in result.flagged
+            if item.slug in catalog.imbalances
+            for m in catalog.imbalances[item.slug].article_only_weak
+        ],
         overactive=overactive,
         untested=[m for m in service.untested_regions(result) if m in REGION_NAMES],
         blocked=service.is_blocked(assessment),

@@ -434,6 +434,10 @@ class Imbalance(Strict):
     priority: Annotated[Whole, Field(ge=1, le=99)]
     trainer_note: Paragraph | None = None
     trainer_note_source: StatementSource | None = None
+    # Weak muscles only the article pairs with the pattern, where the clinical view (the
+    # trainer note) holds them often overactive: always shown as the article's claim, never
+    # as a plain weak muscle (the upper trapezius of the rounded-shoulder pattern).
+    article_only_weak: Annotated[tuple[Region, ...], AfterValidator(unique)] = ()
     # Why its strengthening exercises matter, in one plain sentence for the client's paper.
     client_why: Summary | None = None
 
@@ -443,6 +447,14 @@ class Imbalance(Strict):
         both = [m for m in value if m in info.data.get("weak_muscles", ())]
         if both:
             raise ValueError(f"{both[0]!r} is also listed in weak_muscles")
+        return value
+
+    @field_validator("article_only_weak")
+    @classmethod
+    def _among_weak(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        stray = [m for m in value if m not in info.data.get("weak_muscles", ())]
+        if stray:
+            raise ValueError(f"{stray[0]!r} is not listed in weak_muscles")
         return value
 
     @field_validator("release")
