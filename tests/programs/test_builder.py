@@ -993,13 +993,21 @@ def test_a_finding_not_coverable_for_pain_or_a_caution_never_asks_for_equipment(
     assert caught.value.equipment is False
     assert not internal_names(message)
     # a caution is named as the cause of its exercises, beside the equipment that would help
+    weak = Evidence(
+        "Right single-leg hamstring bridge managed 12 reps",
+        ("hamstrings",),
+        ("single_leg_hamstring_bridge",),
+    )
     with pytest.raises(NotCovered) as caught:
         build_program(
-            [Target("upper_crossed", evidence=(Y_RAISE,))],
+            [Target("weak_hamstrings", evidence=(weak,))],
             CAT,
-            BuildOptions(equipment=frozenset({"mat", "wall"}), cautions=frozenset({"neck_pain"})),
+            BuildOptions(equipment=frozenset({"none"}), cautions=frozenset({"hamstring_strain"})),
         )
     message = str(caught.value)
-    assert "Shrug carries a caution the client reported (neck pain)" in message
-    assert "Ticking “Dumbbells” (reverse fly) or “Resistance band”" in message
+    assert "Ticking “Bench” (single-leg hamstring bridge) would cover it" in message
+    assert "romanian deadlift and single-leg Romanian deadlift carry a caution the client " in (
+        message
+    )
+    assert "(hamstring strain in the last three months)" in message
     assert caught.value.equipment is True
