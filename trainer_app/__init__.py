@@ -165,6 +165,9 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.add_template_global(is_clinical)
     app.add_template_global(LABELS, "role_labels")
+    from trainer_app.content import ARTICLE_CITATION
+
+    app.add_template_global(ARTICLE_CITATION, "article_citation")
 
     @functools.lru_cache(maxsize=256)
     def drawn_body_map(weak: tuple, overactive: tuple, options: tuple) -> str:

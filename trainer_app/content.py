@@ -30,6 +30,15 @@ VERSION = re.compile(r"^[0-9]{4}\.[0-9]{1,2}\.[0-9]+\Z")
 SOURCES_OF_STATEMENTS = ("article", "product")
 
 
+# The seed article every "from the article" refers to: it names no author and no date, so it
+# is cited by its title. Pages and the clinician copy name it once, in a note at the end.
+ARTICLE_TITLE = "How Muscle Imbalances Lead to Back Pain?"
+ARTICLE_CITATION = (
+    f"“{ARTICLE_TITLE}” (a web article with no author or date given), the source of the four "
+    "imbalances, their twelve exercises and the four screening questions"
+)
+
+
 class ContentError(ValueError):
     """Invalid content; the message names the file, the entry and the field.
 

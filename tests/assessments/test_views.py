@@ -349,6 +349,17 @@ def test_red_flags_are_asked_again_at_a_reassessment(app, client, signed_in):
     assert count(app) == 1
 
 
+def test_the_results_page_names_the_article_it_cites(client, signed_in):
+    from trainer_app.content import ARTICLE_TITLE
+
+    _, person = signed_in
+    page = text(client.get(f"/assessments/{record(client, person.id)}"))
+    assert "by the article's rule" in page
+    note = page[page.index('id="article-source"') :]
+    assert f"“The article” on this page is “{ARTICLE_TITLE}”" in note
+    assert 'href="/library/"' in note[:600]
+
+
 def test_emergency_wording_comes_first_and_urgent_after(client, signed_in):
     _, person = signed_in
     assessment_id = record(client, person.id, cancer_history="yes", bladder_bowel_control="yes")

@@ -95,6 +95,12 @@ def test_clinician_copy_lists_cautions_left_out_work_and_uncovered_findings(app,
     assert squash("What we work on") in squash(client_copy)
     assert "hamstrings" not in squash(client_copy.split("What we work on")[1][:200]).lower()
     assert "Health cautions" not in client_copy and "does not cover" not in client_copy
+
+    # "From the article" in the findings names its source once, at the end of the findings.
+    from trainer_app.content import ARTICLE_TITLE
+
+    assert squash(f"“The article” in this copy is “{ARTICLE_TITLE}”") in flat
+    assert ARTICLE_TITLE not in client_copy
     assert client_context["clinical"] == {"cautions": [], "not_covered": [], "pain": []}
 
 

@@ -39,6 +39,7 @@ from markupsafe import Markup, escape
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import path2url
 
+from trainer_app.content import ARTICLE_CITATION
 from trainer_app.library.bodymap import REGION_NAMES, body_map_svg
 from trainer_app.library.figures import exercise_figures
 from trainer_app.library.media import clean_video_url, qr_svg
@@ -48,7 +49,7 @@ from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.progress.printed import progress_view
 from trainer_app.text import one_line, printable
 
-TEMPLATE_VERSION = "plan-8"
+TEMPLATE_VERSION = "plan-9"
 # Tagged PDF (headings, lists, reading order for screen readers), title shown, language set.
 PDF_VARIANT = "pdf/ua-1"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -282,6 +283,7 @@ def _view_model(context: dict) -> dict:
         },
         "template_version": TEMPLATE_VERSION,
         "progress": _progress(context.get("progress")),
+        "article_citation": ARTICLE_CITATION,
     }
 
 
