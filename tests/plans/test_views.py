@@ -140,3 +140,71 @@ def test_download_is_named_as_the_email_attachment(
     # the same name the emailed plan's attachment carries
     assert unquote(encoded) == attachment_name(name, "Corrective program")
     assert "\u202e" not in options["filename"] and options["filename"].endswith(".pdf")
+
+
+def test_copies_of_one_version_and_paper_say_which_to_use(app, client, signed_in_version):
+    """Two ready A4 copies of v1 from two print runs: the page says which is newest, why the
+    older one differs, when each was made and how long it is, and which day's print asked."""
+    import html
+    from datetime import date, timedelta
+
+    from trainer_app.prints.models import PrintBatch, PrintItem
+    from trainer_app.timeutil import format_local, utcnow
+
+    with app.app_context():
+        version = db.session.get(ProgramVersion, signed_in_version)
+        made = utcnow() - timedelta(hours=3)
+        ids = []
+        for n, fingerprint in enumerate(("before-progress", "after-progress")):
+            document = PlanDocument(
+                clinic_id=version.clinic_id,
+                program_version_id=version.id,
+                request_key=f"print-run-{n}".ljust(22, "x"),
+                paper_size="A4",
+                status="ready",
+                fingerprint=fingerprint,
+                page_count=6 + n,
+                size_bytes=1000,
+                created_at=made + timedelta(hours=n),
+                finished_at=made + timedelta(hours=n, minutes=1),
+            )
+            db.session.add(document)
+            db.session.flush()
+            ids.append(document.id)
+        batch = PrintBatch(
+            clinic_id=version.clinic_id,
+            request_key="print-batch-1".ljust(22, "x"),
+            what="plans",
+            day=date(2026, 11, 30),
+            paper_size="A4",
+        )
+        db.session.add(batch)
+        db.session.flush()
+        db.session.add(
+            PrintItem(
+                batch_id=batch.id,
+                clinic_id=version.clinic_id,
+                position=0,
+                client_id=version.program.client_id,
+                plan_document_id=ids[1],
+            )
+        )
+        db.session.commit()
+        newer_requested = format_local(made + timedelta(hours=1), None, "datetime_zone")
+        made_times = [
+            format_local(made + timedelta(hours=n, minutes=1), None, "time") for n in (0, 1)
+        ]
+        program_id = version.program_id
+    page = html.unescape(client.get(f"/programs/{program_id}").get_data(as_text=True))
+    older = page[page.index(f'id="document-{ids[0]}"') :]
+    older = older[: older.index("</tr>")]
+    newer = page[page.index(f'id="document-{ids[1]}"') :]
+    newer = newer[: newer.index("</tr>")]
+    assert "Newest copy of this version and paper: use this one" in newer
+    assert "For the day's print of 30 Nov 2026" in newer
+    assert f"made {made_times[1]}, 7 pages" in newer
+    assert (
+        f"Older copy: the one requested {newer_requested} has the progress or details changed"
+        in older
+    )
+    assert f"made {made_times[0]}, 6 pages" in older and "Newest copy" not in older

@@ -50,7 +50,7 @@ from trainer_app.programs.builder import draft_from_dict
 from trainer_app.programs.models import Program, ProgramVersion
 from trainer_app.progress.service import active_link_url, ensure_link, plan_progress
 from trainer_app.tenancy import clinic_key
-from trainer_app.timeutil import utcnow
+from trainer_app.timeutil import format_local, utcnow
 
 log = logging.getLogger(__name__)
 RENDER_TASK = "plans.render"
@@ -588,3 +588,47 @@ def repeat_requests(document_ids: list[int]) -> dict[int, tuple[int, datetime]]:
         .group_by(PlanDocument.reused_from_id)
     ).all()
     return {source_id: (count, last) for source_id, count, last in rows}
+
+
+def document_notes(documents: list[PlanDocument], zone: str | None) -> dict[int, list[str]]:
+    """What tells a program's PDFs apart beyond version, paper and status: the day's print that
+    asked for one, and, among copies of the same version, paper and copy (newest first), which
+    one to use and why an older one differs."""
+    from trainer_app.prints.models import PrintBatch, PrintItem  # prints builds on plans
+
+    notes: dict[int, list[str]] = {d.id: [] for d in documents}
+    if notes:
+        printed = db.session.execute(
+            select(PrintItem.plan_document_id, PrintBatch.day)
+            .join(PrintBatch, PrintItem.batch_id == PrintBatch.id)
+            .where(PrintItem.plan_document_id.in_(list(notes)))
+            .order_by(PrintBatch.day)
+        )
+        for document_id, day in printed:
+            notes[document_id].append(f"For the day's print of {format_local(day, zone, 'date')}")
+    newest: dict[tuple, PlanDocument] = {}
+    older: set[tuple] = set()
+    for document in documents:
+        key = (
+            document.program_version_id,
+            document.paper_size,
+            document.audience,
+            document.large_print,
+        )
+        if key not in newest:
+            newest[key] = document
+            continue
+        older.add(key)
+        latest = newest[key]
+        when = format_local(latest.created_at, zone, "datetime_zone")
+        if None not in (latest.fingerprint, document.fingerprint) and (
+            latest.fingerprint != document.fingerprint
+        ):
+            notes[document.id].append(
+                f"Older copy: the one requested {when} has the progress or details changed since"
+            )
+        else:
+            notes[document.id].append(f"Older copy of the one requested {when}")
+    for key in older:
+        notes[newest[key].id].insert(0, "Newest copy of this version and paper: use this one")
+    return notes

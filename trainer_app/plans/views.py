@@ -73,6 +73,7 @@ def plan_section(program: Program, version: ProgramVersion) -> dict:
         "documents": documents,
         "ahead": ahead,
         "repeats": service.repeat_requests([d.id for d in documents]),
+        "notes": service.document_notes(documents, current_user.clinic.time_zone),
         "form": MakePdfForm.fresh(PrintOptions.clinic_default(current_user.clinic)),
     }
 
