@@ -14,6 +14,7 @@ from flask import current_app
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trainer_app.accounts.models import Clinic, User
@@ -71,7 +72,11 @@ def document_context(document: PlanDocument) -> dict:
         context["progress_url"] = active_link_url(version.program.client_id)
         return context
     previous = None
-    if version.number > 1:
+    loaded = sa_inspect(version.program).dict.get("versions")
+    if version.number > 1 and loaded is not None:
+        # already read for the progress link's end (``ensure_link``): no second query
+        previous = next((v for v in loaded if v.number == version.number - 1), None)
+    elif version.number > 1:
         previous = db.session.scalar(
             select(ProgramVersion).where(
                 ProgramVersion.program_id == version.program_id,

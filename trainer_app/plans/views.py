@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -95,18 +96,33 @@ def _to_page(url: str):
     return jsonify(location=url) if _in_place() else redirect(url)
 
 
+def _version(version_id: int) -> ProgramVersion | None:
+    """The clinic's program version with its program and client (the hold and the plan read
+    both), read once a request: the audit trail's resolver asks for it first."""
+    found = g.get("plan_version")
+    if found is None or found.id != version_id:
+        found = db.session.scalar(
+            scoped(ProgramVersion)
+            .where(ProgramVersion.id == version_id)
+            .options(joinedload(ProgramVersion.program).joinedload(Program.client))
+        )
+        g.plan_version = found
+    return found
+
+
+def _version_client(values: dict) -> int | None:
+    """The audit trail's subject of "Make PDF": the version's client."""
+    version = _version(values["version_id"])
+    return version.program.client_id if version is not None else None
+
+
 @bp.post("/versions/<int:version_id>/make")
-@audited()
+@audited(resolve=_version_client)
 @roles.allowed(*roles.CLINICAL)
 def make(version_id: int):
     """Record "Make PDF" and go to the program page; the page's script gets the new row instead
     (ready at once when the version was rendered ahead) and a fresh request key for the form."""
-    # With its program and client, which the hold and the plan read: one query.
-    version = db.session.scalar(
-        scoped(ProgramVersion)
-        .where(ProgramVersion.id == version_id)
-        .options(joinedload(ProgramVersion.program).joinedload(Program.client))
-    )
+    version = _version(version_id)
     if version is None:
         abort(404)
     program_url = url_for("programs.detail", program_id=version.program_id)
@@ -193,20 +209,35 @@ def _content_disposition(document: PlanDocument) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@bp.get("/<int:document_id>/download")
-@audited("download")
-def download(document_id: int):
-    # One query for the row, its PDF and what the hold and the file name read.
-    document = db.session.scalar(
-        scoped(PlanDocument)
-        .where(PlanDocument.id == document_id)
-        .options(
-            joinedload(PlanDocument.program_version)
-            .joinedload(ProgramVersion.program)
-            .joinedload(Program.client),
-            undefer(PlanDocument.pdf),
+def _download(document_id: int) -> PlanDocument | None:
+    """The clinic's document with its PDF and what the hold and the file name read (version,
+    program, client): one query a request, which the audit trail's resolver makes first."""
+    found = g.get("plan_download")
+    if found is None or found.id != document_id:
+        found = db.session.scalar(
+            scoped(PlanDocument)
+            .where(PlanDocument.id == document_id)
+            .options(
+                joinedload(PlanDocument.program_version)
+                .joinedload(ProgramVersion.program)
+                .joinedload(Program.client),
+                undefer(PlanDocument.pdf),
+            )
         )
-    )
+        g.plan_download = found
+    return found
+
+
+def _download_client(values: dict) -> int | None:
+    """The audit trail's subject of a download: the document's client."""
+    document = _download(values["document_id"])
+    return document.program_version.program.client_id if document is not None else None
+
+
+@bp.get("/<int:document_id>/download")
+@audited("download", resolve=_download_client)
+def download(document_id: int):
+    document = _download(document_id)
     if document is None:
         abort(404)
     check_may_open(document)
