@@ -82,6 +82,7 @@ class Browser:
         self.polls: list[int] = []
         self.page_seconds: list[float] = []  # POST "Make PDF" -> the program page shown
         self.status_seconds: list[float] = []
+        self.in_place: list[bool] = []  # per click: answered with its row (no page load)
 
     def save_version(self, program_id: int, items, base: int, reps: int) -> None:
         from tests.programs.test_views import edit_data
@@ -115,11 +116,13 @@ class Browser:
             if answer.status_code != 200:
                 raise BenchError(f"Make PDF answered {answer.status_code}")
             body = answer.get_json()
+            self.in_place.append("row" in body)
             if "row" in body:
                 html = body["row"]
             else:  # app.js loads the page the answer names
                 html = self.client.get(body["location"]).get_data(as_text=True)
         else:
+            self.in_place.append(False)
             html = self.client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
         self.page_seconds.append(time.perf_counter() - started)
         row = ROW.search(html)  # the newest document is the first row
@@ -269,6 +272,8 @@ def run(args, stack: contextlib.ExitStack) -> dict:
 
         def do_ahead(program_id=ahead_program):
             ahead.append(timed_click(*save_and_wait(program_id)))
+            if not browser.in_place[-1]:
+                raise BenchError("a click on a version saved ahead was not answered in place")
 
         def do_fresh(version_id=fresh_id):
             fresh.append(timed_click(version_id, fresh_page_of(version_id)))
