@@ -3,6 +3,7 @@ client's current link, the progress charts in the next PDF, the link in the plan
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -89,6 +90,24 @@ def test_the_plan_pdf_prints_a_qr_code_of_the_current_link_and_the_progress_so_f
         ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert "Your progress so far" in text and "Week 1: 1 of" in text
+    # The long personal address is not printed over three lines: the QR code and a short text.
+    assert "/p/" not in text and "scan the code on page 1" in " ".join(text.split())
+    # The charts' labels print at 7 pt or more (they were about 4 pt): the week labels under
+    # the bars, read back with their boxes.
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    heights = [
+        float(m.group(2)) - float(m.group(1))
+        for m in re.finditer(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">W1</word>', boxes)
+    ]
+    assert heights and min(heights) >= 7, heights
+    # The header keeps "for <client>" and the trainer's name each on one line.
+    from trainer_app.plans.render import plan_html
+
+    html = plan_html(context)
+    assert 'class="for-client nowrap">for' in html
+    assert f'Trainer: <span class="nowrap">{world.user.name}</span>' in html
 
 
 def test_the_plan_email_carries_the_link_while_it_opens(app, factories):

@@ -14,8 +14,23 @@ from datetime import date
 from trainer_app.progress.rules import PAIN_MAX, WeekAdherence
 
 WIDTH, HEIGHT = 320, 150
-LEFT, RIGHT, TOP, BOTTOM = 30, 10, 14, 28
-FONT = 'font-family="DejaVu Sans, Arial, sans-serif" font-size="9"'
+LABEL = 9.0  # the labels' size in the chart's own units; a page shows the chart near full size
+# The printed plan draws each chart about 20 mm high, a seventh of its units: labels of 19
+# units print at about 7 pt (9 printed at 4 pt), and the legend goes in the text beside it.
+PRINT_LABEL = 19.0
+
+
+class _Layout:
+    """Margins and label offsets in proportion to the labels' size."""
+
+    def __init__(self, size: float) -> None:
+        k = size / LABEL
+        self.font = f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{size:g}"'
+        self.k = k
+        self.left, self.right, self.top = 30 * k, 10, 14 * k
+        self.bottom = 28 if k == 1 else 14 * k + 4  # room for the legend line on a page only
+        self.plot_w = WIDTH - self.left - self.right
+        self.plot_h = HEIGHT - self.top - self.bottom
 
 
 def _short(day: date) -> str:
@@ -33,13 +48,15 @@ def _frame(chart_id: str, title: str, desc: str, body: list[str]) -> str:
     )
 
 
-def _axes(plot_w: float, plot_h: float, top_label: str) -> list[str]:
-    x0, y0 = LEFT, TOP + plot_h
+def _axes(at: _Layout, top_label: str) -> list[str]:
+    x0, y0, font, k = at.left, at.top + at.plot_h, at.font, at.k
     return [
-        f'<line x1="{x0}" y1="{TOP}" x2="{x0}" y2="{y0}" stroke="#000" stroke-width="1"/>',
-        f'<line x1="{x0}" y1="{y0}" x2="{x0 + plot_w}" y2="{y0}" stroke="#000" stroke-width="1"/>',
-        f'<text x="{x0 - 4}" y="{TOP + 3}" text-anchor="end" {FONT}>{top_label}</text>',
-        f'<text x="{x0 - 4}" y="{y0 + 3}" text-anchor="end" {FONT}>0</text>',
+        f'<line x1="{x0:g}" y1="{at.top:g}" x2="{x0:g}" y2="{y0:g}" stroke="#000" '
+        'stroke-width="1"/>',
+        f'<line x1="{x0:g}" y1="{y0:g}" x2="{x0 + at.plot_w:g}" y2="{y0:g}" stroke="#000" '
+        'stroke-width="1"/>',
+        f'<text x="{x0 - 4:g}" y="{at.top + 3 * k:g}" text-anchor="end" {font}>{top_label}</text>',
+        f'<text x="{x0 - 4:g}" y="{y0 + 3 * k:g}" text-anchor="end" {font}>0</text>',
     ]
 
 
@@ -55,16 +72,23 @@ def adherence_text(weeks: Sequence[WeekAdherence]) -> str:
     return "; ".join(parts) + "."
 
 
-def adherence_svg(weeks: Sequence[WeekAdherence], chart_id: str = "adherence-chart") -> str:
-    """Bars of sessions done per program week, against a dashed line at the sessions prescribed."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def adherence_svg(
+    weeks: Sequence[WeekAdherence], chart_id: str = "adherence-chart", label: float = LABEL
+) -> str:
+    """Bars of sessions done per program week, against a dashed line at the sessions prescribed.
+
+    A ``label`` larger than ``LABEL`` (print) leaves the legend line out: the text beside says it.
+    """
+    at = _Layout(label)
+    LEFT, TOP, FONT, k = at.left, at.top, at.font, at.k  # noqa: N806
+    plot_w, plot_h = at.plot_w, at.plot_h
     prescribed = max((w.prescribed for w in weeks), default=1) or 1
     top = max([prescribed, *(w.done for w in weeks)])
-    body = _axes(plot_w, plot_h, str(top))
+    body = _axes(at, str(top))
     y0 = TOP + plot_h
     goal_y = y0 - plot_h * prescribed / top
     body.append(
-        f'<line x1="{LEFT}" y1="{goal_y:.1f}" x2="{LEFT + plot_w}" y2="{goal_y:.1f}" '
+        f'<line x1="{LEFT:g}" y1="{goal_y:.1f}" x2="{LEFT + plot_w:g}" y2="{goal_y:.1f}" '
         'stroke="#000" stroke-width="1" stroke-dasharray="4 3"/>'
     )
     slot = plot_w / max(len(weeks), 1)
@@ -83,13 +107,14 @@ def adherence_svg(weeks: Sequence[WeekAdherence], chart_id: str = "adherence-cha
             f"{w.done}/{w.prescribed}</text>"
         )
         body.append(
-            f'<text x="{x + bar_w / 2:.1f}" y="{y0 + 12}" text-anchor="middle" {FONT}>'
+            f'<text x="{x + bar_w / 2:.1f}" y="{y0 + 12 * k:g}" text-anchor="middle" {FONT}>'
             f"W{w.week}</text>"
         )
-    body.append(
-        f'<text x="{LEFT + plot_w}" y="{HEIGHT - 3}" text-anchor="end" {FONT}>'
-        "Sessions per week (dashed: prescribed; white: this week)</text>"
-    )
+    if label == LABEL:
+        body.append(
+            f'<text x="{LEFT + plot_w:g}" y="{HEIGHT - 3}" text-anchor="end" {FONT}>'
+            "Sessions per week (dashed: prescribed; white: this week)</text>"
+        )
     return _frame(chart_id, "Sessions done per week", adherence_text(weeks), body)
 
 
@@ -100,10 +125,14 @@ def pain_text(points: Sequence[tuple[date, int]]) -> str:
     return "Pain (0 to 10): " + "; ".join(f"{_short(d)}: {p}" for d, p in points) + "."
 
 
-def pain_svg(points: Sequence[tuple[date, int]], chart_id: str = "pain-chart") -> str:
+def pain_svg(
+    points: Sequence[tuple[date, int]], chart_id: str = "pain-chart", label: float = LABEL
+) -> str:
     """Pain scores over time: a line through marked, labelled points, 0 to 10 on the left."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    body = _axes(plot_w, plot_h, str(PAIN_MAX))
+    at = _Layout(label)
+    LEFT, TOP, FONT, k = at.left, at.top, at.font, at.k  # noqa: N806
+    plot_w, plot_h = at.plot_w, at.plot_h
+    body = _axes(at, str(PAIN_MAX))
     y0 = TOP + plot_h
     if points:
         first, last = points[0][0], points[-1][0]
@@ -129,15 +158,15 @@ def pain_svg(points: Sequence[tuple[date, int]], chart_id: str = "pain-chart") -
             body.append(
                 f'<text x="{x:.1f}" y="{y - 5:.1f}" text-anchor="middle" {FONT}>{pain}</text>'
             )
-        body.append(f'<text x="{LEFT}" y="{y0 + 12}" {FONT}>{_short(first)}</text>')
+        body.append(f'<text x="{LEFT:g}" y="{y0 + 12 * k:g}" {FONT}>{_short(first)}</text>')
         if last != first:
             body.append(
-                f'<text x="{LEFT + plot_w}" y="{y0 + 12}" text-anchor="end" {FONT}>'
+                f'<text x="{LEFT + plot_w:g}" y="{y0 + 12 * k:g}" text-anchor="end" {FONT}>'
                 f"{_short(last)}</text>"
             )
     else:
         body.append(
-            f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" {FONT}>'
+            f'<text x="{LEFT + plot_w / 2:g}" y="{TOP + plot_h / 2:g}" text-anchor="middle" {FONT}>'
             "No pain scores yet</text>"
         )
     return _frame(chart_id, "Pain over time", pain_text(points), body)

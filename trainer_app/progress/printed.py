@@ -61,8 +61,10 @@ def progress_view(data: dict[str, Any] | None) -> dict[str, Any] | None:
         "expires": str(data.get("expires") or ""),
         "qr_svg": Markup(qr_svg(url)) if url else None,  # noqa: S704
         "has_entries": has_entries,
-        "adherence_svg": Markup(charts.adherence_svg(weeks, "pdf-adherence")),  # noqa: S704
-        "pain_svg": Markup(charts.pain_svg(pain, "pdf-pain")),  # noqa: S704
+        "adherence_svg": Markup(  # noqa: S704
+            charts.adherence_svg(weeks, "pdf-adherence", label=charts.PRINT_LABEL)
+        ),
+        "pain_svg": Markup(charts.pain_svg(pain, "pdf-pain", label=charts.PRINT_LABEL)),  # noqa: S704
         "adherence_text": charts.adherence_text(weeks),
         "pain_text": charts.pain_text(pain),
     }
