@@ -11,7 +11,7 @@ from tests.programs.test_program_map import build
 from trainer_app.accounts.models import User
 from trainer_app.extensions import db
 from trainer_app.plans import service
-from trainer_app.plans.options import CLIENT_COPY
+from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.plans.render import render_plan
 from trainer_app.programs.models import Program
 
@@ -78,3 +78,34 @@ def test_without_the_caution_the_dead_bug_suggests_its_harder_version(app, clien
     text = _plan_text(app, client, auth, factories, answers, ("weak_core",))
     # suggested on the dead bug card (the program holds one of the family only)
     assert "Tucked hollow hold" in text and re.search(r"too easy\?", text, re.I)
+
+
+def test_clinician_copy_shows_the_upper_trapezius_neither_weak_nor_overactive(
+    app, client, auth, factories
+):
+    # the article pairs rounded shoulders with a weak upper trapezius, the clinical view holds
+    # it often overactive; no test measured it, so the clinician copy marks it neither way,
+    # as the results and program pages give it only as the article's claim
+    auth.login(name="Ana Trainer")
+    client_id = factories.client_record(auth.user, name="Hanna Berg").id
+    answers = {"forward_head_shoulders": "marked", "prone_y_raise_hold": 10}
+    program_id, _ = build(
+        app, client, auth.user, client_id, confirmed=("upper_crossed",), **answers
+    )
+    with app.app_context():
+        program = db.session.get(Program, program_id)
+        document, _ = service.request_document(
+            program.latest,
+            user=db.session.get(User, auth.user.id),
+            paper="A4",
+            large_print=False,
+            request_key="t" * 20,
+            audience=CLINICIAN_COPY,
+        )
+        context = service.document_context(document)
+        db.session.rollback()
+    regions = [r.partition(":")[0] for r in context["body_map"]["weak"]]
+    assert "upper_trapezius" not in regions
+    assert "upper_trapezius" not in context["body_map"]["overactive"]
+    page = client.get(f"/programs/{program_id}").text
+    assert "the article pairs this pattern with a weak upper trapezius" in page
