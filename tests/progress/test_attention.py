@@ -175,8 +175,9 @@ def test_a_red_flag_is_named_in_a_few_words_on_the_dashboard(app, client, auth, 
     auth.login(email=world.user.email)
     page = client.get("/dashboard").get_data(as_text=True)
     item = page[page.index('id="needs-heading"') :]
+    # most urgent first: a first onset over 50 beside night pain is urgent like it
     assert (
-        "Red flag: constant night pain; pins and needles down a leg; "
-        "first back pain before 20 or after 50"
+        "Red flag: constant night pain; first back pain before 20 or after 50; "
+        "pins and needles down a leg"
     ) in item
     assert "?;" not in page and "Constant pain at night or at rest" not in item
