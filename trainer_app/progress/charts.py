@@ -15,9 +15,9 @@ from trainer_app.progress.rules import PAIN_MAX, WeekAdherence
 
 WIDTH, HEIGHT = 320, 150
 LABEL = 9.0  # the labels' size in the chart's own units; a page shows the chart near full size
-# The printed plan draws each chart about 20 mm high, a seventh of its units: labels of 19
-# units print at about 7 pt (9 printed at 4 pt), and the legend goes in the text beside it.
-PRINT_LABEL = 19.0
+# The printed plan draws each chart about 16 mm high: labels of 24 units print at about 7 pt
+# (9 printed at 4 pt), and the legend goes in the text beside it.
+PRINT_LABEL = 24.0
 
 
 class _Layout:
