@@ -290,6 +290,17 @@ def test_the_results_page_shows_the_red_flag_as_cleared_once_it_is(app, client, 
     assert cleared < page.index('id="cleared-flags"') < page.index('id="h-screening"')
 
 
+def test_the_program_page_hold_names_the_flag_and_its_urgency(app, client, held):
+    """The physio reading the program page sees which flag holds the plan and how soon the
+    client must be seen, in the questionnaire's label and the results page's level words,
+    beside the link to record the clearance."""
+    page = text(client.get(f"/programs/{held['program']}"))
+    hold = page[page.index('id="clinical-hold"') :]
+    hold = hold[: hold.index("</div>")]
+    assert "Reported: saddle numbness. Emergency: same-day emergency care." in hold
+    assert _links_to_clearance(hold, held["flagged"])
+
+
 def test_a_program_saved_after_the_clearance_needs_no_review(app, client, held):
     """A new saved version counts as the review."""
     _clear(client, held, "No running until reviewed")
