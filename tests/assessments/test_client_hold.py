@@ -301,6 +301,17 @@ def test_the_program_page_hold_names_the_flag_and_its_urgency(app, client, held)
     assert _links_to_clearance(hold, held["flagged"])
 
 
+def test_the_screening_is_said_uninterpreted_only_until_the_clearance(app, client, held):
+    """Before the clearance the screening is not interpreted; after it the page interprets
+    the screening and the body map, so it no longer says it does not."""
+    sentence = "A red flag was reported, so the screening is not interpreted"
+    assert sentence in text(client.get(f"/assessments/{held['flagged']}"))
+    _clear(client, held, "No running for four weeks")
+    page = text(client.get(f"/assessments/{held['flagged']}"))
+    assert sentence not in page
+    assert "Answers alone never flag an imbalance" in page
+
+
 def test_a_program_saved_after_the_clearance_needs_no_review(app, client, held):
     """A new saved version counts as the review."""
     _clear(client, held, "No running until reviewed")
