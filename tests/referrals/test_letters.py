@@ -358,3 +358,32 @@ def test_letter_gives_each_flag_the_results_pages_urgency_and_the_health_conditi
     )
     assert "Anticoagulant therapy or easy bruising" in conditions
     assert "Pregnant" not in words  # answered no
+
+
+def test_letter_lists_the_tests_stopped_by_pain_with_their_side(app, client, auth, factories):
+    # physiotherapist review: a test the client could not finish for pain is a clinical
+    # finding the doctor weighs, so the letter names it in the findings, with the side of a
+    # one-sided test, while the tests measured normally stay off it
+    auth.login(name="Tess Trainer", clinic_name="Harbour Physio")
+    person = factories.client_record(auth.user, name="Edith Berg")
+    response = client.post(
+        f"/assessments/new/{person.id}",
+        data=valid_answers(
+            constant_night_pain="yes",
+            hamstring_bridge_reps_left="unable_pain",
+            front_plank_hold="unable_pain",
+        ),
+    )
+    assessment_id = int(response.headers["Location"].partition("#")[0].rsplit("/", 1)[1])
+    client.post(
+        f"/referrals/assessments/{assessment_id}", data={"request_key": "letter-key-000050"}
+    )
+    (letter,) = letters(app)
+    assert letter.status == "ready", letter.error
+    pdf = client.get(f"/referrals/{letter.id}/download").get_data()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    words = pdf_text(pdf)
+    pain = words[words.index("Tests stopped by pain") : words.index("Relevant negatives")]
+    assert "Left single-leg hamstring bridge repetitions: stopped by pain" in pain
+    assert "Front plank hold: stopped by pain" in pain
+    assert "Right single-leg" not in pain and "Side plank" not in pain

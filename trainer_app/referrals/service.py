@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from trainer_app.accounts.models import Clinic, User
 from trainer_app.assessments.models import Assessment
-from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.questionnaire import SIDES, default_questionnaire
 from trainer_app.assessments.scoring import result_from_dict
 from trainer_app.extensions import db
 from trainer_app.jobs import Heartbeat, claim, finish, record_once, take_due
@@ -43,7 +43,8 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
     client answered "yes" to quoted, grouped by urgency (most urgent first) with what is asked
     of the doctor; the relevant negatives (the red-flag questions answered no); the health
     conditions the client reported (osteoporosis, anticoagulants, ...); whether the
-    client has an exercise program with us (on hold until cleared); no scores, thresholds or
+    client has an exercise program with us (on hold until cleared); the tests stopped by pain,
+    with their side (pain on loading is a clinical finding); no scores, thresholds or other
     exercise findings.
     """
     questionnaire = default_questionnaire()
@@ -84,6 +85,8 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
     # they bear on the doctor's examination and on what exercise may follow
     health = {q.id: q for q in questionnaire.health.questions}
     conditions = [health[c.id].clinical_text if c.id in health else c.text for c in result.cautions]
+    # tests stopped by pain: pain on loading is a finding the doctor weighs, not a score
+    stopped = [f"{_pain_test(questionnaire, p)}: stopped by pain" for p in result.pain]
     zone = clinic.time_zone
     client = assessment.client
     return {
@@ -101,8 +104,27 @@ def letter_context(assessment: Assessment, *, clinic: Clinic, trainer: User | No
         "groups": groups,
         "negatives": negatives,
         "conditions": conditions,
+        "stopped_by_pain": stopped,
         "program": current_program(assessment, zone),
     }
+
+
+def _pain_test(questionnaire, pain) -> str:
+    """A test stopped by pain named for the doctor, with its side when it is one-sided
+    ("Left single-leg hamstring bridge repetitions"); a test no longer asked keeps the
+    label it was recorded with."""
+    for group in questionnaire.indicators.values():
+        for ind in group:
+            for side, key in zip(
+                SIDES if ind.bilateral else (None,), ind.answer_keys(), strict=True
+            ):
+                if key == pain.key:
+                    return (
+                        f"{side.capitalize()} {ind.label[:1].lower()}{ind.label[1:]}"
+                        if side
+                        else ind.label
+                    )
+    return pain.label
 
 
 def current_program(assessment: Assessment, zone: str | None) -> dict | None:
