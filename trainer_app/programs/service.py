@@ -145,19 +145,35 @@ def client_cautions(assessment: Assessment | None) -> frozenset[str]:
     return frozenset(c.caution for c in assessment_result(assessment).cautions)
 
 
-def pain_tests(result: AssessmentResult) -> dict[str, builder.PainTest]:
-    """Tests stopped by pain, each with the region and the kind of load it put there."""
+def _stopped_by_pain(result: AssessmentResult) -> list[tuple[Any, str]]:
+    """The questionnaire's tests stopped by pain, each with its label naming the side as the
+    results page does ("… (left)", "… (left and right)"), in the assessment's order."""
     q = default_questionnaire()
-    out: dict[str, builder.PainTest] = {}
+    sides: dict[str, list[str]] = {}
+    found: dict[str, Any] = {}
     for m in result.measurements:
         if m.status != "unable_pain":
             continue
         try:
-            ind = q.indicator(m.indicator)
+            found.setdefault(m.indicator, q.indicator(m.indicator))
         except KeyError:
             continue  # a test of an older questionnaire
+        side = m.key.rpartition("_")[2] if m.key.endswith(("_left", "_right")) else None
+        sides.setdefault(m.indicator, [])
+        if side:
+            sides[m.indicator].append(side)
+    return [
+        (ind, f"{ind.label} ({' and '.join(sides[i])})" if sides[i] else ind.label)
+        for i, ind in found.items()
+    ]
+
+
+def pain_tests(result: AssessmentResult) -> dict[str, builder.PainTest]:
+    """Tests stopped by pain, each with the region and the kind of load it put there."""
+    out: dict[str, builder.PainTest] = {}
+    for ind, label in _stopped_by_pain(result):
         unit = {"seconds": "seconds", "reps": "reps"}.get(ind.type, "")
-        out.setdefault(ind.label, builder.PainTest(ind.region, unit, tuple(ind.muscles)))
+        out[label] = builder.PainTest(ind.region, unit, tuple(ind.muscles))
     return out
 
 
@@ -171,17 +187,10 @@ def measured_of(result: AssessmentResult) -> builder.Measured:
 
 def painful_tests(result: AssessmentResult) -> dict[str, tuple[str, ...]]:
     """Tests stopped by pain, each with the exercises it stands for (from the questionnaire)."""
-    q = default_questionnaire()
     out: dict[str, tuple[str, ...]] = {}
-    for m in result.measurements:
-        if m.status != "unable_pain":
-            continue
-        try:
-            ind = q.indicator(m.indicator)
-        except KeyError:
-            continue  # a test of an older questionnaire
+    for ind, label in _stopped_by_pain(result):
         if ind.doses or ind.exercises:
-            out.setdefault(ind.label, (*ind.doses, *ind.exercises))
+            out[label] = (*ind.doses, *ind.exercises)
     return out
 
 
