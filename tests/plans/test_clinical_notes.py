@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.assessments.test_views import record, text
 from tests.plans.test_render import pdftotext, squash
+from tests.programs.test_views import equipment
 from trainer_app.extensions import db
 from trainer_app.plans.models import PlanDocument
 from trainer_app.plans.render import render_plan
@@ -83,7 +84,8 @@ def test_clinician_copy_lists_cautions_left_out_work_and_uncovered_findings(app,
     assert squash("Findings this plan does not cover") in flat
     gaps = {gap["name"]: gap["why"] for gap in context["clinical"]["not_covered"]}
     hamstrings = gaps["Weak hamstrings and an overloaded lower back"]
-    assert "is not covered" in hamstrings  # the builder's reason: the equipment ticked
+    # the builder's reason (the equipment ticked), without the finding's name said again
+    assert hamstrings.startswith("No exercise for") and "Weak hamstrings" not in hamstrings
     assert gaps["Left/right strength difference"].startswith("Flagged by the assessment, but")
     for why in gaps.values():
         assert squash(why)[:60] in flat
@@ -127,3 +129,32 @@ def test_clinician_copy_names_the_test_stopped_by_pain_and_the_work_held_back(
     client_context, client_copy = made["client"]
     assert client_context["clinical"]["pain"] == []
     assert "Front plank hold" not in client_copy and "clinician's look" not in client_copy
+
+
+def test_clinician_copy_names_the_side_of_a_test_stopped_by_pain_and_the_gap_it_leaves(
+    app, client, signed_in
+):
+    # physiotherapist review: a left single-leg hamstring bridge stopped by pain was named
+    # without its side, and the uncovered hamstrings read "Weak hamstrings …: Weak hamstrings
+    # … is not covered", "the … repetitions was stopped" and "nordic curl"
+    assessment = record(
+        client,
+        signed_in.id,
+        hamstring_bridge_reps_left=None,
+        hamstring_bridge_reps_left__status="unable_pain",
+        hamstring_bridge_reps_right="24",
+    )
+    everything = equipment()["equipment"]
+    program_id = build(client, assessment, ["weak_core", "weak_hamstrings"], everything)
+    context, clinician = copies(app, program_id)["clinician"]
+    flat = squash(clinician)
+    label = "Single-leg hamstring bridge repetitions (left)"
+    [line] = context["clinical"]["pain"]
+    assert line.startswith(f"Left out because the test was stopped by pain: {label}.")
+    assert squash(line) in flat
+    gaps = {gap["name"]: gap["why"] for gap in context["clinical"]["not_covered"]}
+    why = gaps["Weak hamstrings and an overloaded lower back"]
+    assert why.startswith("No exercise for") and "Weak hamstrings" not in why
+    assert f"The test “{label}” was stopped by pain, and every exercise for this finding" in why
+    assert "Nordic curl" in why and "nordic curl" not in why and "repetitions was" not in why
+    assert squash(f"Weak hamstrings and an overloaded lower back: {why}") in flat

@@ -111,7 +111,7 @@ def test_no_fitting_exercise_says_which_finding_and_which_equipment_in_plain_wor
     message = str(caught.value)
     assert message.startswith("Weak upper back and overactive chest is not covered")
     assert "“Prone Y-raise held 12 s (marked; threshold under 30 s)”" in message
-    assert "Ticking “Dumbbells” (reverse fly, single-arm dumbbell row) or “Mat”" in message
+    assert "Ticking “Dumbbells” (Reverse fly, Single-arm dumbbell row) or “Mat”" in message
     # only what the builder would choose for this finding is offered: a shrug trains the
     # upper trapezius, which the Y-raise does not measure
     assert "shrug" not in message
@@ -1005,8 +1005,8 @@ def test_a_finding_not_coverable_for_pain_or_a_caution_never_asks_for_equipment(
             BuildOptions(equipment=frozenset({"none"}), cautions=frozenset({"hamstring_strain"})),
         )
     message = str(caught.value)
-    assert "Ticking “Bench” (single-leg hamstring bridge) would cover it" in message
-    assert "romanian deadlift and single-leg Romanian deadlift carry a caution the client " in (
+    assert "Ticking “Bench” (Single-leg hamstring bridge) would cover it" in message
+    assert "Romanian deadlift and Single-leg Romanian deadlift carry a caution the client " in (
         message
     )
     assert "(hamstring strain in the last three months)" in message

@@ -322,7 +322,7 @@ def test_an_imbalance_the_equipment_cannot_cover_is_named_in_plain_words(app, cl
     page = html.unescape(response.text)
     assert "Weak upper back and overactive chest is not covered" in page
     assert "“Prone Y-raise held 12 s" in page
-    assert "Ticking “Dumbbells” (reverse fly, single-arm dumbbell row) or “Mat”" in page
+    assert "Ticking “Dumbbells” (Reverse fly, Single-arm dumbbell row) or “Mat”" in page
     assert "excluded" not in page.split('id="build-gaps"')[1].split("</div>")[0]
     for internal in ("resistance_band", "upper_crossed", "face_pull", "prone_y_raise"):
         assert internal not in page.split('id="build-gaps"')[1].split("</div>")[0]
@@ -944,3 +944,45 @@ def test_a_plank_stopped_by_pain_holds_trunk_holds_back_with_a_notice_and_acknow
     page = html.unescape(client.get(f"/programs/{program_id}").text)
     assert "A test loading the trunk was stopped by pain" in page
     assert "pain:trunk" not in page
+
+
+def test_a_one_sided_test_stopped_by_pain_is_named_with_its_side_and_its_gap_in_library_words(
+    app, client, setup
+):
+    # physiotherapist review: "left single-leg hamstring bridge: unable (pain)" read on the
+    # build and program pages as the test without its side, and the uncovered hamstrings said
+    # "the … repetitions was stopped", lower-cased "nordic curl" and listed other exercises
+    # than the held-back notice
+    user, client_id, _ = setup
+    assessment_id = make_assessment(
+        app,
+        user,
+        client_id,
+        confirmed=("weak_core", "weak_hamstrings"),
+        hamstring_bridge_reps_left=UNABLE_PAIN,
+        hamstring_bridge_reps_right=24,
+    )
+    label = "Single-leg hamstring bridge repetitions (left)"
+    response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
+    assert response.status_code == 200, response.text
+    page = html.unescape(response.text)
+    gaps = page[page.index('id="build-gaps"') :]
+    gap = next(p for p in gaps[: gaps.index("</div>")].split("<p") if "is not covered" in p)
+    assert f"The test “{label}” was stopped by pain, and every exercise for this finding (" in gap
+    assert "Nordic curl" in gap and "nordic curl" not in gap and "repetitions was" not in gap
+    assert "is among the work held back for it" in gap
+    held = page[page.index('id="build-pain"') :]
+    assert f"stopped by pain: {label}." in held[: held.index("</ul>")]
+
+    data = {**BUILD, **equipment(), "build_rest": "Build the rest without it"}
+    response = client.post(f"/programs/new/{assessment_id}", data=data)
+    assert response.status_code == 302, response.text
+    program_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = html.unescape(client.get(f"/programs/{program_id}").text)
+    notice = page[page.index('id="pain-hold"') :]
+    notice = notice[: notice.index("</div>")]
+    assert f"{label} stopped by pain" in notice
+    assert f"stopped by pain: {label}." in notice
+    summary = page[page.index('id="program-summary"') :]
+    summary = summary[: summary.index("</ul>")]
+    assert f"The test “{label}” was stopped by pain" in summary

@@ -165,6 +165,11 @@ def _not_covered_why(name: str, draft: ProgramDraft) -> str:
     """Why a finding has no exercise in the plan: the builder's line about it, else the edit."""
     for line in draft.summary[1:]:
         if line.startswith(name) and ("not covered" in line or "no exercise was chosen" in line):
+            # the copy puts the finding's name before this line: do not say it twice
+            for lead in (f"{name} is not covered: ", f"{name}: "):
+                if line.startswith(lead):
+                    rest = line[len(lead) :]
+                    return rest[:1].upper() + rest[1:]
             return line
     return "No exercise for it is in this version of the program (taken out when it was edited)."
 

@@ -1240,7 +1240,7 @@ def _uncovered(
     smallest.sort(key=lambda kit: (len(kit), sorted(kit)))
     offers = [
         " and ".join(f"“{EQUIPMENT.get(e, e)}”" for e in sorted(kit))
-        + f" ({', '.join(_lower_first(n) for n in kits[kit][:2])})"
+        + f" ({', '.join(kits[kit][:2])})"
         for kit in smallest[:3]
     ]
     pain = ""
@@ -1249,13 +1249,19 @@ def _uncovered(
             label
             for label in pain_labels(measured)
             if set(held_by_pain(label, catalog, measured)) & set(by_pain)
-        ] or ["test"]
-        ruled_out = _and(sorted({_lower_first(n) for n in by_pain.values()}))
+        ]
+        # named as in the library, and as the subset of the work the test holds back that
+        # the trainer sees listed with the test, so the two lists never seem to disagree
+        ruled_out = _and(sorted(set(by_pain.values())))
+        named = _and([f"“{t}”" for t in tests])
         pain = (
-            f"The {_and([_lower_first(t) for t in tests])} "
-            f"{'was' if len(tests) == 1 else 'were'} stopped by pain, which rules out "
-            f"{ruled_out}: assess the cause of that pain, or refer the client to their doctor "
-            "or a physiotherapist, before this movement is loaded."
+            f"{f'The test {named} was' if len(tests) == 1 else f'The tests {named} were'}"
+            if tests
+            else "A test was"
+        ) + (
+            f" stopped by pain, and every exercise for this finding ({ruled_out}) is among the "
+            "work held back for it: assess the cause of that pain, or refer the client to "
+            "their doctor or a physiotherapist, before this movement is loaded."
         )
     causes: list[str] = []
     if offers:
@@ -1266,7 +1272,7 @@ def _uncovered(
     labels = {slug: c.label.lower() for slug, c in catalog.cautions.items()}
     for caution, names in sorted(by_caution.items()):
         causes.append(
-            f"{_sentence_start(_and(sorted(_lower_first(n) for n in names)))} "
+            f"{_sentence_start(_and(sorted(names)))} "
             f"{'carries' if len(names) == 1 else 'carry'} a caution the client reported "
             f"({labels.get(caution, caution)}), so {'it is' if len(names) == 1 else 'they are'} "
             "never chosen automatically."
