@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.programs.test_program_map import ONE_SIDED_CORE, build
-from trainer_app.accounts.models import User
+from tests.programs.test_program_map import ONE_SIDED_CORE, build, plan_context
 from trainer_app.assessments import service as assessments
 from trainer_app.assessments.models import Assessment
 from trainer_app.extensions import db
-from trainer_app.plans import service
 from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.plans.render import cover_map_svg, plan_html
-from trainer_app.programs.models import Program
 
 
 def _cover_map(html: str) -> str:
@@ -29,17 +26,8 @@ def test_plan_map_shades_only_what_a_test_found(app, client, auth, factories, au
     auth.login(name="Ana Trainer")
     client_id = factories.client_record(auth.user, name="Maria Jensen").id
     program_id, assessment_id = build(app, client, auth.user, client_id, **ONE_SIDED_CORE)
+    context = plan_context(app, program_id, auth.user.id, audience, "m")
     with app.app_context():
-        program = db.session.get(Program, program_id)
-        document, _ = service.request_document(
-            program.latest,
-            user=db.session.get(User, auth.user.id),
-            paper="A4",
-            large_print=False,
-            request_key="m" * 20,
-            audience=audience,
-        )
-        context = service.document_context(document)
         result = assessments.result_of(db.session.get(Assessment, assessment_id))
         on_results_page = assessments.body_map_regions(result)
         db.session.rollback()

@@ -7,13 +7,9 @@ from __future__ import annotations
 import re
 
 from tests.plans.test_render import pdftotext
-from tests.programs.test_program_map import build
-from trainer_app.accounts.models import User
-from trainer_app.extensions import db
-from trainer_app.plans import service
+from tests.programs.test_program_map import build, plan_context
 from trainer_app.plans.options import CLIENT_COPY, CLINICIAN_COPY
 from trainer_app.plans.render import render_plan
-from trainer_app.programs.models import Program
 
 # A 68-year-old woman with osteoporosis: a 12 s front plank and the dead bug's lower back
 # lifting; the right side plank weaker; the left bridge weaker and the left hip dropping; the
@@ -35,18 +31,7 @@ def _plan_text(app, client, auth, factories, answers, confirmed) -> str:
     auth.login(name="Ana Trainer")
     client_id = factories.client_record(auth.user, name="Hanna Berg").id
     program_id, _ = build(app, client, auth.user, client_id, confirmed=confirmed, **answers)
-    with app.app_context():
-        program = db.session.get(Program, program_id)
-        document, _ = service.request_document(
-            program.latest,
-            user=db.session.get(User, auth.user.id),
-            paper="A4",
-            large_print=False,
-            request_key="r" * 20,
-            audience=CLIENT_COPY,
-        )
-        context = service.document_context(document)
-        db.session.rollback()
+    context = plan_context(app, program_id, auth.user.id, CLIENT_COPY, "r")
     return re.sub(r"\s+", " ", pdftotext(render_plan(context)))
 
 
@@ -92,18 +77,7 @@ def test_clinician_copy_shows_the_upper_trapezius_neither_weak_nor_overactive(
     program_id, _ = build(
         app, client, auth.user, client_id, confirmed=("upper_crossed",), **answers
     )
-    with app.app_context():
-        program = db.session.get(Program, program_id)
-        document, _ = service.request_document(
-            program.latest,
-            user=db.session.get(User, auth.user.id),
-            paper="A4",
-            large_print=False,
-            request_key="t" * 20,
-            audience=CLINICIAN_COPY,
-        )
-        context = service.document_context(document)
-        db.session.rollback()
+    context = plan_context(app, program_id, auth.user.id, CLINICIAN_COPY, "t")
     regions = [r.partition(":")[0] for r in context["body_map"]["weak"]]
     assert "upper_trapezius" not in regions
     assert "upper_trapezius" not in context["body_map"]["overactive"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from tests.programs.test_views import BUILD, equipment
 from tests.support.factories import baseline_answers
+from trainer_app.accounts.models import User
 from trainer_app.assessments.models import Assessment
 from trainer_app.assessments.questionnaire import default_questionnaire
 from trainer_app.assessments.scoring import result_to_dict, score
 from trainer_app.extensions import db
+from trainer_app.plans import service as plans
+from trainer_app.programs.models import Program
 from trainer_app.timeutil import utcnow
 
 # A weak front plank (abdominals) with both side planks tested and normal (obliques), the left
@@ -57,6 +60,23 @@ def build(app, client, user, client_id, **answers) -> tuple[int, int]:
     response = client.post(f"/programs/new/{assessment_id}", data={**BUILD, **equipment()})
     assert response.status_code == 302, response.text
     return int(response.headers["Location"].rsplit("/", 1)[1]), assessment_id
+
+
+def plan_context(app, program_id: int, user_id: int, audience: str, key: str) -> dict:
+    """The context the worker renders for the program's latest version, requested as the
+    trainer's "Make PDF" requests it (A4, normal print), nothing kept."""
+    with app.app_context():
+        document, _ = plans.request_document(
+            db.session.get(Program, program_id).latest,
+            user=db.session.get(User, user_id),
+            paper="A4",
+            large_print=False,
+            request_key=key * 20,
+            audience=audience,
+        )
+        context = plans.document_context(document)
+        db.session.rollback()
+    return context
 
 
 def test_program_map_shades_only_what_a_test_found_as_the_results_page_does(
