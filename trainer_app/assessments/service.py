@@ -211,6 +211,26 @@ CLEARANCE_NAME_MAX = 120
 DOCTORS = ("gp", "doctor", "emergency")
 
 
+def red_flag_label(flag: dict) -> str:
+    """A stored red flag in a few words (its question's label); a question no longer asked
+    keeps the words it was recorded with."""
+    labels = {q.id: q.label for q in default_questionnaire().red_flag_questions}
+    return labels.get(str(flag.get("id", ""))) or str(flag.get("text", ""))
+
+
+def hold_flags_text(hold: ClinicalHold) -> str:
+    """The red flags behind a hold in a few words with their urgency in the results page's
+    words (e.g. "Reported: night pain. Urgent: see a doctor within days."), for clinical pages
+    only: the hold's own reason names no symptom because the front desk sees it too."""
+    assessment = db.session.get(Assessment, hold.assessment_id)
+    if assessment is None:
+        return ""
+    labels = [red_flag_label(flag) for flag in (assessment.result or {}).get("red_flags") or []]
+    urgency = most_urgent(assessment) or "urgent"
+    title = default_questionnaire().red_flags.levels[urgency].title
+    return f"Reported: {', '.join(labels)}. {title}." if labels else f"{title}."
+
+
 def most_urgent(assessment: Assessment) -> str | None:
     """The assessment's most pressing red-flag level (results before grading count as urgent)."""
     result = assessment.result or {}

@@ -52,18 +52,8 @@ def version_hold(version) -> service.ClinicalHold | None:
 
 @bp.app_template_global()
 def hold_flags(hold: service.ClinicalHold) -> str:
-    """The red flags behind a hold in a few words with their urgency in the results page's
-    words (e.g. "Reported: night pain. Urgent: see a doctor within days."), for clinical pages
-    only: the hold's own reason names no symptom because the front desk sees it too."""
-    from trainer_app.progress.service import red_flag_label
-
-    assessment = db.session.get(Assessment, hold.assessment_id)
-    if assessment is None:
-        return ""
-    labels = [red_flag_label(flag) for flag in (assessment.result or {}).get("red_flags") or []]
-    urgency = service.most_urgent(assessment) or "urgent"
-    title = default_questionnaire().red_flags.levels[urgency].title
-    return f"Reported: {', '.join(labels)}. {title}." if labels else f"{title}."
+    """The red flags behind a hold, named for clinical pages (see service.hold_flags_text)."""
+    return service.hold_flags_text(hold)
 
 
 @bp.app_template_global()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from trainer_app.accounts import roles
 from trainer_app.assessments.models import Assessment
-from trainer_app.assessments.questionnaire import default_questionnaire
+from trainer_app.assessments.service import red_flag_label
 from trainer_app.clients.models import Client
 from trainer_app.extensions import db
 from trainer_app.jobs import record_once
@@ -285,13 +285,6 @@ def open_red_flags(client_id: int) -> list[str]:
     if latest is None or latest.cleared_at is not None:
         return []
     return [red_flag_label(flag) for flag in (latest.result or {}).get("red_flags", [])]
-
-
-def red_flag_label(flag: dict) -> str:
-    """A stored red flag in a few words (its question's label); a question no longer asked
-    keeps the words it was recorded with."""
-    labels = {q.id: q.label for q in default_questionnaire().red_flag_questions}
-    return labels.get(str(flag.get("id", ""))) or str(flag.get("text", ""))
 
 
 def _reassessed(program: Program) -> bool:
